@@ -1,0 +1,157 @@
+"""Hyperparameters of a training run and the presets of each data set.
+
+Every default follows Radford et al. (2015) or the tutorials this project
+replaces; the comment beside each field says which. The command line is
+generated from these fields (see `dcgan_tf.train`), so the two cannot drift.
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATASETS = ("fashion_mnist", "mnist", "cifar10", "biked", "folder")
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+FIT_MODES = ("crop", "pad")
+
+# Per data set: the image geometry and the tutorials' batch size and length.
+# Fashion-MNIST follows the TensorFlow DCGAN tutorial (batch 128, 50 epochs);
+# the bicycles follow the 128x128 BIKED tutorials (batch 64).
+PRESETS = {
+    "fashion_mnist": {"image_size": 28, "channels": 1, "batch_size": 128, "epochs": 50},
+    "mnist": {"image_size": 28, "channels": 1, "batch_size": 128, "epochs": 50},
+    "cifar10": {"image_size": 32, "channels": 3, "batch_size": 128, "epochs": 30},
+    "biked": {"image_size": 128, "channels": 3, "batch_size": 64, "epochs": 100},
+    "folder": {"image_size": 64, "channels": 3, "batch_size": 64, "epochs": 50},
+}
+
+
+def _field(default, help, **kwargs):
+    return field(default=default, metadata={"help": help, **kwargs})
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; saved as the run's `config.json`.
+
+    Fields left at `None` are filled from `PRESETS[dataset]` by `resolve()`.
+    """
+
+    dataset: str = _field("fashion_mnist", "Data set to train on.", choices=DATASETS)
+    data_dir: str | None = _field(
+        None,
+        "Where the data set's files are (IDX .gz files, CIFAR-10's python archive "
+        "or a folder of images). Searched before the usual caches.",
+    )
+    image_size: int | None = _field(
+        None,
+        "Side of the square images in pixels (preset: 28 for (fashion_)mnist, 32 "
+        "for cifar10, 128 for biked, 64 for folder).",
+    )
+    fit: str = _field(
+        "crop",
+        "How folder images reach a square: 'crop' the centre, or 'pad' with the "
+        "border colour (keeps BIKED's wide side views whole).",
+        choices=FIT_MODES,
+    )
+    epochs: int | None = _field(None, "Number of epochs (preset per data set).")
+    steps_per_epoch: int | None = _field(
+        None, "Batches per epoch (default: one pass over the data)."
+    )
+    batch_size: int | None = _field(None, "Images per batch (preset per data set).")
+    # Radford et al. §4: Adam with learning rate 0.0002 and beta_1 = 0.5
+    # (0.9 "resulted in training oscillation and instability").
+    learning_rate: float = _field(2e-4, "Adam learning rate of both networks.")
+    beta_1: float = _field(0.5, "Adam beta_1 of both networks.")
+    # Radford et al. use a 100-dimensional uniform z; the Keras and TF
+    # tutorials draw it from a normal distribution, which suits slerp.
+    latent_dim: int = _field(100, "Size of the latent vector z.")
+    latent_distribution: str = _field(
+        "normal",
+        "Distribution of z: 'normal' N(0, 1) or 'uniform' U(-1, 1).",
+        choices=LATENT_DISTRIBUTIONS,
+    )
+    # pytorch/examples dcgan: ngf = ndf = 64.
+    generator_filters: int = _field(
+        64, "Width of the generator's last block; it doubles at each block back."
+    )
+    discriminator_filters: int = _field(
+        64, "Width of the discriminator's first block; it doubles at each block."
+    )
+    # Salimans et al. (2016) §3.4: smooth only the real labels (one-sided).
+    label_smoothing: float = _field(
+        0.0, "One-sided label smoothing: real targets become 1 - this value."
+    )
+    seed: int = _field(42, "Seed of weights, data order and latents.")
+    run_dir: str | None = _field(
+        None, "Directory of this run (default: the next checkpoints/NNNNN-DATASET)."
+    )
+    num_samples: int = _field(64, "Images in each sample grid.")
+    sample_every: int = _field(1, "Write a sample grid every this many epochs.")
+    keep_every: int = _field(
+        10, "Also keep generator_epoch_NNNN.keras every this many epochs (0: never)."
+    )
+
+    def resolve(self) -> "TrainConfig":
+        """Returns a copy with every `None` preset field filled in."""
+        preset = PRESETS[self.dataset]
+        values = dataclasses.asdict(self)
+        for key in ("image_size", "epochs", "batch_size"):
+            if values[key] is None:
+                values[key] = preset[key]
+        return TrainConfig(**values)
+
+    @property
+    def channels(self) -> int:
+        return PRESETS[self.dataset]["channels"]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.image_size, self.image_size, self.channels)
+
+    def validate(self) -> None:
+        """Raises `ValueError` with a one-line message for a bad value."""
+        if self.dataset not in DATASETS:
+            raise ValueError(
+                f"Unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}."
+            )
+        for name in ("epochs", "batch_size", "latent_dim", "image_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be at least 1, got {value}."
+                )
+        if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
+            raise ValueError(
+                f"--steps-per-epoch must be at least 1, got {self.steps_per_epoch}."
+            )
+        for name in ("num_samples", "sample_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
+        if self.keep_every < 0:
+            raise ValueError("--keep-every must be 0 (never) or more.")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(
+                f"--label-smoothing must be in [0, 1), got {self.label_smoothing}."
+            )
+        if self.learning_rate <= 0:
+            raise ValueError(
+                f"--learning-rate must be positive, got {self.learning_rate}."
+            )
+        if not 0.0 <= self.beta_1 < 1.0:
+            raise ValueError(f"--beta-1 must be in [0, 1), got {self.beta_1}.")
+        if self.latent_distribution not in LATENT_DISTRIBUTIONS:
+            raise ValueError(
+                f"--latent-distribution must be one of {', '.join(LATENT_DISTRIBUTIONS)}."
+            )
+        if self.fit not in FIT_MODES:
+            raise ValueError(f"--fit must be one of {', '.join(FIT_MODES)}.")
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        values = json.loads(Path(path).read_text())
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,111 @@
+"""Image conversion, sample grids and GIFs, in numpy, Pillow and imageio only.
+
+Nothing here imports TensorFlow or Keras: these helpers take numpy arrays
+(or anything `np.asarray` accepts) of NHWC images.
+"""
+
+import math
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+from PIL import Image
+
+# Cells of a grid are enlarged by a whole factor until they are this many
+# pixels across, so that 28x28 samples are readable at a glance.
+MIN_CELL_SIZE = 64
+PADDING = 2
+
+
+def to_uint8(images) -> np.ndarray:
+    """Maps images in [-1, 1] (the generator's tanh range) to uint8 [0, 255]."""
+    images = np.asarray(images, dtype=np.float32)
+    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_SIZE):
+    """Tiles images into one picture.
+
+    Args:
+        images: `(n, height, width, channels)` uint8 images, 1 or 3 channels.
+        columns: cells per row (default: a near-square grid).
+        min_cell_size: small images are enlarged by a whole factor (nearest
+            neighbour, so pixels stay sharp) until they are at least this wide.
+
+    Returns:
+        A `(rows * cell + padding, columns * cell + padding, channels)` uint8
+        array, with a mid-gray border of `PADDING` pixels between cells.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"Expected images of shape (n, height, width, 1 or 3), got {images.shape}."
+        )
+    if images.dtype != np.uint8:
+        raise ValueError(f"Expected uint8 images, got {images.dtype}; use to_uint8().")
+    count, height, width, channels = images.shape
+    if count == 0:
+        raise ValueError("Cannot make a grid of zero images.")
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    scale = max(1, math.ceil(min_cell_size / max(height, width)))
+    if scale > 1:
+        images = images.repeat(scale, axis=1).repeat(scale, axis=2)
+        height, width = height * scale, width * scale
+    grid = np.full(
+        (
+            rows * (height + PADDING) + PADDING,
+            columns * (width + PADDING) + PADDING,
+            channels,
+        ),
+        128,
+        dtype=np.uint8,
+    )
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        top = PADDING + row * (height + PADDING)
+        left = PADDING + column * (width + PADDING)
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def save_image(image, path: str | Path) -> Path:
+    """Writes one uint8 `(height, width, 1 or 3)` image; the suffix picks the format."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    Image.fromarray(image).save(path)
+    return path
+
+
+def save_grid(images, path: str | Path, columns: int | None = None) -> Path:
+    """Writes `make_grid(images, columns)` as an image file."""
+    return save_image(make_grid(images, columns), path)
+
+
+def save_gif(frames, path: str | Path, seconds_per_frame: float = 0.5) -> Path:
+    """Writes frames (uint8 arrays of one shape) as a looping GIF.
+
+    Args:
+        frames: a sequence of `(height, width, channels)` uint8 images.
+        path: where to write the `.gif`.
+        seconds_per_frame: display time of each frame; the last one is held
+            three times as long so the end of training is easy to see.
+    """
+    frames = [np.asarray(frame) for frame in frames]
+    if not frames:
+        raise ValueError("Cannot write a GIF of zero frames.")
+    frames = [f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
+    durations = [seconds_per_frame * 1000] * len(frames)
+    durations[-1] *= 3
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    imageio.mimsave(path, frames, format="GIF", duration=durations, loop=0)
+    return path
+
+
+def read_gif(path: str | Path) -> list[np.ndarray]:
+    """Reads every frame of a GIF, for tests and notebooks."""
+    return [np.asarray(frame) for frame in imageio.mimread(path)]
