@@ -113,7 +113,8 @@ class TrainConfig:
         """Raises `ValueError` with a one-line message for a bad value."""
         if self.dataset not in DATASETS:
             raise ValueError(
-                f"Unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}."
+                f"Unknown dataset {self.dataset!r}; "
+                f"choose one of {', '.join(DATASETS)}."
             )
         for name in ("epochs", "batch_size", "latent_dim", "image_size"):
             value = getattr(self, name)
@@ -142,7 +143,8 @@ class TrainConfig:
             raise ValueError(f"--beta-1 must be in [0, 1), got {self.beta_1}.")
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise ValueError(
-                f"--latent-distribution must be one of {', '.join(LATENT_DISTRIBUTIONS)}."
+                "--latent-distribution must be one of "
+                f"{', '.join(LATENT_DISTRIBUTIONS)}."
             )
         if self.fit not in FIT_MODES:
             raise ValueError(f"--fit must be one of {', '.join(FIT_MODES)}.")

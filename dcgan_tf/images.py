@@ -93,6 +93,7 @@ def save_gif(frames, path: str | Path, seconds_per_frame: float = 0.5) -> Path:
         path: where to write the `.gif`.
         seconds_per_frame: display time of each frame; the last one is held
             three times as long so the end of training is easy to see.
+            Pillow merges identical consecutive frames into one.
     """
     frames = [np.asarray(frame) for frame in frames]
     if not frames:

@@ -30,9 +30,10 @@ def _ladder(image_size: int) -> tuple[int, int]:
         start, remainder = divmod(image_size, 2**doublings)
         if remainder == 0 and MIN_START <= start <= MAX_START:
             return start, doublings
+    sizes = ", ".join(map(str, supported_sizes()))
     raise ValueError(
         f"Image size {image_size} is not reachable by the stride-2 ladder; use a "
-        f"size of 4 to 7 times a power of two, such as {', '.join(map(str, supported_sizes()))}."
+        f"size of 4 to 7 times a power of two: {sizes}."
     )
 
 
