@@ -101,6 +101,8 @@ def save_gif(frames, path: str | Path, seconds_per_frame: float = 0.5) -> Path:
     frames = [f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
     durations = [seconds_per_frame * 1000] * len(frames)
     durations[-1] *= 3
+    if len(durations) == 1:
+        durations = durations[0]  # Pillow takes a list only for several frames.
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     imageio.mimsave(path, frames, format="GIF", duration=durations, loop=0)

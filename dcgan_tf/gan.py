@@ -1,0 +1,148 @@
+"""The DCGAN model: both networks, both optimisers and the adversarial train step.
+
+`DCGAN` is a `keras.Model` subclass in the style of the Keras guides
+("Customizing what happens in fit()"), so a run is an ordinary `model.fit`
+with callbacks. Its `call(latents)` is the generator.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from dcgan_tf.losses import discriminator_loss, generator_loss
+
+METRIC_NAMES = (
+    "d_loss",
+    "g_loss",
+    "d_real_accuracy",
+    "d_fake_accuracy",
+    "d_real",
+    "d_fake",
+)
+
+
+def default_optimizer(learning_rate=2e-4, beta_1=0.5):
+    """Adam as Radford et al. §4 train DCGAN: lr 0.0002, beta_1 0.5."""
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1)
+
+
+class DCGAN(keras.Model):
+    """A generator and a discriminator trained against each other.
+
+    Args:
+        generator: a model from `(batch, latent_dim)` latents to images in
+            [-1, 1], such as `build_generator(...)`.
+        discriminator: a model from images to one logit per image, such as
+            `build_discriminator(...)`.
+        latent_distribution: `"normal"` for z ~ N(0, 1), or `"uniform"` for
+            z ~ U(-1, 1) as in Radford et al. §4.
+        label_smoothing: one-sided smoothing of the real targets.
+        seed: seed of the latents drawn in `train_step`.
+
+    Metrics (progress bar and history): `d_loss`, `g_loss`, the
+    discriminator's accuracy on real and on generated images
+    (`d_real_accuracy`, `d_fake_accuracy`), and the mean D(x) and D(G(z))
+    (`d_real`, `d_fake`) before the discriminator's update.
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_distribution="normal",
+        label_smoothing=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if latent_distribution not in ("normal", "uniform"):
+            raise ValueError(
+                "latent_distribution must be 'normal' or 'uniform', "
+                f"got {latent_distribution!r}."
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(generator.input_shape[-1])
+        self.latent_distribution = latent_distribution
+        self.label_smoothing = float(label_smoothing)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        # Both networks are built by their Input layers, so this model is too;
+        # saving and BackupAndRestore need a built model.
+        self.built = True
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training.
+
+        Args:
+            d_optimizer: the discriminator's optimiser (default: Adam 2e-4, 0.5).
+            g_optimizer: the generator's optimiser (default: Adam 2e-4, 0.5).
+            **kwargs: passed to `keras.Model.compile` (`jit_compile`,
+                `steps_per_execution`, `run_eagerly`, ...).
+        """
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = d_optimizer or default_optimizer()
+        self.g_optimizer = g_optimizer or default_optimizer()
+        # Build the optimiser slots now, so that a checkpoint of this model
+        # holds them and loads into a fresh model before the first step.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, latents, training=False):
+        return self.generator(latents, training=training)
+
+    def sample_latents(self, count):
+        """Draws `count` latents from the model's distribution and seed."""
+        shape = (count, self.latent_dim)
+        if self.latent_distribution == "uniform":
+            return keras.random.uniform(
+                shape, minval=-1.0, maxval=1.0, seed=self.seed_generator
+            )
+        return keras.random.normal(shape, seed=self.seed_generator)
+
+    def train_step(self, real_images):
+        # TensorFlow-specific: tapes. One generator forward per step, as in
+        # pytorch/examples dcgan: the same fakes train D (cut from G's graph)
+        # and then G, through the freshly updated D.
+        batch_size = ops.shape(real_images)[0]
+        latents = self.sample_latents(batch_size)
+        with tf.GradientTape() as g_tape:
+            fake_images = self.generator(latents, training=True)
+
+            # 1. Update D: ascend log D(x) + log(1 - D(G(z))) (Goodfellow et
+            #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies.
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    real_logits = self.discriminator(real_images, training=True)
+                    fake_logits = self.discriminator(
+                        ops.stop_gradient(fake_images), training=True
+                    )
+                    d_loss = discriminator_loss(
+                        real_logits, fake_logits, self.label_smoothing
+                    )
+                d_weights = self.discriminator.trainable_variables
+                self.d_optimizer.apply(d_tape.gradient(d_loss, d_weights), d_weights)
+
+            # 2. Update G with the non-saturating loss: descend -log D(G(z)).
+            g_loss = generator_loss(self.discriminator(fake_images, training=True))
+        g_weights = self.generator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_loss, g_weights), g_weights)
+
+        return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
+
+    def _update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+        values = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real_accuracy": ops.mean(ops.cast(real_logits > 0, "float32")),
+            "d_fake_accuracy": ops.mean(ops.cast(fake_logits < 0, "float32")),
+            "d_real": ops.mean(ops.sigmoid(real_logits)),
+            "d_fake": ops.mean(ops.sigmoid(fake_logits)),
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}

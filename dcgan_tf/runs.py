@@ -1,0 +1,227 @@
+"""A training run from a `TrainConfig`: its directory, data, model and `fit`.
+
+A run directory holds everything about one run (stylegan2-ada's habit):
+`config.json`, `latents.npy` (the fixed latents of every sample grid),
+`samples/`, `progress.gif`, `metrics.csv`, `losses.png`, `generator.keras`
+and the checkpoint that `--resume` continues from. No run overwrites another.
+"""
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from dcgan_tf.callbacks import (
+    Checkpoint,
+    MetricsLog,
+    SampleGrid,
+    StopOnNaN,
+    read_state,
+    restore,
+)
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.data import load_images, make_dataset, synthetic_images
+from dcgan_tf.gan import DCGAN, default_optimizer
+from dcgan_tf.networks import build_discriminator, build_generator
+
+RUNS_ROOT = Path("checkpoints")
+CONFIG_NAME = "config.json"
+LATENTS_NAME = "latents.npy"
+DRY_RUN_STEPS = 2
+
+
+@dataclass
+class Run:
+    """What `train` returns: the model, Keras' history and how the run ended."""
+
+    model: DCGAN
+    run_dir: Path
+    config: TrainConfig
+    history: keras.callbacks.History | None
+    initial_epoch: int
+    interrupted: bool = False
+    stopped_on_nan: bool = False
+
+
+def next_run_dir(dataset: str, root=RUNS_ROOT) -> Path:
+    """Returns `root/NNNNN-dataset`, numbered one past the highest run there."""
+    root = Path(root)
+    numbers = [
+        int(match.group(1))
+        for path in (root.iterdir() if root.exists() else [])
+        if (match := re.match(r"(\d{5})-", path.name))
+    ]
+    return root / f"{max(numbers, default=-1) + 1:05d}-{dataset}"
+
+
+def build_model(config: TrainConfig) -> DCGAN:
+    """Builds and compiles the DCGAN that `config` describes."""
+    generator = build_generator(
+        config.image_shape, config.latent_dim, config.generator_filters
+    )
+    discriminator = build_discriminator(
+        config.image_shape, config.discriminator_filters
+    )
+    model = DCGAN(
+        generator,
+        discriminator,
+        latent_distribution=config.latent_distribution,
+        label_smoothing=config.label_smoothing,
+        seed=config.seed,
+    )
+    model.compile(
+        d_optimizer=default_optimizer(config.learning_rate, config.beta_1),
+        g_optimizer=default_optimizer(config.learning_rate, config.beta_1),
+    )
+    return model
+
+
+def fixed_latents(config: TrainConfig) -> np.ndarray:
+    """The latents of every sample grid of a run, drawn from its seed."""
+    rng = np.random.default_rng(config.seed)
+    shape = (config.num_samples, config.latent_dim)
+    if config.latent_distribution == "uniform":
+        return rng.uniform(-1.0, 1.0, shape).astype("float32")
+    return rng.standard_normal(shape).astype("float32")
+
+
+def load_training_images(config: TrainConfig, dry_run=False) -> np.ndarray:
+    """The run's images as uint8 NHWC at the configured size."""
+    if dry_run:
+        count = config.batch_size * DRY_RUN_STEPS
+        return synthetic_images(count, config.image_shape, seed=config.seed)
+    images = load_images(
+        config.dataset,
+        data_dir=config.data_dir,
+        image_size=config.image_size,
+        fit=config.fit,
+    )
+    if images.shape[1] != config.image_size:
+        # The classic sets come at their native size; resize them once here.
+        import tensorflow as tf
+
+        images = tf.image.resize(images, (config.image_size,) * 2, antialias=True)
+        images = np.clip(np.rint(images.numpy()), 0, 255).astype("uint8")
+    return images
+
+
+def load_run_config(run_dir, epochs=None) -> TrainConfig:
+    """Reads a run's configuration for `--resume`, with a new epoch count."""
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{run_dir} is not a run directory (no {CONFIG_NAME}); pass the "
+            "directory a training run wrote, such as checkpoints/00000-fashion_mnist."
+        )
+    config = TrainConfig.load(path)
+    if epochs is not None:
+        config = dataclasses.replace(config, epochs=epochs)
+    return config
+
+
+def train(
+    config: TrainConfig,
+    resume=None,
+    dry_run=False,
+    root=RUNS_ROOT,
+    callbacks=(),
+    verbose="auto",
+) -> Run:
+    """Trains a DCGAN as `config` says, in a new run directory or a resumed one.
+
+    Args:
+        config: the run's configuration; `None` fields take the data set's
+            presets. Ignored when resuming, except for `epochs`.
+        resume: a run directory to continue from its last checkpoint.
+        dry_run: two steps on synthetic images, writing every artifact.
+        root: where new run directories are made (unless `config.run_dir`).
+        callbacks: more Keras callbacks, run before the ones writing the log.
+        verbose: passed to `fit`.
+
+    Returns:
+        A `Run`. Ctrl-C ends it cleanly: the last completed epoch stays
+        checkpointed, and the generator as it was is saved beside it as
+        `generator_interrupted.keras`.
+
+    Raises:
+        ValueError: for a bad configuration (one-line message).
+        dcgan_tf.data.DataError: when the data cannot be found or read.
+        FileNotFoundError: when `resume` is not a run directory.
+    """
+    if resume is not None:
+        run_dir = Path(resume)
+        config = load_run_config(run_dir, epochs=config.epochs)
+    else:
+        config = config.resolve()
+        if dry_run:
+            config = dataclasses.replace(config, epochs=1, steps_per_epoch=None)
+    config.validate()
+    images = load_training_images(config, dry_run=dry_run)
+    steps = config.steps_per_epoch or len(images) // config.batch_size
+    if steps < 1:
+        raise ValueError(
+            f"Only {len(images)} images, fewer than one batch of {config.batch_size}; "
+            "lower --batch-size."
+        )
+    if dry_run:
+        steps = DRY_RUN_STEPS
+    config = dataclasses.replace(config, steps_per_epoch=steps)
+
+    if resume is None:
+        name = config.dataset + ("-dry-run" if dry_run else "")
+        run_dir = Path(config.run_dir) if config.run_dir else next_run_dir(name, root)
+        if (run_dir / CONFIG_NAME).exists():
+            raise ValueError(
+                f"{run_dir} already holds a run; continue it with --resume {run_dir} "
+                "or choose another --run-dir."
+            )
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config = dataclasses.replace(config, run_dir=str(run_dir))
+        latents = fixed_latents(config)
+        np.save(run_dir / LATENTS_NAME, latents)
+    else:
+        latents = np.load(run_dir / LATENTS_NAME)
+    config.save(run_dir / CONFIG_NAME)
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    initial_epoch = restore(model, run_dir)
+    run = Run(model, run_dir, config, None, initial_epoch)
+    if initial_epoch >= config.epochs:
+        return run
+
+    stop_on_nan = StopOnNaN()
+    all_callbacks = [
+        stop_on_nan,
+        *callbacks,
+        SampleGrid(run_dir, latents, every=config.sample_every),
+        MetricsLog(run_dir),
+        Checkpoint(run_dir, keep_every=config.keep_every),
+    ]
+    dataset = make_dataset(
+        images, config.batch_size, config.seed, start_batch=initial_epoch * steps
+    )
+    try:
+        run.history = model.fit(
+            dataset,
+            epochs=config.epochs,
+            steps_per_epoch=steps,
+            initial_epoch=initial_epoch,
+            callbacks=all_callbacks,
+            shuffle=False,
+            verbose=verbose,
+        )
+    except KeyboardInterrupt:
+        run.interrupted = True
+        model.generator.save(run_dir / "generator_interrupted.keras")
+    run.stopped_on_nan = stop_on_nan.stopped
+    return run
+
+
+def completed_epochs(run_dir) -> int:
+    """Epochs a run has checkpointed (0 before its first)."""
+    state = read_state(run_dir)
+    return int(state["epoch"]) if state else 0
