@@ -124,9 +124,12 @@ def plot_metrics(rows, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     def series(name):
-        pairs = [(int(r["epoch"]), float(r[name])) for r in rows if r.get(name) != ""]
+        pairs = [
+            (int(r["epoch"]), float(r[name])) for r in rows if r.get(name, "") != ""
+        ]
         return [p[0] for p in pairs], [p[1] for p in pairs]
 
     panels = [
@@ -147,6 +150,7 @@ def plot_metrics(rows, path):
                 axis.plot(x, y, marker="o" if len(x) < 30 else None, label=name)
         axis.set_title(title)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()

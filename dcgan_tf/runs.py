@@ -93,19 +93,13 @@ def load_training_images(config: TrainConfig, dry_run=False) -> np.ndarray:
     if dry_run:
         count = config.batch_size * DRY_RUN_STEPS
         return synthetic_images(count, config.image_shape, seed=config.seed)
-    images = load_images(
+    # The classic sets come at their native size and are resized when asked.
+    return load_images(
         config.dataset,
         data_dir=config.data_dir,
         image_size=config.image_size,
         fit=config.fit,
     )
-    if images.shape[1] != config.image_size:
-        # The classic sets come at their native size; resize them once here.
-        import tensorflow as tf
-
-        images = tf.image.resize(images, (config.image_size,) * 2, antialias=True)
-        images = np.clip(np.rint(images.numpy()), 0, 255).astype("uint8")
-    return images
 
 
 def load_run_config(run_dir, epochs=None) -> TrainConfig:

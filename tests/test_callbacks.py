@@ -1,0 +1,94 @@
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dcgan_tf.callbacks import (
+    Checkpoint,
+    MetricsLog,
+    SampleGrid,
+    StopOnNaN,
+    read_state,
+    restore,
+)
+from dcgan_tf.gan import DCGAN
+from dcgan_tf.images import read_gif
+from dcgan_tf.networks import build_discriminator, build_generator
+
+SHAPE = (16, 16, 1)
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    model = DCGAN(
+        build_generator(SHAPE, latent_dim=8, filters=8),
+        build_discriminator(SHAPE, filters=8),
+        seed=0,
+    )
+    model.compile()
+    return model
+
+
+def _batches(images):
+    return tf.data.Dataset.from_tensor_slices(images.astype("float32")).batch(4)
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    good = np.random.default_rng(0).uniform(-1, 1, (8, *SHAPE))
+    bad = np.full((4, *SHAPE), np.nan)
+    data = _batches(good).concatenate(_batches(bad).repeat())
+    model = _model()
+    stop = StopOnNaN()
+    latents = np.zeros((4, 8), "float32")
+    model.fit(
+        data,
+        epochs=3,
+        steps_per_epoch=2,
+        callbacks=[
+            stop,
+            SampleGrid(tmp_path, latents),
+            MetricsLog(tmp_path),
+            Checkpoint(tmp_path),
+        ],
+        verbose=0,
+        shuffle=False,
+    )
+    assert stop.stopped
+    assert read_state(tmp_path)["epoch"] == 1
+    assert not (tmp_path / "samples" / "epoch_0002.png").exists()
+    # The checkpoint on disk is finite and loads.
+    fresh = _model()
+    assert restore(fresh, tmp_path) == 1
+    assert all(np.isfinite(w).all() for w in fresh.get_weights())
+
+
+def test_sample_grid_and_gif_follow_the_epochs(tmp_path):
+    model = _model()
+    data = _batches(np.random.default_rng(0).uniform(-1, 1, (8, *SHAPE))).repeat()
+    latents = np.random.default_rng(1).standard_normal((10, 8)).astype("float32")
+    model.fit(
+        data,
+        epochs=4,
+        steps_per_epoch=1,
+        callbacks=[SampleGrid(tmp_path, latents, every=2)],
+        verbose=0,
+        shuffle=False,
+    )
+    names = sorted(p.name for p in (tmp_path / "samples").iterdir())
+    assert names == ["epoch_0000.png", "epoch_0002.png", "epoch_0004.png"]
+    frames = read_gif(tmp_path / "progress.gif")
+    assert len(frames) == 3
+    # 10 images in a 4-column grid of 3 rows, 16 px cells enlarged 4x.
+    assert frames[0].shape[:2] == (3 * 64 + 4 * 2, 4 * 64 + 5 * 2)
+
+
+def test_metrics_log_widens_for_new_columns_and_plots_them(tmp_path):
+    log = MetricsLog(tmp_path)
+    log.on_epoch_end(0, {"d_loss": 1.0, "g_loss": 2.0})
+    log.on_epoch_end(1, {"d_loss": 0.9, "g_loss": 1.8, "kid": 0.05})
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert lines == ["epoch,d_loss,g_loss,kid", "1,1.0,2.0,", "2,0.9,1.8,0.05"]
+    # A resumed run rewrites from its epoch, never duplicating rows.
+    log.on_epoch_end(1, {"d_loss": 0.8, "g_loss": 1.7, "kid": 0.04})
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[-1] == "2,0.8,1.7,0.04"
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 3
+    assert (tmp_path / "losses.png").stat().st_size > 1000
