@@ -37,6 +37,11 @@ def _ladder(image_size: int) -> tuple[int, int]:
     )
 
 
+def check_image_size(image_size: int) -> None:
+    """Raises `ValueError`, naming the sizes that work, for an unreachable size."""
+    _ladder(image_size)
+
+
 def supported_sizes(limit: int = 256) -> list[int]:
     """Square image sides up to `limit` that both networks can be built for."""
     sizes = set()

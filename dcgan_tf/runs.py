@@ -25,7 +25,11 @@ from dcgan_tf.callbacks import (
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import load_images, make_dataset, synthetic_images
 from dcgan_tf.gan import DCGAN, default_optimizer
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.networks import (
+    build_discriminator,
+    build_generator,
+    check_image_size,
+)
 
 RUNS_ROOT = Path("checkpoints")
 CONFIG_NAME = "config.json"
@@ -153,6 +157,7 @@ def train(
         if dry_run:
             config = dataclasses.replace(config, epochs=1, steps_per_epoch=None)
     config.validate()
+    check_image_size(config.image_size)  # before minutes of data loading
     images = load_training_images(config, dry_run=dry_run)
     steps = config.steps_per_epoch or len(images) // config.batch_size
     if steps < 1:
