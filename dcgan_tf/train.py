@@ -80,7 +80,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.data import DataError
+    from dcgan_tf.data import DataError, describe
 
     values = {
         f.name: getattr(args, f.name)
@@ -102,7 +102,9 @@ def main(argv=None):
             shown = config.resolve()
             shown.validate()
         print("configuration:", json.dumps(dataclasses.asdict(shown), indent=2))
-        print(f"seed: {shown.seed}", flush=True)
+        print(f"seed: {shown.seed}")
+        if not args.dry_run:
+            print("data:", describe(shown.dataset, shown.data_dir), flush=True)
         run = runs.train(
             config,
             resume=args.resume,
