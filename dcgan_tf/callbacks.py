@@ -120,10 +120,8 @@ class MetricsLog(keras.callbacks.Callback):
 def plot_metrics(rows, path):
     """Draws losses, D's outputs and accuracies (and quality metrics, when
     logged) against the epoch, one panel each."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure draws without pyplot, so a notebook's backend is left alone.
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     def series(name):
@@ -140,9 +138,8 @@ def plot_metrics(rows, path):
     quality = [k for k in ("kid", "fid") if any(r.get(k, "") != "" for r in rows)]
     if quality:
         panels.append(("Sample quality (lower is better)", quality))
-    figure, axes = plt.subplots(
-        1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False
-    )
+    figure = Figure(figsize=(4.5 * len(panels), 3.6))
+    axes = figure.subplots(1, len(panels), squeeze=False)
     for axis, (title, names) in zip(axes[0], panels, strict=True):
         for name in names:
             if any(name in r for r in rows):
@@ -155,7 +152,6 @@ def plot_metrics(rows, path):
         axis.legend()
     figure.tight_layout()
     _replace(lambda tmp: figure.savefig(tmp, dpi=100, format="png"), Path(path))
-    plt.close(figure)
 
 
 class Checkpoint(keras.callbacks.Callback):
