@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_tf import latent
+from dcgan_tf import latent, latent_space
 from dcgan_tf.images import save_grid, save_image, to_uint8
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -50,7 +50,7 @@ def add_generator_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--latent-distribution",
-        choices=latent.LATENT_DISTRIBUTIONS,
+        choices=latent_space.LATENT_DISTRIBUTIONS,
         default=None,
         help="Distribution of the latents (default: the run's config.json, "
         "else normal).",
@@ -99,8 +99,8 @@ def describe_generator(generator: latent.Generator) -> str:
 
 def chosen_latents(source, indices, latent_dim: int) -> np.ndarray:
     """The latents of the `--from` file, only those at `--indices` if given."""
-    latents = latent.load_latents(source, latent_dim)
-    return latents if indices is None else latent.pick(latents, indices)
+    latents = latent_space.load_latents(source, latent_dim)
+    return latents if indices is None else latent_space.pick(latents, indices)
 
 
 def check_source(parser, args) -> None:
@@ -171,12 +171,12 @@ def main(argv=None) -> None:
         else:
             seed = resolve_seed(args.seed)
             distribution = args.latent_distribution or generator.latent_distribution
-            latents = latent.sample_latents(
+            latents = latent_space.sample_latents(
                 args.num or 64, generator.latent_dim, seed, distribution
             )
         images = to_uint8(latent.generate(generator, latents, args.batch_size))
         save_grid(images, out, columns=args.columns)
-        npz = latent.save_latents(
+        npz = latent_space.save_latents(
             out.with_suffix(".npz"), latents, seed, distribution, args.columns
         )
         written = [str(out), str(npz)]

@@ -8,8 +8,10 @@ row per leg of the walk.
 """
 
 import argparse
+import sys
+import types
 
-from dcgan_tf import latent
+from dcgan_tf import latent, latent_space
 from dcgan_tf.generate import (
     INDICES_HELP,
     add_generator_arguments,
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--method",
-        choices=latent.METHODS,
+        choices=latent_space.METHODS,
         default="slerp",
         help="slerp: along the sphere, which keeps the norm Gaussian latents "
         "have; linear: a straight line, whose middle has a smaller norm "
@@ -115,7 +117,7 @@ def animation_frames(images, joined: bool, loop: bool) -> list:
         loop: the joined walk ends where it starts, so play it round.
     """
     if joined:
-        tracks = latent.join_segments(images, loop)[:, None]  # (frames, 1, ...)
+        tracks = latent_space.join_segments(images, loop)[:, None]  # (frames, 1, ...)
     else:
         tracks = images.swapaxes(0, 1)  # (steps, rows, ...)
     frames = [make_grid(track, columns=len(track)) for track in tracks]
@@ -159,7 +161,7 @@ def main(argv=None) -> None:
         else:
             seed = resolve_seed(args.seed)
             pairs = args.pairs or 5
-            ends = latent.sample_latents(
+            ends = latent_space.sample_latents(
                 2 * pairs, generator.latent_dim, seed, distribution
             )
             result = latent.interpolate(
@@ -173,7 +175,7 @@ def main(argv=None) -> None:
         images = to_uint8(result.images)  # (rows, steps, h, w, c)
         rows = len(images)
         save_grid(images.reshape(-1, *images.shape[2:]), out, columns=args.steps)
-        npz = latent.save_latents(
+        npz = latent_space.save_latents(
             out.with_suffix(".npz"), result.latents, seed, distribution, args.steps
         )
         written = [f"{out} ({rows} rows of {args.steps})", str(npz)]
@@ -185,6 +187,17 @@ def main(argv=None) -> None:
         parser.error(" ".join(str(error).split()))
     source = f"seed {seed}" if seed is not None else f"{args.source} {args.indices}"
     print(f"Interpolated ({args.method}, {source}); wrote {', '.join(written)}")
+
+
+class _CallableModule(types.ModuleType):
+    """Importing this command module rebinds `dcgan_tf.interpolate` from the
+    API function to the module; calling the module keeps that name working."""
+
+    def __call__(self, *args, **kwargs):
+        return latent.interpolate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 
 if __name__ == "__main__":

@@ -1,14 +1,10 @@
 """Using a trained generator: load it, sample it, and walk its latent space.
 
-Radford et al. (2015) §6.1 walk the latent space to show that a DCGAN has
-learnt smooth transitions rather than memorised images. For Gaussian latents
-the walk should be spherical (slerp; White 2016, "Sampling Generative
-Networks"): a straight line between two samples passes through latents of
-unusually small norm, which the generator rarely saw in training.
-
-Latents travel with images: every sample keeps the latents that made it,
-and `save_latents` / `load_latents` write and read them as `.npz`, so that a
-sample picked by its index in a grid can be drawn again or walked to.
+A saved generator is a plain `.keras` file, usually the `generator.keras` of
+a run directory next to its `config.json`, which tells how its latents were
+drawn. Every sample keeps the latents that made it (`Samples`), so that it can
+be drawn again or walked to. The latent maths and the `.npz` latent files are
+in `dcgan_tf.latent_space`; its names are importable from here too.
 """
 
 import json
@@ -20,17 +16,47 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-LATENT_DISTRIBUTIONS = ("normal", "uniform")
-METHODS = ("slerp", "linear")
-_METHOD_ALIASES = {
-    "slerp": "slerp",
-    "spherical": "slerp",
-    "linear": "linear",
-    "lerp": "linear",
-}
-# Below this sine of the angle the two latents are (anti)parallel: slerp's
-# 1 / sin(angle) blows up, and the straight line is the same path anyway.
-PARALLEL_SINE = 1e-6
+from dcgan_tf.latent_space import (
+    LATENT_DISTRIBUTIONS,
+    METHODS,
+    PARALLEL_SINE,
+    interpolate_latents,
+    join_segments,
+    lerp,
+    load_latents,
+    pick,
+    sample_latents,
+    save_latents,
+    slerp,
+    walk_latents,
+)
+
+__all__ = [
+    "CONFIG_FILE",
+    "GENERATOR_FILE",
+    "LATENT_DISTRIBUTIONS",
+    "METHODS",
+    "PARALLEL_SINE",
+    "Generator",
+    "Samples",
+    "as_generator",
+    "check_generator",
+    "generate",
+    "interpolate",
+    "interpolate_latents",
+    "join_segments",
+    "lerp",
+    "load_generator",
+    "load_latents",
+    "pick",
+    "sample",
+    "sample_latents",
+    "save_latents",
+    "slerp",
+    "walk",
+    "walk_latents",
+]
+
 GENERATOR_FILE = "generator.keras"
 CONFIG_FILE = "config.json"
 
@@ -207,31 +233,6 @@ def as_generator(generator) -> Generator:
     return Generator(generator, latent_dim, image_shape)
 
 
-def sample_latents(
-    count: int, latent_dim: int, seed: int | None = None, distribution="normal"
-) -> np.ndarray:
-    """Draws `(count, latent_dim)` float32 latents, reproducibly by seed.
-
-    Rows are drawn one after another, so the first k latents of a seed are
-    the same whatever `count` is, and the run's seed and `num_samples` give
-    the latents of its training sample grids (`latents.npy`).
-
-    Raises:
-        ValueError: for a count below 1 or an unknown distribution.
-    """
-    if count < 1:
-        raise ValueError(f"Number of samples must be at least 1, got {count}.")
-    rng = np.random.default_rng(seed)
-    if distribution == "normal":
-        return rng.standard_normal((count, latent_dim)).astype(np.float32)
-    if distribution == "uniform":
-        return rng.uniform(-1.0, 1.0, (count, latent_dim)).astype(np.float32)
-    raise ValueError(
-        f"Unknown latent distribution {distribution!r}; use "
-        f"{' or '.join(LATENT_DISTRIBUTIONS)}."
-    )
-
-
 def generate(generator, latents, batch_size: int = 64) -> np.ndarray:
     """Runs the generator in inference mode on latents of any leading shape.
 
@@ -287,123 +288,6 @@ def sample(
     return Samples(generate(generator, latents), latents)
 
 
-def lerp(start, end, t) -> np.ndarray:
-    """Straight-line interpolation `(1 - t) * start + t * end`."""
-    return (1.0 - t) * start + t * end
-
-
-def slerp(start, end, t) -> np.ndarray:
-    """Spherical interpolation (Shoemake 1985) between two latents.
-
-    Moves at constant angular speed along the great circle from `start` to
-    `end`; between latents of equal norm every point keeps that norm. Falls
-    back to `lerp` where the two are (nearly) parallel or one is zero.
-
-    Args:
-        start, end: `(..., latent_dim)` latents (broadcast against each other).
-        t: fractions in [0, 1], broadcast as `(..., 1)`.
-
-    Returns:
-        float64 latents; exactly `start` at t = 0 and `end` at t = 1.
-    """
-    start = np.asarray(start, dtype=np.float64)
-    end = np.asarray(end, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)
-    norms = np.linalg.norm(start, axis=-1, keepdims=True) * np.linalg.norm(
-        end, axis=-1, keepdims=True
-    )
-    cosine = np.sum(start * end, axis=-1, keepdims=True) / np.where(
-        norms > 0, norms, 1.0
-    )
-    angle = np.arccos(np.clip(cosine, -1.0, 1.0))
-    sine = np.sin(angle)
-    spherical = sine > PARALLEL_SINE
-    safe_sine = np.where(spherical, sine, 1.0)
-    curve = (
-        np.sin((1.0 - t) * angle) / safe_sine * start
-        + np.sin(t * angle) / safe_sine * end
-    )
-    return np.where(spherical & (norms > 0), curve, lerp(start, end, t))
-
-
-def _method(method: str):
-    name = _METHOD_ALIASES.get(str(method).lower())
-    if name is None:
-        raise ValueError(
-            f"Unknown interpolation method {method!r}; use {' or '.join(METHODS)}."
-        )
-    return slerp if name == "slerp" else lerp
-
-
-def interpolate_latents(start, end, steps: int = 10, method="slerp") -> np.ndarray:
-    """Latents at `steps` evenly spaced points from `start` to `end`.
-
-    Args:
-        start, end: `(latent_dim,)` latents, or `(pairs, latent_dim)`.
-        steps: number of points, both ends included (at least 2).
-        method: `"slerp"` (spherical, for Gaussian latents) or `"linear"`.
-
-    Returns:
-        float32 latents `(steps, latent_dim)` or `(pairs, steps, latent_dim)`,
-        the first equal to `start` and the last to `end`.
-
-    Raises:
-        ValueError: for fewer than 2 steps, an unknown method, or latents of
-            different shapes.
-    """
-    if steps < 2:
-        raise ValueError(f"Steps must be at least 2 (both ends), got {steps}.")
-    function = _method(method)
-    start = np.asarray(start, dtype=np.float64)
-    end = np.asarray(end, dtype=np.float64)
-    if start.shape != end.shape or start.ndim not in (1, 2):
-        raise ValueError(
-            "Start and end must be latents of one shape, (latent_dim,) or "
-            f"(pairs, latent_dim); got {start.shape} and {end.shape}."
-        )
-    t = np.linspace(0.0, 1.0, steps)[:, None]  # (steps, 1)
-    path = function(start[..., None, :], end[..., None, :], t)
-    return path.astype(np.float32)
-
-
-def walk_latents(keyframes, steps: int = 10, method="slerp", loop=False):
-    """Latents of a walk through several keyframes, one segment per pair.
-
-    Args:
-        keyframes: `(k, latent_dim)` latents, k >= 2, visited in order.
-        steps: points per segment, both ends included.
-        method: `"slerp"` or `"linear"`.
-        loop: also walk from the last keyframe back to the first.
-
-    Returns:
-        `(segments, steps, latent_dim)` float32 latents, segments = k - 1
-        (k with `loop`); segment i runs from keyframe i to keyframe i + 1.
-
-    Raises:
-        ValueError: for fewer than 2 keyframes (see also `interpolate_latents`).
-    """
-    keyframes = np.asarray(keyframes, dtype=np.float32)
-    if keyframes.ndim != 2 or len(keyframes) < 2:
-        raise ValueError(
-            f"A walk needs at least 2 keyframe latents, got shape {keyframes.shape}."
-        )
-    ends = np.roll(keyframes, -1, axis=0)
-    count = len(keyframes) if loop else len(keyframes) - 1
-    return interpolate_latents(keyframes[:count], ends[:count], steps, method)
-
-
-def join_segments(segments, loop: bool = False) -> np.ndarray:
-    """Joins `(segments, steps, ...)` into one continuous sequence of frames.
-
-    Each segment after the first starts where the last one ended, so its
-    first frame is dropped; for a loop the final frame, which is the first
-    again, is dropped too so that playing it on repeat never stutters.
-    """
-    segments = np.asarray(segments)
-    frames = np.concatenate([segments[0], *(s[1:] for s in segments[1:])])
-    return frames[:-1] if loop else frames
-
-
 def interpolate(
     generator, start, end, steps: int = 10, method="slerp", batch_size: int = 64
 ) -> Samples:
@@ -444,105 +328,3 @@ def walk(
     """
     latents = walk_latents(keyframes, steps, method, loop)
     return Samples(generate(generator, latents, batch_size), latents)
-
-
-def save_latents(
-    path: str | Path,
-    latents,
-    seed: int | None = None,
-    distribution: str = "normal",
-    columns: int | None = None,
-) -> Path:
-    """Writes latents as `.npz`: `latents` `(n, latent_dim)` plus provenance.
-
-    Args:
-        path: the `.npz` file to write.
-        latents: `(..., latent_dim)` latents, flattened row-major to `(n,
-            latent_dim)` so that row i is the image at index i of the grid.
-        seed: the seed they were drawn with (stored as -1 when unknown).
-        distribution: the distribution they were drawn from.
-        columns: columns of the grid they were shown in, if any.
-
-    Returns:
-        The path written.
-    """
-    latents = np.asarray(latents, dtype=np.float32)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        path,
-        latents=latents.reshape(-1, latents.shape[-1]),
-        seed=np.int64(-1 if seed is None else seed),
-        latent_distribution=np.str_(distribution),
-        columns=np.int64(columns or 0),
-    )
-    return path
-
-
-def load_latents(path: str | Path, latent_dim: int | None = None) -> np.ndarray:
-    """Reads the `(n, latent_dim)` latents of `save_latents` or of a run.
-
-    Args:
-        path: an `.npz` file with a `latents` array, or a `.npy` array such
-            as the `latents.npy` of a run's training sample grids.
-        latent_dim: when given, the size the latents must have.
-
-    Returns:
-        float32 latents `(n, latent_dim)`.
-
-    Raises:
-        FileNotFoundError: when the file does not exist.
-        ValueError: for a file that is not such an array, or latents of
-            another size than `latent_dim`.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No such latents file: {path}")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise ValueError(f"Cannot read latents from {path}: {error}") from None
-    if isinstance(data, np.ndarray):  # a run's latents.npy
-        latents = data.astype(np.float32)
-    else:
-        with data:
-            if "latents" not in data.files:
-                raise ValueError(f"{path} has no 'latents' array.")
-            try:
-                latents = np.array(data["latents"], dtype=np.float32)
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-                raise ValueError(f"Cannot read latents from {path}: {error}") from None
-    if latents.ndim != 2 or len(latents) == 0:
-        raise ValueError(
-            f"{path} should hold latents of shape (n, latent_dim), got {latents.shape}."
-        )
-    if latent_dim is not None and latents.shape[1] != latent_dim:
-        raise ValueError(
-            f"{path} holds {latents.shape[1]}-dimensional latents but the "
-            f"generator takes {latent_dim}."
-        )
-    return latents
-
-
-def pick(latents, indices) -> np.ndarray:
-    """Selects latents by their index in the grid they were shown in.
-
-    Args:
-        latents: `(n, latent_dim)` latents, row i making grid image i
-            (counted row-major from 0).
-        indices: the indices to take, in order; repeats allowed.
-
-    Returns:
-        `(len(indices), latent_dim)` latents.
-
-    Raises:
-        ValueError: for an index outside 0..n-1.
-    """
-    latents = np.asarray(latents)
-    bad = [i for i in indices if not 0 <= i < len(latents)]
-    if bad:
-        raise ValueError(
-            f"Index {bad[0]} is out of range: there are {len(latents)} latents "
-            f"(indices 0 to {len(latents) - 1})."
-        )
-    return latents[list(indices)]

@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from dcgan_tf import latent
+from dcgan_tf import latent, latent_space
 from dcgan_tf.config import DATASETS
 from dcgan_tf.data import load_images
 from dcgan_tf.generate import (
@@ -214,7 +214,7 @@ def main(argv=None) -> None:
             latents = chosen_latents(args.source, args.indices, generator.latent_dim)
         else:
             seed = resolve_seed(args.seed)
-            latents = latent.sample_latents(
+            latents = latent_space.sample_latents(
                 args.num or 8, generator.latent_dim, seed, distribution
             )
         samples = to_uint8(latent.generate(generator, latents, args.batch_size))
@@ -223,7 +223,9 @@ def main(argv=None) -> None:
         indices, distances = nearest_neighbours(samples, images, args.neighbours)
         reference = reference_distances(images, len(samples))
         save_image(neighbour_grid(samples, images, indices), out)
-        npz = latent.save_latents(out.with_suffix(".npz"), latents, seed, distribution)
+        npz = latent_space.save_latents(
+            out.with_suffix(".npz"), latents, seed, distribution
+        )
     except (ValueError, OSError) as error:  # DataError is a ValueError
         parser.error(" ".join(str(error).split()))
     for row, (found, distance) in enumerate(zip(indices, distances, strict=True)):

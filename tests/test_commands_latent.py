@@ -6,17 +6,22 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
-from test_latent import IMAGE_SHAPE, LATENT_DIM, make_run
+from test_latent import IMAGE_SHAPE, LATENT_DIM
 
-from dcgan_tf import generate, interpolate, latent, neighbours
+# `from dcgan_tf import interpolate` would give the function that
+# dcgan_tf/__init__.py exports, not this command module of the same name.
+import dcgan_tf.interpolate as interpolate
+from dcgan_tf import generate, latent, neighbours
+from dcgan_tf.data import load_images
 from dcgan_tf.images import PADDING, read_gif, to_uint8
 
-# make_grid enlarges 16-pixel images 4 times, to cells of 64 pixels.
-CELL = 64
+# make_grid enlarges 28-pixel images 3 times, to cells of 84 pixels.
+SCALE = 3
+CELL = IMAGE_SHAPE[0] * SCALE
 
 
 def grid_size(rows, columns):
-    """(width, height) of a grid of 16x16 images."""
+    """(width, height) of a grid of 28x28 images."""
     return (columns * (CELL + PADDING) + PADDING, rows * (CELL + PADDING) + PADDING)
 
 
@@ -32,30 +37,23 @@ def read(path):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A run directory, and the images it was trained on."""
-    path = tmp_path_factory.mktemp("run")
-    return path, make_run(path)
-
-
-@pytest.fixture(scope="module")
-def grid(run, tmp_path_factory):
+def grid(trained_run, tmp_path_factory):
     """`generate --num 9 --seed 3 --columns 3 --individual`: its grid path."""
     out = tmp_path_factory.mktemp("generated") / "grid.png"
     generate.main(
-        [str(run[0]), "--num", "9", "--seed", "3", "--columns", "3"]
+        [str(trained_run), "--num", "9", "--seed", "3", "--columns", "3"]
         + ["--out", str(out), "--individual"]
     )
     return out
 
 
-def test_generate_writes_grid_latents_and_individual_images(run, grid):
+def test_generate_writes_grid_latents_and_individual_images(trained_run, grid):
     assert Image.open(grid).size == grid_size(3, 3)
     with np.load(grid.with_suffix(".npz")) as data:
         latents = data["latents"]
         assert latents.shape == (9, LATENT_DIM)
         assert int(data["seed"]) == 3 and int(data["columns"]) == 3
-    expected = to_uint8(latent.sample(latent.load_generator(run[0]), 9, 3).images)
+    expected = to_uint8(latent.sample(latent.load_generator(trained_run), 9, 3).images)
     individual = sorted((grid.parent / "grid").glob("*.png"))
     assert [p.name for p in individual] == [f"{i:04d}.png" for i in range(9)]
     picture = read(grid)
@@ -64,13 +62,20 @@ def test_generate_writes_grid_latents_and_individual_images(run, grid):
         assert image.shape == IMAGE_SHAPE[:2]
         np.testing.assert_array_equal(image, expected[index, ..., 0])
         # The grid shows image i at row-major position i.
-        np.testing.assert_array_equal(cell(picture, index, 3)[::4, ::4], image)
+        np.testing.assert_array_equal(cell(picture, index, 3)[::SCALE, ::SCALE], image)
 
 
-def test_generate_from_indices_draws_the_same_images_as_the_grid(run, grid):
+def test_generate_from_indices_draws_the_same_images_as_the_grid(trained_run, grid):
     out = grid.parent / "picked.png"
     generate.main(
-        [str(run[0]), "--from", str(grid.with_suffix(".npz")), "--indices", "7", "2"]
+        [
+            str(trained_run),
+            "--from",
+            str(grid.with_suffix(".npz")),
+            "--indices",
+            "7",
+            "2",
+        ]
         + ["--out", str(out), "--individual"]
     )
     assert Image.open(out).size == grid_size(1, 2)
@@ -81,10 +86,10 @@ def test_generate_from_indices_draws_the_same_images_as_the_grid(run, grid):
         )
 
 
-def test_interpolate_writes_one_row_per_pair_and_a_gif(run, tmp_path):
+def test_interpolate_writes_one_row_per_pair_and_a_gif(trained_run, tmp_path):
     out, gif = tmp_path / "walk.png", tmp_path / "walk.gif"
     interpolate.main(
-        [str(run[0]), "--pairs", "3", "--steps", "5", "--method", "slerp"]
+        [str(trained_run), "--pairs", "3", "--steps", "5", "--method", "slerp"]
         + ["--seed", "1", "--out", str(out), "--gif", str(gif)]
     )
     assert Image.open(out).size == grid_size(3, 5)
@@ -108,10 +113,12 @@ def test_interpolate_writes_one_row_per_pair_and_a_gif(run, tmp_path):
             )
 
 
-def test_interpolate_walks_between_chosen_samples_of_a_grid(run, grid, tmp_path):
+def test_interpolate_walks_between_chosen_samples_of_a_grid(
+    trained_run, grid, tmp_path
+):
     out, gif = tmp_path / "tour.png", tmp_path / "tour.gif"
     interpolate.main(
-        [str(run[0]), "--from", str(grid.with_suffix(".npz"))]
+        [str(trained_run), "--from", str(grid.with_suffix(".npz"))]
         + ["--indices", "3", "7", "0", "--loop", "--steps", "4", "--method", "linear"]
         + ["--out", str(out), "--gif", str(gif)]
     )
@@ -150,30 +157,30 @@ def test_nearest_neighbours_finds_copies_across_chunks(monkeypatch):
 
 
 def test_neighbours_shows_each_sample_beside_its_nearest_images(
-    run, tmp_path, monkeypatch, capsys
+    trained_run, fashion_dir, tmp_path, monkeypatch, capsys
 ):
-    images = run[1]
+    images = load_images("fashion_mnist", data_dir=fashion_dir)  # trained on these
     monkeypatch.setattr(
         neighbours, "load_training_images", lambda *args, **kwargs: images
     )
     out = tmp_path / "neighbours.png"
     neighbours.main(
-        [str(run[0]), "--num", "4", "--neighbours", "3", "--seed", "0"]
+        [str(trained_run), "--num", "4", "--neighbours", "3", "--seed", "0"]
         + ["--out", str(out)]
     )
     width, height = grid_size(4, 1)
     assert Image.open(out).size == (width + neighbours.GAP + grid_size(4, 3)[0], height)
     picture = read(out)
     right = picture[:, width + neighbours.GAP :]
-    samples = to_uint8(latent.sample(latent.load_generator(run[0]), 4, 0).images)
+    samples = to_uint8(latent.sample(latent.load_generator(trained_run), 4, 0).images)
     found, _ = neighbours.nearest_neighbours(samples, images, 3)
     for row in range(4):
         np.testing.assert_array_equal(
-            cell(picture, row, 1)[::4, ::4], samples[row, ..., 0]
+            cell(picture, row, 1)[::SCALE, ::SCALE], samples[row, ..., 0]
         )
         for column in range(3):
             np.testing.assert_array_equal(
-                cell(right, row * 3 + column, 3)[::4, ::4],
+                cell(right, row * 3 + column, 3)[::SCALE, ::SCALE],
                 images[found[row, column], ..., 0],
             )
     assert "from a training image" in capsys.readouterr().out
@@ -202,15 +209,15 @@ def test_neighbours_shows_each_sample_beside_its_nearest_images(
     ],
 )
 def test_bad_input_exits_2_with_a_one_line_error(
-    run, grid, tmp_path, capsys, command, args, message
+    trained_run, grid, tmp_path, capsys, command, args, message
 ):
     wide = latent.save_latents(tmp_path / "wide.npz", np.zeros((2, 5)))
     bare = tmp_path / "bare.keras"  # a generator with no config.json beside it
-    bare.write_bytes((run[0] / "generator.keras").read_bytes())
+    bare.write_bytes((trained_run / "generator.keras").read_bytes())
     paths = {
-        "RUN": run[0],
+        "RUN": trained_run,
         "MISSING": tmp_path / "nothing",
-        "DISCRIMINATOR": run[0] / "discriminator.keras",
+        "DISCRIMINATOR": trained_run / "discriminator.keras",
         "GRID": grid.with_suffix(".npz"),
         "WIDE": wide,
         "BARE": bare,
