@@ -1,0 +1,183 @@
+"""A training callback that measures sample quality every few epochs.
+
+Losses of a GAN say little about its images; KID on a few thousand samples
+(Bińkowski et al. 2018: unbiased, so usable on small samples) does. The
+monitor puts `kid` (and `fid`) into the epoch's logs, for the CSV log and
+plot placed after it, keeps the best generator as `generator_best.keras`,
+and warns when the metric keeps getting worse, the usual sign of mode
+collapse. Its state lives in `monitor_state.json`, so a resumed run goes on
+comparing with the best of the whole run.
+"""
+
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from dcgan_tf import metrics as quality
+
+BEST_NAME = "generator_best.keras"
+STATE_NAME = "monitor_state.json"
+
+
+class QualityMonitor(keras.callbacks.Callback):
+    """Measures the generator every `every` epochs; keeps the best one.
+
+    Args:
+        real_images: uint8 real images (usually the training set); a seeded
+            random subset of `num_real` is featurised once, at the first
+            evaluation.
+        run_dir: the run directory, where `generator_best.keras` and
+            `monitor_state.json` go.
+        features: a `dcgan_tf.metrics.FeatureExtractor`, or the name of one
+            (`classifier` needs `dataset`; `inception` downloads weights).
+        dataset: the data set, for the `classifier` features.
+        every: evaluate after every this many epochs (and after the last).
+        num_samples: generated images per evaluation; their latents are the
+            same each time, so changes come from the generator alone.
+        num_real: real images compared against.
+        metrics: `("kid",)`, `("kid", "fid")` or `("fid",)`.
+        patience: warn after this many worsening evaluations in a row.
+        seed: seed of the latents, the real subset and KID's subsets.
+        verbose: print the collapse warning.
+    """
+
+    def __init__(
+        self,
+        real_images,
+        run_dir,
+        features="classifier",
+        dataset=None,
+        every=5,
+        num_samples=2000,
+        num_real=10_000,
+        metrics=("kid",),
+        patience=3,
+        seed=0,
+        verbose=True,
+    ):
+        super().__init__()
+        metrics = tuple(metrics)
+        if not metrics or set(metrics) - {"kid", "fid"}:
+            raise ValueError(f"metrics must be 'kid' and/or 'fid', got {metrics}.")
+        if every < 1 or patience < 1 or num_samples < 2:
+            raise ValueError("every and patience must be >= 1, num_samples >= 2.")
+        self.real_images = real_images
+        self.run_dir = Path(run_dir)
+        self.features = features
+        self.dataset = dataset
+        self.every = every
+        self.num_samples = num_samples
+        self.num_real = num_real
+        self.metrics = metrics
+        self.metric = metrics[0]  # the one that decides "best"
+        self.patience = patience
+        self.seed = seed
+        self.verbose = verbose
+        self.history = self._load_state()
+        self._real = None
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / STATE_NAME
+
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / BEST_NAME
+
+    def _load_state(self) -> list[dict]:
+        if not self.state_path.is_file():
+            return []
+        state = json.loads(self.state_path.read_text())
+        if state.get("metric") != self.metric:
+            return []  # another metric's best says nothing about this one
+        return state["history"]
+
+    def best(self) -> dict | None:
+        """The evaluation with the lowest metric so far, or None."""
+        return min(self.history, key=lambda h: h[self.metric], default=None)
+
+    def worse_streak(self) -> int:
+        """How many evaluations in a row have been worse than the one before."""
+        streak = 0
+        values = [h[self.metric] for h in self.history]
+        for before, after in zip(values[-2::-1], values[::-1]):
+            if after <= before:
+                break
+            streak += 1
+        return streak
+
+    def _extractor(self) -> quality.FeatureExtractor:
+        if isinstance(self.features, str):
+            self.features = quality.feature_extractor(self.features, self.dataset)
+        return self.features
+
+    def evaluate(self) -> dict:
+        """Measures the model's generator now; returns the metric values."""
+        extractor = self._extractor()
+        if self._real is None:
+            images = np.asarray(self.real_images)
+            if len(images) > self.num_real:
+                rng = np.random.default_rng(self.seed)
+                images = images[np.sort(rng.choice(len(images), self.num_real, False))]
+            self._real = extractor.extract(images, keep="kid" in self.metrics)
+        values = quality.evaluate_generator(
+            self.model.generator,
+            self._real,
+            extractor,
+            num_samples=self.num_samples,
+            metrics=self.metrics,
+            latent_distribution=getattr(self.model, "latent_distribution", "normal"),
+            seed=self.seed,
+        )
+        return {name: values[name] for name in self.metrics}
+
+    def on_train_begin(self, logs=None):
+        self._extractor()  # a data set without a classifier fails now, not later
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        last = done == self.params.get("epochs")
+        if done % self.every and not last:
+            return
+        if logs is not None and not all(
+            math.isfinite(float(v)) for v in logs.values() if np.ndim(v) == 0
+        ):
+            return  # a diverged epoch: nothing worth measuring or keeping
+        values = self.evaluate()
+        if logs is not None:
+            logs.update(values)
+        # A resumed run repeats the epochs after its last checkpoint.
+        self.history = [h for h in self.history if h["epoch"] < done]
+        best = self.best()
+        self.history.append({"epoch": done, **values})
+        if best is None or values[self.metric] < best[self.metric]:
+            # Written aside then renamed: Ctrl-C never leaves half a file.
+            tmp = self.best_path.with_name("generator_best.tmp.keras")
+            self.model.generator.save(tmp)
+            os.replace(tmp, self.best_path)
+        streak = self.worse_streak()
+        if self.verbose and streak >= self.patience:
+            best = self.best()
+            print(
+                f"\nWarning: {self.metric} has worsened {streak} evaluations in a "
+                f"row (now {values[self.metric]:.4g}, best {best[self.metric]:.4g} "
+                f"at epoch {best['epoch']}, kept in {BEST_NAME}); the generator "
+                "may be collapsing."
+            )
+        self._save_state()
+
+    def _save_state(self):
+        best = self.best()
+        state = {
+            "metric": self.metric,
+            "best": best[self.metric],
+            "best_epoch": best["epoch"],
+            "history": self.history,
+        }
+        tmp = self.state_path.with_name(STATE_NAME + ".tmp")
+        tmp.write_text(json.dumps(state, indent=2) + "\n")
+        os.replace(tmp, self.state_path)
