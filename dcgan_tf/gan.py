@@ -2,14 +2,16 @@
 
 `DCGAN` is a `keras.Model` subclass in the style of the Keras guides
 ("Customizing what happens in fit()"), so a run is an ordinary `model.fit`
-with callbacks. Its `call(latents)` is the generator.
+with callbacks, under TensorFlow, JAX or PyTorch (`KERAS_BACKEND`). Its
+`call(latents)` is the generator. The networks and losses are written in
+`keras.ops`; only the train step differs by backend, one small module each
+in `dcgan_tf.steps`, all running the same algorithm.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from dcgan_tf.losses import discriminator_loss, generator_loss
+from dcgan_tf import steps
 
 METRIC_NAMES = (
     "d_loss",
@@ -29,6 +31,12 @@ def default_optimizer(learning_rate=2e-4, beta_1=0.5):
 class DCGAN(keras.Model):
     """A generator and a discriminator trained against each other.
 
+    Each step draws one batch of latents and runs the generator once: the
+    discriminator learns from the real batch and the generated one (cut from
+    the generator's graph), then the generator learns through the freshly
+    updated discriminator with the non-saturating loss, as in
+    pytorch/examples' dcgan.
+
     Args:
         generator: a model from `(batch, latent_dim)` latents to images in
             [-1, 1], such as `build_generator(...)`.
@@ -38,6 +46,10 @@ class DCGAN(keras.Model):
             z ~ U(-1, 1) as in Radford et al. §4.
         label_smoothing: one-sided smoothing of the real targets.
         seed: seed of the latents drawn in `train_step`.
+        sync_batch_norm: under a `tf.distribute` strategy with several
+            replicas, normalise each batch with the statistics of the whole
+            global batch (as one device would) instead of each replica's
+            share. Ignored on one device and by the other backends.
 
     Metrics (progress bar and history): `d_loss`, `g_loss`, the
     discriminator's accuracy on real and on generated images
@@ -52,6 +64,7 @@ class DCGAN(keras.Model):
         latent_distribution="normal",
         label_smoothing=0.0,
         seed=None,
+        sync_batch_norm=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -65,6 +78,7 @@ class DCGAN(keras.Model):
         self.latent_dim = int(generator.input_shape[-1])
         self.latent_distribution = latent_distribution
         self.label_smoothing = float(label_smoothing)
+        self.sync_batch_norm = bool(sync_batch_norm)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         # Both networks are built by their Input layers, so this model is too;
@@ -104,37 +118,13 @@ class DCGAN(keras.Model):
             )
         return keras.random.normal(shape, seed=self.seed_generator)
 
-    def train_step(self, real_images):
-        # TensorFlow-specific: tapes. One generator forward per step, as in
-        # pytorch/examples dcgan: the same fakes train D (cut from G's graph)
-        # and then G, through the freshly updated D.
-        batch_size = ops.shape(real_images)[0]
-        latents = self.sample_latents(batch_size)
-        with tf.GradientTape() as g_tape:
-            fake_images = self.generator(latents, training=True)
+    def train_step(self, *args):
+        # TensorFlow and PyTorch pass the batch and take the logs back; JAX
+        # passes (state, batch) and takes (logs, state) back.
+        return steps.train_step(self, *args)
 
-            # 1. Update D: ascend log D(x) + log(1 - D(G(z))) (Goodfellow et
-            #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies.
-            with g_tape.stop_recording():
-                with tf.GradientTape() as d_tape:
-                    real_logits = self.discriminator(real_images, training=True)
-                    fake_logits = self.discriminator(
-                        ops.stop_gradient(fake_images), training=True
-                    )
-                    d_loss = discriminator_loss(
-                        real_logits, fake_logits, self.label_smoothing
-                    )
-                d_weights = self.discriminator.trainable_variables
-                self.d_optimizer.apply(d_tape.gradient(d_loss, d_weights), d_weights)
-
-            # 2. Update G with the non-saturating loss: descend -log D(G(z)).
-            g_loss = generator_loss(self.discriminator(fake_images, training=True))
-        g_weights = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, g_weights), g_weights)
-
-        return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
-
-    def _update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+    def update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+        """Adds one step's figures to the trackers; returns the logs."""
         values = {
             "d_loss": d_loss,
             "g_loss": g_loss,
@@ -146,3 +136,41 @@ class DCGAN(keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # JAX only. Keras' JAX trainer carries the model's state through a
+    # stateless step as (trainable, non-trainable, optimizer, metrics) values,
+    # reading the third group from `self.optimizer`, which this model does not
+    # have. These three overrides put both optimisers' variables there
+    # instead, discriminator's first; `dcgan_tf.steps.jax_step` splits them.
+    def _jax_variable_groups(self):
+        return {
+            "trainable_variables": self.trainable_variables,
+            "non_trainable_variables": self.non_trainable_variables,
+            "optimizer_variables": self.d_optimizer.variables
+            + self.g_optimizer.variables,
+            "metrics_variables": self.metrics_variables,
+        }
+
+    def _get_jax_state(self, purge_model_variables=False, **wanted):
+        groups = self._jax_variable_groups()
+        chosen = [name for name in groups if wanted.get(name)]
+        state = tuple([v.value for v in groups[name]] for name in chosen)
+        if purge_model_variables:
+            self._purge_model_variables(**{name: True for name in chosen})
+        return state
+
+    def _purge_model_variables(self, **wanted):
+        # Frees the variables' own copies while fit holds the state.
+        for name, variables in self._jax_variable_groups().items():
+            if wanted.get(name):
+                for variable in variables:
+                    variable._value = None
+
+    def jax_state_sync(self):
+        state = getattr(self, "_jax_state", None)
+        if not state or self._jax_state_synced:
+            return
+        for name, variables in self._jax_variable_groups().items():
+            for variable, value in zip(variables, state.get(name) or ()):
+                variable.assign(value)
+        self._jax_state_synced = True

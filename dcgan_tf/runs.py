@@ -6,8 +6,11 @@ A run directory holds everything about one run (stylegan2-ada's habit):
 and the checkpoint that `--resume` continues from. No run overwrites another.
 """
 
+import contextlib
 import dataclasses
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from dcgan_tf.callbacks import (
 )
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import load_images, make_dataset, synthetic_images
+from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
 from dcgan_tf.gan import DCGAN, default_optimizer
 from dcgan_tf.networks import (
     build_discriminator,
@@ -61,14 +65,57 @@ def next_run_dir(dataset: str, root=RUNS_ROOT) -> Path:
     return root / f"{max(numbers, default=-1) + 1:05d}-{dataset}"
 
 
-def build_model(config: TrainConfig) -> DCGAN:
-    """Builds and compiles the DCGAN that `config` describes."""
-    generator = build_generator(
-        config.image_shape, config.latent_dim, config.generator_filters
-    )
-    discriminator = build_discriminator(
-        config.image_shape, config.discriminator_filters
-    )
+def build_model(config: TrainConfig, strategy=None, steps_per_execution=None) -> DCGAN:
+    """Builds and compiles the DCGAN that `config` describes.
+
+    Args:
+        config: the run's configuration.
+        strategy: a `tf.distribute` strategy to build it under (see
+            `dcgan_tf.distribute.make_strategy`), or None.
+        steps_per_execution: passed to `compile` (default:
+            `config.steps_per_execution`, which must then divide the steps of
+            each `fit` epoch; see `steps_per_execution()`).
+    """
+    if steps_per_execution is None:
+        steps_per_execution = config.steps_per_execution
+    if keras.backend.backend() == "torch" or strategy is not None:
+        # Keras' torch trainer has no multi-step calls, and under tf.distribute
+        # they fail (keras-team/keras#19246, even for a plain Sequential).
+        steps_per_execution = 1
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        return _build_model(config, steps_per_execution)
+
+
+@contextlib.contextmanager
+def _dtype_policy(mixed_precision: str):
+    """Builds layers under the run's precision, without changing the global
+    policy for later models."""
+    previous = keras.config.dtype_policy()
+    if mixed_precision != "off":
+        keras.config.set_dtype_policy(f"mixed_{mixed_precision}")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _optimizer(config: TrainConfig):
+    optimizer = default_optimizer(config.learning_rate, config.beta_1)
+    if config.mixed_precision == "float16":
+        # float16 gradients underflow; a dynamic loss scale keeps them
+        # representable and skips the rare step that overflows.
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def _build_model(config: TrainConfig, steps_per_execution) -> DCGAN:
+    with _dtype_policy(config.mixed_precision):
+        generator = build_generator(
+            config.image_shape, config.latent_dim, config.generator_filters
+        )
+        discriminator = build_discriminator(
+            config.image_shape, config.discriminator_filters
+        )
     model = DCGAN(
         generator,
         discriminator,
@@ -77,10 +124,21 @@ def build_model(config: TrainConfig) -> DCGAN:
         seed=config.seed,
     )
     model.compile(
-        d_optimizer=default_optimizer(config.learning_rate, config.beta_1),
-        g_optimizer=default_optimizer(config.learning_rate, config.beta_1),
+        d_optimizer=_optimizer(config),
+        g_optimizer=_optimizer(config),
+        steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def steps_per_execution(config: TrainConfig, steps_per_epoch: int) -> int:
+    """The largest number of steps per execution up to the configured one
+    that divides an epoch (Keras would otherwise run whole executions past
+    the epoch's end); 1 under PyTorch, which has no multi-step execution."""
+    if keras.backend.backend() == "torch":
+        return 1
+    wanted = min(config.steps_per_execution, steps_per_epoch)
+    return next(n for n in range(wanted, 0, -1) if steps_per_epoch % n == 0)
 
 
 def fixed_latents(config: TrainConfig) -> np.ndarray:
@@ -142,7 +200,9 @@ def train(
     Returns:
         A `Run`. Ctrl-C ends it cleanly: the last completed epoch stays
         checkpointed, and the generator as it was is saved beside it as
-        `generator_interrupted.keras`.
+        `generator_interrupted.keras`. Under `--strategy multiworker`, the
+        workers other than the chief train alike but write to a scratch
+        directory, deleted before this returns.
 
     Raises:
         ValueError: for a bad configuration (one-line message).
@@ -158,6 +218,14 @@ def train(
             config = dataclasses.replace(config, epochs=1, steps_per_epoch=None)
     config.validate()
     check_image_size(config.image_size)  # before minutes of data loading
+    # Before any TensorFlow op: a multi-worker strategy must come first.
+    strategy = make_strategy(config.strategy)
+    if config.batch_size % replicas(strategy):
+        raise ValueError(
+            f"--batch-size {config.batch_size} does not split evenly between "
+            f"{replicas(strategy)} replicas; use a multiple of {replicas(strategy)}."
+        )
+    chief = is_chief(strategy)
     images = load_training_images(config, dry_run=dry_run)
     steps = config.steps_per_epoch or len(images) // config.batch_size
     if steps < 1:
@@ -169,7 +237,11 @@ def train(
         steps = DRY_RUN_STEPS
     config = dataclasses.replace(config, steps_per_epoch=steps)
 
-    if resume is None:
+    if not chief:
+        # The other workers of a cluster run every callback as the chief does
+        # (sampling is a distributed computation too), on a scratch copy.
+        run_dir = _scratch_copy(resume)
+    elif resume is None:
         name = config.dataset + ("-dry-run" if dry_run else "")
         run_dir = Path(config.run_dir) if config.run_dir else next_run_dir(name, root)
         if (run_dir / CONFIG_NAME).exists():
@@ -178,6 +250,7 @@ def train(
                 "or choose another --run-dir."
             )
         run_dir.mkdir(parents=True, exist_ok=True)
+    if resume is None:
         config = dataclasses.replace(config, run_dir=str(run_dir))
         latents = fixed_latents(config)
         np.save(run_dir / LATENTS_NAME, latents)
@@ -186,7 +259,7 @@ def train(
     config.save(run_dir / CONFIG_NAME)
 
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    model = build_model(config, strategy, steps_per_execution(config, steps))
     initial_epoch = restore(model, run_dir)
     run = Run(model, run_dir, config, None, initial_epoch)
     if initial_epoch >= config.epochs:
@@ -203,6 +276,7 @@ def train(
     dataset = make_dataset(
         images, config.batch_size, config.seed, start_batch=initial_epoch * steps
     )
+    dataset = shard_by_batch(dataset, strategy)
     try:
         run.history = model.fit(
             dataset,
@@ -216,8 +290,19 @@ def train(
     except KeyboardInterrupt:
         run.interrupted = True
         model.generator.save(run_dir / "generator_interrupted.keras")
+    finally:
+        if not chief:
+            shutil.rmtree(run_dir, ignore_errors=True)
     run.stopped_on_nan = stop_on_nan.stopped
     return run
+
+
+def _scratch_copy(resume) -> Path:
+    """A new scratch directory: empty, or a copy of the run being resumed."""
+    scratch = Path(tempfile.mkdtemp(prefix="dcgan-worker-"))
+    if resume is not None:
+        shutil.copytree(resume, scratch, dirs_exist_ok=True)
+    return scratch
 
 
 def completed_epochs(run_dir) -> int:

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from keras import ops
 
 from dcgan_tf.networks import build_discriminator, build_generator, supported_sizes
 
@@ -12,10 +13,10 @@ def test_shapes_and_ranges_at_every_supported_size(image_shape):
     generator = build_generator(image_shape, latent_dim=8, filters=4)
     discriminator = build_discriminator(image_shape, filters=4)
     latents = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
-    images = np.asarray(generator(latents, training=False))
+    images = ops.convert_to_numpy(generator(latents, training=False))
     assert images.shape == (3, *image_shape)
     assert images.min() >= -1.0 and images.max() <= 1.0
-    logits = np.asarray(discriminator(images, training=False))
+    logits = ops.convert_to_numpy(discriminator(images, training=False))
     assert logits.shape == (3, 1)
 
 

@@ -1,0 +1,109 @@
+"""The DCGAN train step under JAX: stateless, one G forward.
+
+Keras' JAX trainer passes the model's state as values, `(trainable,
+non_trainable, optimizer, metrics)`, and takes the new state back; `DCGAN`
+puts both optimisers' variables in the optimizer slot (D's, then G's). The
+generator runs once, under `jax.vjp`, so its backward can wait until the
+gradient of G's loss with respect to the fakes is known.
+"""
+
+import jax
+import keras
+
+from dcgan_tf.losses import discriminator_loss, generator_loss
+
+
+def _scaled(optimizer, slots, loss):
+    # The loss scale of mixed float16 (else 1), read from the carried state;
+    # stateless_apply undoes it.
+    with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, slots))):
+        return optimizer.scale_loss(loss)
+
+
+class _Values:
+    """Values of a flat list of variables, read and written by sub-list."""
+
+    def __init__(self, variables, values):
+        self.position = {id(v): i for i, v in enumerate(variables)}
+        self.values = list(values)
+
+    def get(self, variables):
+        return [self.values[self.position[id(v)]] for v in variables]
+
+    def set(self, variables, values):
+        for variable, value in zip(variables, values):
+            self.values[self.position[id(variable)]] = value
+
+
+def train_step(model, state, real_images):
+    """One stateless step of `model` (a `DCGAN`); returns `(logs, state)`."""
+    trainable, non_trainable, optimizer_values, metric_values = state
+    generator, discriminator = model.generator, model.discriminator
+    trainable = _Values(model.trainable_variables, trainable)
+    non_trainable = _Values(model.non_trainable_variables, non_trainable)
+    d_count = len(model.d_optimizer.variables)
+    d_slots, g_slots = optimizer_values[:d_count], optimizer_values[d_count:]
+    g_weights = trainable.get(generator.trainable_variables)
+    d_weights = trainable.get(discriminator.trainable_variables)
+    g_state = non_trainable.get(generator.non_trainable_variables)
+    d_state = non_trainable.get(discriminator.non_trainable_variables)
+
+    seed = model.seed_generator.state
+    with keras.StatelessScope(
+        state_mapping=[(seed, non_trainable.get([seed])[0])]
+    ) as scope:
+        latents = model.sample_latents(real_images.shape[0])
+    non_trainable.set([seed], [scope.get_current_value(seed)])
+
+    def generate(g_weights):
+        return generator.stateless_call(g_weights, g_state, latents, training=True)
+
+    fake_images, g_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
+
+    # 1. Update D on the real batch and the fakes, which are constants here.
+    def d_loss_fn(d_weights, d_state):
+        real_logits, d_state = discriminator.stateless_call(
+            d_weights, d_state, real_images, training=True
+        )
+        fake_logits, d_state = discriminator.stateless_call(
+            d_weights, d_state, fake_images, training=True
+        )
+        loss = discriminator_loss(real_logits, fake_logits, model.label_smoothing)
+        scaled = _scaled(model.d_optimizer, d_slots, loss)
+        return scaled, (loss, d_state, real_logits, fake_logits)
+
+    (_, (d_loss, d_state, real_logits, fake_logits)), d_gradients = jax.value_and_grad(
+        d_loss_fn, has_aux=True
+    )(d_weights, d_state)
+    d_weights, d_slots = model.d_optimizer.stateless_apply(
+        d_slots, d_gradients, d_weights
+    )
+
+    # 2. Update G through the updated D with the non-saturating loss: the
+    #    gradient reaches the fakes, then G's weights through the vjp.
+    def g_loss_fn(fake_images, d_state):
+        logits, d_state = discriminator.stateless_call(
+            d_weights, d_state, fake_images, training=True
+        )
+        loss = generator_loss(logits)
+        return _scaled(model.g_optimizer, g_slots, loss), (loss, d_state)
+
+    (_, (g_loss, d_state)), fake_gradients = jax.value_and_grad(
+        g_loss_fn, has_aux=True
+    )(fake_images, d_state)
+    (g_gradients,) = g_backward(fake_gradients)
+    g_weights, g_slots = model.g_optimizer.stateless_apply(
+        g_slots, g_gradients, g_weights
+    )
+
+    metrics = model.metrics_variables
+    with keras.StatelessScope(state_mapping=list(zip(metrics, metric_values))) as scope:
+        logs = model.update_metrics(d_loss, g_loss, real_logits, fake_logits)
+    metric_values = [scope.get_current_value(v) for v in metrics]
+
+    trainable.set(generator.trainable_variables, g_weights)
+    trainable.set(discriminator.trainable_variables, d_weights)
+    non_trainable.set(generator.non_trainable_variables, g_state)
+    non_trainable.set(discriminator.non_trainable_variables, d_state)
+    state = (trainable.values, non_trainable.values, d_slots + g_slots, metric_values)
+    return logs, state

@@ -1,0 +1,101 @@
+"""The DCGAN train step under TensorFlow: two gradient tapes, one G forward.
+
+Under a `tf.distribute` strategy Keras runs this step on every replica with
+its share of the global batch. Three things keep the result that of one
+device on the whole batch: each replica takes its own slice of the global
+batch's latents, losses are divided by the number of replicas before the
+gradients are summed across them, and batch norm may use the global batch's
+statistics (`DCGAN(sync_batch_norm=True)`).
+"""
+
+import contextlib
+
+import tensorflow as tf
+from keras import layers
+
+from dcgan_tf.distribute import is_multiworker
+from dcgan_tf.losses import discriminator_loss, generator_loss
+
+
+@contextlib.contextmanager
+def _synchronized_batch_norm(models):
+    """Makes batch norm all-reduce its statistics while the step is traced.
+
+    Only the traced graph changes: the layers' saved configuration keeps
+    `synchronized=False`, which every backend can load.
+    """
+    norms = [
+        layer
+        for model in models
+        for layer in model.layers
+        if isinstance(layer, layers.BatchNormalization)
+    ]
+    for layer in norms:
+        layer.synchronized = True
+    try:
+        yield
+    finally:
+        for layer in norms:
+            layer.synchronized = False
+
+
+def _latents(model, local_batch, replica):
+    """This replica's slice of the global batch's latents.
+
+    Every replica draws the same global batch from the same seed state (the
+    seed generator advances alike everywhere), so the replicas' slices are
+    the latents one device would draw.
+    """
+    replicas = replica.num_replicas_in_sync
+    if replicas == 1:
+        return model.sample_latents(local_batch)
+    latents = model.sample_latents(local_batch * replicas)
+    latents = tf.reshape(latents, (replicas, local_batch, model.latent_dim))
+    return tf.gather(latents, replica.replica_id_in_sync_group)
+
+
+def train_step(model, real_images):
+    """One step of `model` (a `DCGAN`) on a batch; returns the logs."""
+    generator, discriminator = model.generator, model.discriminator
+    replica = tf.distribute.get_replica_context()
+    replicas = replica.num_replicas_in_sync
+    sync = replicas > 1 and model.sync_batch_norm
+    with _synchronized_batch_norm([generator, discriminator] if sync else []):
+        latents = _latents(model, tf.shape(real_images)[0], replica)
+        # G's tape records its forward and, later, D on the fakes; D's tape
+        # records only D, so neither holds more than its backward needs.
+        with tf.GradientTape() as g_tape:
+            fake_images = generator(latents, training=True)
+
+            # 1. Update D: ascend log D(x) + log(1 - D(G(z))) (Goodfellow et
+            #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies.
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    real_logits = discriminator(real_images, training=True)
+                    fake_logits = discriminator(
+                        tf.stop_gradient(fake_images), training=True
+                    )
+                    d_loss = discriminator_loss(
+                        real_logits, fake_logits, model.label_smoothing
+                    )
+                    # The optimiser sums the replicas' gradients: scaled
+                    # losses make that sum the gradient of the global mean.
+                    # scale_loss: the loss scale of mixed float16 (else 1).
+                    d_scaled = model.d_optimizer.scale_loss(d_loss / replicas)
+                d_weights = discriminator.trainable_variables
+                d_gradients = d_tape.gradient(d_scaled, d_weights)
+                model.d_optimizer.apply(d_gradients, d_weights)
+
+            # 2. Update G through the updated D with the non-saturating loss:
+            #    descend -log D(G(z)).
+            g_loss = generator_loss(discriminator(fake_images, training=True))
+            g_scaled = model.g_optimizer.scale_loss(g_loss / replicas)
+        g_weights = generator.trainable_variables
+        model.g_optimizer.apply(g_tape.gradient(g_scaled, g_weights), g_weights)
+
+    logs = model.update_metrics(d_loss, g_loss, real_logits, fake_logits)
+    if is_multiworker(tf.distribute.get_strategy()):
+        # Keras 3 averages fit's logs across workers along axis 0, which
+        # fails on scalars (tensorflow/tensorflow#72388): give it rank 1.
+        logs = {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+    return logs

@@ -1,0 +1,39 @@
+"""The DCGAN train step under PyTorch: autograd, one G forward."""
+
+import torch
+
+from dcgan_tf.losses import discriminator_loss, generator_loss
+
+
+def _gradients(loss, weights):
+    # Only these weights' gradients, returned rather than accumulated in
+    # `.grad`, so no zero_grad is needed between the two updates.
+    return torch.autograd.grad(loss, [w.value for w in weights])
+
+
+def train_step(model, real_images):
+    """One step of `model` (a `DCGAN`) on a batch; returns the logs."""
+    generator, discriminator = model.generator, model.discriminator
+    latents = model.sample_latents(real_images.shape[0])
+    fake_images = generator(latents, training=True)
+
+    # 1. Update D on the real batch and the detached fakes (Goodfellow et al.
+    #    2014, Algorithm 1).
+    real_logits = discriminator(real_images, training=True)
+    fake_logits = discriminator(fake_images.detach(), training=True)
+    d_loss = discriminator_loss(real_logits, fake_logits, model.label_smoothing)
+    d_weights = discriminator.trainable_variables
+    # scale_loss: the loss scale of mixed float16 (else 1), undone by apply.
+    d_gradients = _gradients(model.d_optimizer.scale_loss(d_loss), d_weights)
+    with torch.no_grad():
+        model.d_optimizer.apply(d_gradients, d_weights)
+
+    # 2. Update G through the updated D with the non-saturating loss.
+    g_loss = generator_loss(discriminator(fake_images, training=True))
+    g_weights = generator.trainable_variables
+    g_gradients = _gradients(model.g_optimizer.scale_loss(g_loss), g_weights)
+    with torch.no_grad():
+        model.g_optimizer.apply(g_gradients, g_weights)
+        return model.update_metrics(
+            d_loss.detach(), g_loss.detach(), real_logits.detach(), fake_logits.detach()
+        )
