@@ -136,8 +136,7 @@ def plot_metrics(rows, path):
         ("Discriminator accuracy", ["d_real_accuracy", "d_fake_accuracy"]),
     ]
     quality = [k for k in ("kid", "fid") if any(r.get(k, "") != "" for r in rows)]
-    if quality:
-        panels.append(("Sample quality (lower is better)", quality))
+    panels += [(f"{name.upper()} (lower is better)", [name]) for name in quality]
     figure = Figure(figsize=(4.5 * len(panels), 3.6))
     axes = figure.subplots(1, len(panels), squeeze=False)
     for axis, (title, names) in zip(axes[0], panels, strict=True):

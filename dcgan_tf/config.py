@@ -20,12 +20,43 @@ PRECISIONS = ("off", "float16", "bfloat16")
 # Fashion-MNIST follows the TensorFlow DCGAN tutorial (batch 128, 50 epochs);
 # the bicycles follow the 128x128 BIKED tutorials (batch 64).
 PRESETS = {
-    "fashion_mnist": {"image_size": 28, "channels": 1, "batch_size": 128, "epochs": 50},
-    "mnist": {"image_size": 28, "channels": 1, "batch_size": 128, "epochs": 50},
-    "cifar10": {"image_size": 32, "channels": 3, "batch_size": 128, "epochs": 30},
-    "biked": {"image_size": 128, "channels": 3, "batch_size": 64, "epochs": 100},
-    "folder": {"image_size": 64, "channels": 3, "batch_size": 64, "epochs": 50},
+    "fashion_mnist": {
+        "image_size": 28,
+        "channels": 1,
+        "batch_size": 128,
+        "epochs": 50,
+        "quality_every": 5,
+    },
+    "mnist": {
+        "image_size": 28,
+        "channels": 1,
+        "batch_size": 128,
+        "epochs": 50,
+        "quality_every": 0,
+    },
+    "cifar10": {
+        "image_size": 32,
+        "channels": 3,
+        "batch_size": 128,
+        "epochs": 30,
+        "quality_every": 5,
+    },
+    "biked": {
+        "image_size": 128,
+        "channels": 3,
+        "batch_size": 64,
+        "epochs": 100,
+        "quality_every": 0,
+    },
+    "folder": {
+        "image_size": 64,
+        "channels": 3,
+        "batch_size": 64,
+        "epochs": 50,
+        "quality_every": 0,
+    },
 }
+QUALITY_METRICS = ("kid", "fid", "kid,fid")
 
 
 def _field(default, help, **kwargs):
@@ -93,6 +124,19 @@ class TrainConfig:
     keep_every: int = _field(
         10, "Also keep generator_epoch_NNNN.keras every this many epochs (0: never)."
     )
+    # Quality during training (dcgan_tf.monitor): on by default where the
+    # package ships a classifier for offline features (fashion_mnist, cifar10);
+    # elsewhere it needs InceptionV3's weights, so it is opt-in.
+    quality_every: int | None = _field(
+        None,
+        "Measure the generator every this many epochs, log it to metrics.csv and "
+        "keep generator_best.keras (0: never; preset: 5 for fashion_mnist and "
+        "cifar10, else 0).",
+    )
+    quality_metrics: str = _field(
+        "kid", "What --quality-every measures.", choices=QUALITY_METRICS
+    )
+    quality_samples: int = _field(2000, "Generated images per quality measurement.")
     # How to train, not what: none of these changes the result beyond float
     # round-off (see dcgan_tf.steps.tensorflow_step and runs.make_strategy).
     strategy: str = _field(
@@ -124,9 +168,12 @@ class TrainConfig:
         """Returns a copy with every `None` preset field filled in."""
         preset = PRESETS[self.dataset]
         values = dataclasses.asdict(self)
-        for key in ("image_size", "epochs", "batch_size"):
+        for key in ("image_size", "epochs", "batch_size", "quality_every"):
             if values[key] is None:
                 values[key] = preset[key]
+        if self.quality_every is None and values["image_size"] != preset["image_size"]:
+            # The shipped classifiers see the native size only.
+            values["quality_every"] = 0
         return TrainConfig(**values)
 
     @property
@@ -159,6 +206,10 @@ class TrainConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
         if self.keep_every < 0:
             raise ValueError("--keep-every must be 0 (never) or more.")
+        if self.quality_every is not None and self.quality_every < 0:
+            raise ValueError("--quality-every must be 0 (never) or more.")
+        if self.quality_samples < 2:
+            raise ValueError("--quality-samples must be at least 2.")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(
                 f"--label-smoothing must be in [0, 1), got {self.label_smoothing}."

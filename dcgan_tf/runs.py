@@ -25,10 +25,12 @@ from dcgan_tf.callbacks import (
     read_state,
     restore,
 )
+from dcgan_tf.classifier import IMAGE_SHAPES
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import load_images, make_dataset, synthetic_images
 from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
 from dcgan_tf.gan import DCGAN, default_optimizer
+from dcgan_tf.monitor import QualityMonitor
 from dcgan_tf.networks import (
     build_discriminator,
     build_generator,
@@ -266,9 +268,10 @@ def train(
         return run
 
     stop_on_nan = StopOnNaN()
-    all_callbacks = [
-        stop_on_nan,
-        *callbacks,
+    all_callbacks = [stop_on_nan, *callbacks]
+    if config.quality_every:
+        all_callbacks.append(quality_monitor(config, images, run_dir))
+    all_callbacks += [
         SampleGrid(run_dir, latents, every=config.sample_every),
         MetricsLog(run_dir),
         Checkpoint(run_dir, keep_every=config.keep_every),
@@ -295,6 +298,21 @@ def train(
             shutil.rmtree(run_dir, ignore_errors=True)
     run.stopped_on_nan = stop_on_nan.stopped
     return run
+
+
+def quality_monitor(config: TrainConfig, images, run_dir) -> QualityMonitor:
+    """The run's `QualityMonitor`: KID (or FID) against its training images,
+    on the shipped classifier's features where there is one, else InceptionV3."""
+    return QualityMonitor(
+        images,
+        run_dir,
+        features="classifier" if config.dataset in IMAGE_SHAPES else "inception",
+        dataset=config.dataset,
+        every=config.quality_every,
+        num_samples=config.quality_samples,
+        metrics=tuple(config.quality_metrics.split(",")),
+        seed=config.seed,
+    )
 
 
 def _scratch_copy(resume) -> Path:
