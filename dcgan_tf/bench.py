@@ -21,7 +21,7 @@ from keras import layers
 from dcgan_tf.config import DATASETS, TrainConfig
 from dcgan_tf.data import DataError, make_dataset, synthetic_images
 from dcgan_tf.losses import discriminator_loss, generator_loss
-from dcgan_tf.runs import build_model, load_training_images
+from dcgan_tf.runs import build_model, load_training_images, steps_per_execution
 
 EXAMPLES = """\
 examples:
@@ -139,7 +139,9 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
     else:
         images = load_training_images(config)
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    # Several steps per call, as `train` runs them; a divisor of the block so
+    # that each timed block is exactly `block` steps.
+    model = build_model(config, steps_per_execution=steps_per_execution(config, block))
     baseline = build_model(config)
     loop_step = minimal_loop_step(baseline, baseline.d_optimizer, baseline.g_optimizer)
     loop_data = iter(make_dataset(images, config.batch_size, seed=1))
@@ -154,7 +156,7 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
 
     # Warm-up: trace and run both paths once outside the timed blocks.
     dataset = make_dataset(images, config.batch_size, seed=0)
-    model.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
+    model.fit(dataset, epochs=1, steps_per_epoch=block, verbose=0, shuffle=False)
     baseline_block()
     blocks = max(1, steps // block)
     timer = _Interleave(baseline_block)

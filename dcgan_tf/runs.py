@@ -67,19 +67,17 @@ def next_run_dir(dataset: str, root=RUNS_ROOT) -> Path:
     return root / f"{max(numbers, default=-1) + 1:05d}-{dataset}"
 
 
-def build_model(config: TrainConfig, strategy=None, steps_per_execution=None) -> DCGAN:
+def build_model(config: TrainConfig, strategy=None, steps_per_execution=1) -> DCGAN:
     """Builds and compiles the DCGAN that `config` describes.
 
     Args:
         config: the run's configuration.
         strategy: a `tf.distribute` strategy to build it under (see
             `dcgan_tf.distribute.make_strategy`), or None.
-        steps_per_execution: passed to `compile` (default:
-            `config.steps_per_execution`, which must then divide the steps of
-            each `fit` epoch; see `steps_per_execution()`).
+        steps_per_execution: passed to `compile`. It must divide the steps
+            of every `fit` epoch, or Keras runs whole executions past the
+            epoch's end; `train` passes `steps_per_execution(config, steps)`.
     """
-    if steps_per_execution is None:
-        steps_per_execution = config.steps_per_execution
     if keras.backend.backend() == "torch" or strategy is not None:
         # Keras' torch trainer has no multi-step calls, and under tf.distribute
         # they fail (keras-team/keras#19246, even for a plain Sequential).
