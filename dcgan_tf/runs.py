@@ -30,6 +30,7 @@ from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import load_images, make_dataset, synthetic_images
 from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
 from dcgan_tf.gan import DCGAN, default_optimizer
+from dcgan_tf.latent_space import sample_latents
 from dcgan_tf.monitor import QualityMonitor
 from dcgan_tf.networks import (
     build_discriminator,
@@ -142,12 +143,11 @@ def steps_per_execution(config: TrainConfig, steps_per_epoch: int) -> int:
 
 
 def fixed_latents(config: TrainConfig) -> np.ndarray:
-    """The latents of every sample grid of a run, drawn from its seed."""
-    rng = np.random.default_rng(config.seed)
-    shape = (config.num_samples, config.latent_dim)
-    if config.latent_distribution == "uniform":
-        return rng.uniform(-1.0, 1.0, shape).astype("float32")
-    return rng.standard_normal(shape).astype("float32")
+    """The latents of every sample grid of a run, drawn from its seed as
+    `dcgan_tf.generate --seed SEED` draws them."""
+    return sample_latents(
+        config.num_samples, config.latent_dim, config.seed, config.latent_distribution
+    )
 
 
 def load_training_images(config: TrainConfig, dry_run=False) -> np.ndarray:
