@@ -1,135 +1,15 @@
-"""Every data set of the project as uint8 images, and the batches that feed `fit`.
+"""The batches that feed `fit`: an endless, resumable tf.data stream in [-1, 1].
 
-`load_images` reads a local copy first (the given folder, the project's
-`data/`, the Keras and TFDS caches, Debian's `/usr/share/datasets`), downloads
-only when there is none, and otherwise fails in one line that says which files
-to put where (see `data/README.md`). `make_dataset` turns the images into an
-endless, resumable stream of batches in [-1, 1], the range of the generator's
-tanh output (Radford et al. §3).
-
-This module is the public face: finding, reading and downloading the data
-sets lives in `dcgan_tf.datasets`, decoding folders of images and their cache
-in `dcgan_tf.folders`.
+[-1, 1] is the range of the generator's tanh output (Radford et al. §3).
+`synthetic_images` is a stand-in data set for `--dry-run`, and `_resize`
+brings the classic sets to another size. The only module of `dcgan_tf.data`
+that uses TensorFlow.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from dcgan_tf.config import DATASETS, FIT_MODES, PRESETS
-from dcgan_tf.datasets import (
-    BIKED_ADVICE,
-    CLASSIC,
-    FOLDERS,
-    SPLITS,
-    download,
-    image_folder,
-    locate,
-    read_source,
-)
-from dcgan_tf.errors import DataError, DataWarning
-from dcgan_tf.folders import IMAGE_EXTENSIONS, list_images, load_folder
-
-__all__ = [
-    "CLASSIC",
-    "FOLDERS",
-    "IMAGE_EXTENSIONS",
-    "SPLITS",
-    "DataError",
-    "DataWarning",
-    "describe",
-    "load_images",
-    "make_dataset",
-    "synthetic_images",
-]
-
-
-def load_images(
-    dataset, data_dir=None, image_size=None, split="train", fit="crop", limit=None
-) -> np.ndarray:
-    """Loads a data set as uint8 images, from disk when possible.
-
-    Args:
-        dataset: one of `fashion_mnist`, `mnist`, `cifar10`, `biked`, `folder`.
-        data_dir: where the files are, searched before the usual places; for
-            `folder` (and optionally `biked`) the folder of images itself.
-        image_size: side of the square images; defaults to 28 for
-            (fashion_)mnist, 32 for cifar10, 128 for biked and 64 for folder.
-        split: `"train"` or `"test"` for the classic sets; folders ignore it.
-        fit: how folder images reach a square: `"crop"` the centre, or `"pad"`
-            with their border colour.
-        limit: keep at most this many images (the first ones).
-
-    Returns:
-        A uint8 array `(n, size, size, channels)`, 1 channel for (fashion_)mnist
-        and 3 otherwise; large decoded folders come back memory-mapped.
-
-    Raises:
-        DataError: for a bad argument, or when the data cannot be found, read
-            or downloaded.
-    """
-    if dataset not in DATASETS:
-        raise DataError(
-            f"Unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}."
-        )
-    if split not in SPLITS:
-        raise DataError(f"split must be 'train' or 'test', got {split!r}.")
-    if fit not in FIT_MODES:
-        raise DataError(f"fit must be 'crop' or 'pad', got {fit!r}.")
-    if limit is not None and limit < 1:
-        raise DataError(f"limit must be at least 1, got {limit}.")
-    if image_size is not None and image_size < 1:
-        raise DataError(f"image_size must be at least 1, got {image_size}.")
-    size = image_size or PRESETS[dataset]["image_size"]
-    if dataset in FOLDERS:
-        folder = image_folder(dataset, data_dir)
-        advice = BIKED_ADVICE if dataset == "biked" else "pass a folder of images."
-        return load_folder(folder, size, fit, limit, advice)
-    source = locate(dataset, data_dir, split)
-    if source is not None and source[0] == "folder":
-        return load_folder(source[1], size, fit, limit, "add JPEGs or remove it.")
-    images = read_source(source, split) if source else None
-    if images is None:
-        images = download(dataset, split)
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
-    images = images[:limit]
-    if size != images.shape[1]:
-        images = _resize(images, size)
-    return np.array(images, dtype=np.uint8)
-
-
-def describe(dataset, data_dir=None) -> str:
-    """Says in one line where `load_images` finds the training images."""
-    if dataset in FOLDERS:
-        try:
-            folder = image_folder(dataset, data_dir)
-        except DataError as error:
-            return f"{dataset}: {error}"
-        return f"{dataset}: {len(list_images(folder))} image files under {folder}"
-    try:
-        source = locate(dataset, data_dir, "train")
-    except DataError as error:
-        return f"{dataset}: {error}"
-    if source is None:
-        return (
-            f"{dataset}: no local copy; will download with keras.datasets.{dataset}"
-            " (needs the internet)"
-        )
-    return f"{dataset}: {source[0]} at {source[1]}"
-
-
-def _resize(images: np.ndarray, size: int) -> np.ndarray:
-    """Resizes square uint8 images (classic sets asked at another size)."""
-    out = np.empty((len(images), size, size, images.shape[-1]), np.uint8)
-    for start in range(0, len(images), 4096):
-        chunk = tf.image.resize(
-            images[start : start + 4096], (size, size), antialias=True
-        ).numpy()
-        out[start : start + 4096] = np.clip(np.rint(chunk), 0, 255)
-    return out
-
-
-# --- Batches -----------------------------------------------------------------
+from dcgan_tf.data.errors import DataError
 
 
 def make_dataset(images, batch_size, seed, start_batch=0) -> tf.data.Dataset:
@@ -242,4 +122,15 @@ def synthetic_images(n, image_shape, seed=0) -> np.ndarray:
         weights = np.exp(-distance / (2 * radii**2))  # (m, blobs, height, width)
         image = np.tanh(background + np.einsum("mbhw,mbc->mhwc", weights, colours))
         out[start : start + m] = np.rint((image + 1.0) * 127.5).astype(np.uint8)
+    return out
+
+
+def _resize(images: np.ndarray, size: int) -> np.ndarray:
+    """Resizes square uint8 images (classic sets asked at another size)."""
+    out = np.empty((len(images), size, size, images.shape[-1]), np.uint8)
+    for start in range(0, len(images), 4096):
+        chunk = tf.image.resize(
+            images[start : start + 4096], (size, size), antialias=True
+        ).numpy()
+        out[start : start + 4096] = np.clip(np.rint(chunk), 0, 255)
     return out

@@ -1,37 +1,20 @@
-"""The public face of dcgan_tf.data: argument checks, and the batches that feed
-`fit` (`make_dataset`, `synthetic_images`).
+"""The batches that feed `fit` (dcgan_tf.data.pipeline): `make_dataset`, an
+endless, resumable stream in [-1, 1], and `synthetic_images`.
 
-Reading the data sets is tested in test_datasets.py and test_folders.py.
+Reading the data sets is tested in test_data_classic.py and test_data_folder.py.
 """
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dcgan_tf import data
-
-FOLDER = Path(__file__).resolve().parent / "data" / "folder"
+from dcgan_tf.data import pipeline
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
 
 def batches(dataset, count):
     return [batch.numpy() for batch in dataset.take(count)]
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"dataset": "svhn"}, "Unknown dataset"),
-        ({"dataset": "mnist", "split": "validation"}, "split"),
-        ({"dataset": "folder", "data_dir": FOLDER, "fit": "stretch"}, "fit"),
-        ({"dataset": "fashion_mnist", "data_dir": "/no/such/dir"}, "/no/such/dir"),
-    ],
-)
-def test_bad_arguments_are_data_errors(kwargs, message):
-    with pytest.raises(data.DataError, match=message):
-        data.load_images(**kwargs)
 
 
 def numbered_images(count, size=4):
@@ -109,3 +92,13 @@ def test_synthetic_images_are_smooth_and_reproducible():
     assert not np.array_equal(images, data.synthetic_images(5, (28, 28, 1), 2))
     steps = np.abs(np.diff(images.astype(int), axis=2))
     assert steps.mean() < 8 and images.std() > 20
+
+
+def test_resize_gives_uint8_squares_and_keeps_flat_colours():
+    images = np.zeros((3, 28, 28, 1), np.uint8)
+    images[1], images[2] = 128, 255
+
+    resized = pipeline._resize(images, 64)
+
+    assert resized.shape == (3, 64, 64, 1) and resized.dtype == np.uint8
+    assert [int(value) for value in np.unique(resized)] == [0, 128, 255]
