@@ -6,21 +6,23 @@ monitor puts `kid` (and `fid`) into the epoch's logs, for the CSV log and
 plot placed after it, keeps the best generator as `generator_best.keras`,
 and warns when the metric keeps getting worse, the usual sign of mode
 collapse. Its state lives in `monitor_state.json`, so a resumed run goes on
-comparing with the best of the whole run.
+comparing with the best of the whole run; both files are written through
+`dcgan_tf.rundir`, atomically.
 """
 
 import json
 import math
-import os
+import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from dcgan_tf import metrics as quality
+from dcgan_tf import files, rundir
+from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
+from dcgan_tf.quality.features import FeatureExtractor, feature_extractor
 
-BEST_NAME = "generator_best.keras"
-STATE_NAME = "monitor_state.json"
+MONITOR_METRICS = ("kid", "fid")
 
 
 class QualityMonitor(keras.callbacks.Callback):
@@ -30,19 +32,23 @@ class QualityMonitor(keras.callbacks.Callback):
         real_images: uint8 real images (usually the training set); a seeded
             random subset of `num_real` is featurised once, at the first
             evaluation.
-        run_dir: the run directory, where `generator_best.keras` and
-            `monitor_state.json` go.
-        features: a `dcgan_tf.metrics.FeatureExtractor`, or the name of one
-            (`classifier` needs `dataset`; `inception` downloads weights).
+        run_dir: the run directory (a path or a `dcgan_tf.rundir.RunDir`),
+            where `generator_best.keras` and `monitor_state.json` go.
+        features: a `dcgan_tf.quality.features.FeatureExtractor`, or the name
+            of one (`classifier` needs `dataset`; `inception` downloads weights).
         dataset: the data set, for the `classifier` features.
         every: evaluate after every this many epochs (and after the last).
         num_samples: generated images per evaluation; their latents are the
             same each time, so changes come from the generator alone.
         num_real: real images compared against.
-        metrics: `("kid",)`, `("kid", "fid")` or `("fid",)`.
+        metrics: `("kid",)`, `("kid", "fid")` or `("fid",)`; the first decides
+            which generator is best.
         patience: warn after this many worsening evaluations in a row.
         seed: seed of the latents, the real subset and KID's subsets.
         verbose: print the collapse warning.
+
+    Raises:
+        ValueError: for other metrics, or counts below their minimum.
     """
 
     def __init__(
@@ -61,19 +67,21 @@ class QualityMonitor(keras.callbacks.Callback):
     ):
         super().__init__()
         metrics = tuple(metrics)
-        if not metrics or set(metrics) - {"kid", "fid"}:
+        if not metrics or set(metrics) - set(MONITOR_METRICS):
             raise ValueError(f"metrics must be 'kid' and/or 'fid', got {metrics}.")
         if every < 1 or patience < 1 or num_samples < 2:
             raise ValueError("every and patience must be >= 1, num_samples >= 2.")
         self.real_images = real_images
-        self.run_dir = Path(run_dir)
+        if not isinstance(run_dir, rundir.RunDir):
+            run_dir = rundir.RunDir(run_dir)
+        self.run_dir = run_dir
         self.features = features
         self.dataset = dataset
         self.every = every
         self.num_samples = num_samples
         self.num_real = num_real
         self.metrics = metrics
-        self.metric = metrics[0]  # the one that decides "best"
+        self.metric = metrics[0]
         self.patience = patience
         self.seed = seed
         self.verbose = verbose
@@ -82,19 +90,35 @@ class QualityMonitor(keras.callbacks.Callback):
 
     @property
     def state_path(self) -> Path:
-        return self.run_dir / STATE_NAME
+        return self.run_dir.file(rundir.MONITOR_STATE)
 
     @property
     def best_path(self) -> Path:
-        return self.run_dir / BEST_NAME
+        return self.run_dir.file(rundir.BEST_GENERATOR)
 
     def _load_state(self) -> list[dict]:
-        if not self.state_path.is_file():
+        """The history of an earlier part of the run: empty when there is none,
+        and, with a warning, when `monitor_state.json` is damaged."""
+        path = self.state_path
+        if not path.is_file():
             return []
-        state = json.loads(self.state_path.read_text())
-        if state.get("metric") != self.metric:
-            return []  # another metric's best says nothing about this one
-        return state["history"]
+        try:
+            state = json.loads(path.read_text())
+            if state.get("metric") != self.metric:
+                return []  # another metric's best says nothing about this one
+            return [
+                {**h, "epoch": int(h["epoch"]), self.metric: float(h[self.metric])}
+                for h in state["history"]
+            ]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            reason = " ".join(f"{type(error).__name__}: {error}".split())
+            warnings.warn(
+                f"Cannot read {path} ({reason[:200]}); the quality history starts "
+                f"afresh and {rundir.BEST_GENERATOR} is replaced at the next "
+                "evaluation.",
+                stacklevel=2,
+            )
+            return []
 
     def best(self) -> dict | None:
         """The evaluation with the lowest metric so far, or None."""
@@ -110,21 +134,20 @@ class QualityMonitor(keras.callbacks.Callback):
             streak += 1
         return streak
 
-    def _extractor(self) -> quality.FeatureExtractor:
+    def _extractor(self) -> FeatureExtractor:
         if isinstance(self.features, str):
-            self.features = quality.feature_extractor(self.features, self.dataset)
+            self.features = feature_extractor(self.features, self.dataset)
         return self.features
 
     def evaluate(self) -> dict:
         """Measures the model's generator now; returns the metric values."""
         extractor = self._extractor()
         if self._real is None:
-            images = np.asarray(self.real_images)
-            if len(images) > self.num_real:
-                rng = np.random.default_rng(self.seed)
-                images = images[np.sort(rng.choice(len(images), self.num_real, False))]
+            images = random_subset(
+                np.asarray(self.real_images), self.num_real, self.seed
+            )
             self._real = extractor.extract(images, keep="kid" in self.metrics)
-        values = quality.evaluate_generator(
+        values = evaluate_generator(
             self.model.generator,
             self._real,
             extractor,
@@ -155,18 +178,15 @@ class QualityMonitor(keras.callbacks.Callback):
         best = self.best()
         self.history.append({"epoch": done, **values})
         if best is None or values[self.metric] < best[self.metric]:
-            # Written aside then renamed: Ctrl-C never leaves half a file.
-            tmp = self.best_path.with_name("generator_best.tmp.keras")
-            self.model.generator.save(tmp)
-            os.replace(tmp, self.best_path)
+            files.save_model(self.model.generator, self.best_path)
         streak = self.worse_streak()
         if self.verbose and streak >= self.patience:
             best = self.best()
             print(
                 f"\nWarning: {self.metric} has worsened {streak} evaluations in a "
                 f"row (now {values[self.metric]:.4g}, best {best[self.metric]:.4g} "
-                f"at epoch {best['epoch']}, kept in {BEST_NAME}); the generator "
-                "may be collapsing."
+                f"at epoch {best['epoch']}, kept in {rundir.BEST_GENERATOR}); the "
+                "generator may be collapsing."
             )
         self._save_state()
 
@@ -178,6 +198,4 @@ class QualityMonitor(keras.callbacks.Callback):
             "best_epoch": best["epoch"],
             "history": self.history,
         }
-        tmp = self.state_path.with_name(STATE_NAME + ".tmp")
-        tmp.write_text(json.dumps(state, indent=2) + "\n")
-        os.replace(tmp, self.state_path)
+        files.write_json(self.state_path, state)

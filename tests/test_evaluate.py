@@ -1,0 +1,137 @@
+"""`python -m dcgan_tf.evaluate` prints and writes what it measured, and refuses
+bad input in one line (exit code 2, no traceback)."""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+
+from dcgan_tf import evaluate, files, rundir
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.networks import build_generator
+
+FASHION = Path(__file__).parent / "data" / "fashion-mnist"
+PROG = "python -m dcgan_tf.evaluate"
+
+
+def one_error_line(capsys) -> str:
+    """The only line on stderr, which must say `PROG: error: ...`."""
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{PROG}: error: ")
+    return errors[0]
+
+
+def test_evaluate_writes_json_for_a_run(tmp_path, capsys):
+    run = tmp_path / "00000-fashion_mnist"
+    keras.utils.set_random_seed(0)
+    files.save_model(
+        build_generator((28, 28, 1), latent_dim=8, filters=8),
+        run / rundir.GENERATOR,
+    )
+    config = TrainConfig(latent_distribution="uniform", latent_dim=8)
+    rundir.RunDir(run).write_config(config)
+    out = tmp_path / "results" / "out.json"
+    argv = [str(run), "--data-dir", str(FASHION), "--num-samples", "50"]
+    evaluate.main(argv + ["--json", str(out)])
+    record = json.loads(out.read_text())
+    assert set(record["metrics"]) == {
+        "fid",
+        "kid",
+        "kid_std",
+        "is",
+        "is_std",
+        "is_real",
+    }
+    assert record["num_samples"] == 50 and record["real_split"] == "test"
+    assert record["features"] == "classifier-fashion_mnist"
+    assert record["latent_distribution"] == "uniform"
+    assert record["command"] == f"{PROG} {' '.join(argv)} --json {out}"
+    printed = capsys.readouterr().out
+    assert "KID" in printed and f"wrote {out}" in printed
+
+
+def test_evaluate_measures_the_real_floor(tmp_path):
+    out = tmp_path / "floor.json"
+    evaluate.main(
+        ["--compare-real", "train", "--dataset", "fashion_mnist", "--data-dir"]
+        + [str(FASHION), "--metrics", "kid", "--json", str(out)]
+    )
+    record = json.loads(out.read_text())
+    assert record["source"] == "real train split"
+    assert set(record["metrics"]) == {"kid", "kid_std"}
+
+
+def truncated(trained_run, folder):
+    data = (trained_run / "generator.keras").read_bytes()
+    path = folder / "truncated.keras"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["MISSING"], "No such run directory or .keras file"),
+        (["TRUNCATED"], "not a zip archive; truncated?"),
+        (["DISCRIMINATOR"], "is a discriminator"),
+        ([], "--compare-real"),
+        (["--compare-real", "train"], "--dataset is needed"),
+        (["--compare-real", "train", "--dataset", "biked"], "inception"),
+        (["--compare-real", "train", "--num-samples", "1"], "at least 2"),
+        (["RUN", "--forward-batch", "0"], "--forward-batch must be at least 1"),
+        (["RUN", "--json", "FILE/out.json"], "is a file, not a folder"),
+        (["RUN", "--json", "out.txt"], "--json must end in .json"),
+    ],
+)
+def test_evaluate_turns_bad_input_into_one_line(
+    trained_run, tmp_path, capsys, argv, message
+):
+    (tmp_path / "file").write_text("not a folder")
+    paths = {
+        "RUN": trained_run,
+        "MISSING": tmp_path / "nothing",
+        "TRUNCATED": truncated(trained_run, tmp_path),
+        "DISCRIMINATOR": trained_run / "discriminator.keras",
+        "FILE/out.json": tmp_path / "file" / "out.json",
+    }
+    with pytest.raises(SystemExit) as raised:
+        evaluate.main([str(paths.get(arg, arg)) for arg in argv])
+    assert raised.value.code == 2
+    assert message in one_error_line(capsys)
+
+
+def test_a_failed_json_write_is_one_line_after_the_table(tmp_path, monkeypatch, capsys):
+    def full_disk(source, target):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(rundir.os, "replace", full_disk)
+    out = tmp_path / "floor.json"
+    with pytest.raises(SystemExit) as raised:
+        evaluate.main(
+            ["--compare-real", "train", "--dataset", "fashion_mnist", "--data-dir"]
+            + [str(FASHION), "--metrics", "fid", "--json", str(out)]
+        )
+    assert raised.value.code == 2
+    printed = capsys.readouterr()
+    assert "FID" in printed.out  # the numbers are not lost
+    errors = printed.err.splitlines()
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{PROG}: error: Cannot write {out}: the disk is full")
+    assert list(tmp_path.iterdir()) == []  # no half-written or temporary file
+
+
+def test_evaluate_answers_help_as_a_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.evaluate", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--num-samples" in result.stdout and "--forward-batch" in result.stdout
+    assert result.stderr == ""
