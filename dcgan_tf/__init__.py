@@ -1,35 +1,42 @@
-"""DCGAN (Radford, Metz and Chintala 2015) in Keras 3."""
+"""DCGAN (Radford, Metz and Chintala 2015) in Keras 3.
 
-import os
+The public names below are imported on first use (PEP 562), so that
+`import dcgan_tf` and `python -m dcgan_tf.COMMAND --help` load no Keras or
+TensorFlow, and a command can hide TensorFlow's start-up messages
+(`dcgan_tf.cli.quiet_tensorflow`) before they are printed.
+"""
 
-# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) hides the run's own
-# output; warnings and errors still show. Set it yourself to override.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+import importlib
 
-from dcgan_tf.config import TrainConfig
-from dcgan_tf.gan import DCGAN
-from dcgan_tf.latent import (
-    Generator,
-    Samples,
-    interpolate,
-    load_generator,
-    sample,
-    slerp,
-    walk,
-)
-from dcgan_tf.networks import build_discriminator, build_generator
+# Each public name and the module that is its home.
+_HOMES = {
+    "DCGAN": "dcgan_tf.gan",
+    "Generator": "dcgan_tf.sampling",
+    "Samples": "dcgan_tf.sampling",
+    "TrainConfig": "dcgan_tf.config",
+    "build_discriminator": "dcgan_tf.networks",
+    "build_generator": "dcgan_tf.networks",
+    "interpolate": "dcgan_tf.sampling",
+    "load_generator": "dcgan_tf.sampling",
+    "sample": "dcgan_tf.sampling",
+    "slerp": "dcgan_tf.latent_space",
+    "walk": "dcgan_tf.sampling",
+}
 
-__all__ = [
-    "DCGAN",
-    "Generator",
-    "Samples",
-    "TrainConfig",
-    "build_discriminator",
-    "build_generator",
-    "interpolate",
-    "load_generator",
-    "sample",
-    "slerp",
-    "walk",
-]
+__all__ = sorted(_HOMES)
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # `dcgan_tf.interpolate` is also a command module: once that is imported
+    # it takes this name, and stays callable as the function (see its end).
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'dcgan_tf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

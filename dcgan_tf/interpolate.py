@@ -11,18 +11,10 @@ import argparse
 import sys
 import types
 
-from dcgan_tf import latent, latent_space
-from dcgan_tf.generate import (
-    INDICES_HELP,
-    add_generator_arguments,
-    check_image_path,
-    check_positive,
-    chosen_latents,
-    describe_generator,
-    resolve_seed,
-)
+from dcgan_tf import cli, latent_space
 from dcgan_tf.images import make_grid, save_gif, save_grid, to_uint8
 
+PROG = "python -m dcgan_tf.interpolate"
 EPILOG = """examples:
   python -m dcgan_tf.interpolate checkpoints/00001-fashion_mnist --pairs 5 \\
       --steps 10 --method slerp --out walk.png --gif walk.gif
@@ -37,13 +29,13 @@ image (--from); it plays forth and back, or round and round with --loop.
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dcgan_tf.interpolate",
+        prog=PROG,
         description="Interpolate between latents of a trained generator: a grid\n"
         "with one row per pair, its latents (.npz, in grid order) and a GIF.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_generator_arguments(parser)
+    cli.add_generator_arguments(parser)
     parser.add_argument(
         "--pairs",
         type=int,
@@ -64,20 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         "have; linear: a straight line, whose middle has a smaller norm "
         "(default: %(default)s).",
     )
-    parser.add_argument(
-        "--from",
-        dest="source",
-        metavar="LATENTS.npz",
-        default=None,
-        help="Walk between latents of an earlier .npz from generate or "
-        "interpolate, chosen with --indices.",
-    )
-    parser.add_argument(
-        "--indices",
-        type=int,
-        nargs="+",
-        default=None,
-        help=INDICES_HELP + " The walk visits them in order (at least 2).",
+    cli.add_source_arguments(
+        parser,
+        from_help="Walk between latents of an earlier .npz (from generate, "
+        "interpolate or neighbours), chosen with --indices.",
+        indices_help="The walk visits them in order (at least 2).",
     )
     parser.add_argument(
         "--loop",
@@ -102,6 +85,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_arguments(parser: argparse.ArgumentParser, args) -> None:
+    """Rejects values and combinations of flags that cannot work, in one line."""
+    cli.check_positive(parser, args, "pairs", "forward_batch")
+    if args.steps < 2:
+        cli.fail(
+            parser.prog, f"--steps must be at least 2 (both ends), got {args.steps}."
+        )
+    if args.seconds_per_frame <= 0:
+        cli.fail(parser.prog, "--seconds-per-frame must be positive.")
+    if args.source is not None:
+        if args.pairs is not None:
+            cli.fail(parser.prog, "--pairs and --from exclude each other.")
+        if args.indices is None or len(args.indices) < 2:
+            cli.fail(
+                parser.prog, "--from needs --indices with at least 2 indices to walk."
+            )
+    elif args.indices is not None:
+        cli.fail(parser.prog, "--indices needs --from LATENTS.npz to pick from.")
+    elif args.loop:
+        cli.fail(
+            parser.prog, "--loop needs --from and --indices (random pairs do not loop)."
+        )
+
+
 def bounce(frames: list) -> list:
     """Frames played forth and back, so a looping GIF never jumps."""
     return frames + frames[-2:0:-1]
@@ -124,77 +131,69 @@ def animation_frames(images, joined: bool, loop: bool) -> list:
     return frames if joined and loop else bounce(frames)
 
 
+def run(args, out, gif) -> str:
+    """Walks and writes the grid, latents and GIF; returns what was written."""
+    from dcgan_tf import sampling
+
+    generator = sampling.load_generator(args.generator)
+    print(cli.describe_generator(generator))
+    seed = None
+    distribution = args.latent_distribution or generator.latent_distribution
+    if args.source is not None:
+        keyframes = cli.chosen_latents(args.source, args.indices, generator.latent_dim)
+        result = sampling.walk(
+            generator, keyframes, args.steps, args.method, args.loop, args.forward_batch
+        )
+    else:
+        seed = cli.resolve_seed(args.seed)
+        pairs = args.pairs or 5
+        ends = latent_space.sample_latents(
+            2 * pairs, generator.latent_dim, seed, distribution
+        )
+        result = sampling.interpolate(
+            generator,
+            ends[:pairs],
+            ends[pairs:],
+            args.steps,
+            args.method,
+            args.forward_batch,
+        )
+    images = to_uint8(result.images)  # (rows, steps, h, w, c)
+    save_grid(images.reshape(-1, *images.shape[2:]), out, columns=args.steps)
+    npz = latent_space.save_latents(
+        out.with_suffix(".npz"), result.latents, seed, distribution, args.steps
+    )
+    written = [f"{out} ({len(images)} rows of {args.steps})", str(npz)]
+    if gif:
+        frames = animation_frames(images, args.source is not None, args.loop)
+        save_gif(frames, gif, seconds_per_frame=args.seconds_per_frame)
+        written.append(f"{gif} ({len(frames)} frames)")
+    source = f"seed {seed}" if seed is not None else f"{args.source} {args.indices}"
+    return f"Interpolated ({args.method}, {source}); wrote {', '.join(written)}"
+
+
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    check_positive(parser, args, "pairs", "batch_size")
-    if args.steps < 2:
-        parser.error(f"--steps must be at least 2 (both ends), got {args.steps}.")
-    if args.seconds_per_frame <= 0:
-        parser.error("--seconds-per-frame must be positive.")
-    out = check_image_path(parser, args.out)
-    gif = args.gif and check_image_path(parser, args.gif, "--gif", (".gif",))
-    if args.source is not None:
-        if args.pairs is not None:
-            parser.error("--pairs and --from exclude each other.")
-        if args.indices is None or len(args.indices) < 2:
-            parser.error("--from needs --indices with at least 2 indices to walk.")
-    elif args.indices is not None:
-        parser.error("--indices needs --from LATENTS.npz to pick from.")
-    elif args.loop:
-        parser.error("--loop needs --from and --indices (random pairs do not loop).")
-    try:
-        generator = latent.load_generator(args.generator)
-        print(describe_generator(generator))
-        seed = None
-        distribution = args.latent_distribution or generator.latent_distribution
-        if args.source is not None:
-            keyframes = chosen_latents(args.source, args.indices, generator.latent_dim)
-            result = latent.walk(
-                generator,
-                keyframes,
-                args.steps,
-                args.method,
-                args.loop,
-                args.batch_size,
-            )
-        else:
-            seed = resolve_seed(args.seed)
-            pairs = args.pairs or 5
-            ends = latent_space.sample_latents(
-                2 * pairs, generator.latent_dim, seed, distribution
-            )
-            result = latent.interpolate(
-                generator,
-                ends[:pairs],
-                ends[pairs:],
-                args.steps,
-                args.method,
-                args.batch_size,
-            )
-        images = to_uint8(result.images)  # (rows, steps, h, w, c)
-        rows = len(images)
-        save_grid(images.reshape(-1, *images.shape[2:]), out, columns=args.steps)
-        npz = latent_space.save_latents(
-            out.with_suffix(".npz"), result.latents, seed, distribution, args.steps
-        )
-        written = [f"{out} ({rows} rows of {args.steps})", str(npz)]
-        if gif:
-            frames = animation_frames(images, args.source is not None, args.loop)
-            save_gif(frames, gif, seconds_per_frame=args.seconds_per_frame)
-            written.append(f"{gif} ({len(frames)} frames)")
-    except (ValueError, OSError) as error:  # OSError covers FileNotFoundError
-        parser.error(" ".join(str(error).split()))
-    source = f"seed {seed}" if seed is not None else f"{args.source} {args.indices}"
-    print(f"Interpolated ({args.method}, {source}); wrote {', '.join(written)}")
+    check_arguments(parser, args)
+    out = cli.check_image_path(parser, args.out)
+    cli.check_writable(parser, out.with_suffix(".npz"), "--out")
+    gif = args.gif and cli.check_image_path(parser, args.gif, "--gif", (".gif",))
+    cli.quiet_tensorflow()  # after the checks, so that --help answers at once
+    cli.show_warnings_in_one_line()
+    print(cli.run_command(parser.prog, lambda: run(args, out, gif)))
 
 
 class _CallableModule(types.ModuleType):
-    """Importing this command module rebinds `dcgan_tf.interpolate` from the
-    API function to the module; calling the module keeps that name working."""
+    """`from dcgan_tf import interpolate` is the function `sampling.interpolate`
+    (the public API), but importing this command module rebinds that package
+    attribute to the module, as Python does for every submodule; calling the
+    module keeps the name working in either order of imports."""
 
     def __call__(self, *args, **kwargs):
-        return latent.interpolate(*args, **kwargs)
+        from dcgan_tf import sampling
+
+        return sampling.interpolate(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

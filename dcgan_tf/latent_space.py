@@ -8,7 +8,7 @@ unusually small norm, which the generator rarely saw in training.
 
 Latents travel with images: `save_latents` / `load_latents` write and read
 them as `.npz` in grid order, so that a sample picked by its index in a grid
-can be drawn again or walked to. Nothing here needs Keras; `dcgan_tf.latent`
+can be drawn again or walked to. Nothing here needs Keras; `dcgan_tf.sampling`
 runs the generator on these latents.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_tf.config import LATENT_DISTRIBUTIONS
+from dcgan_tf.files import write_atomically
 
 METHODS = ("slerp", "linear")
 _METHOD_ALIASES = {
@@ -37,7 +38,7 @@ def sample_latents(
     """Draws `(count, latent_dim)` float32 latents, reproducibly by seed.
 
     Rows are drawn one after another, so the first k latents of a seed are
-    the same whatever `count` is, and the run's seed and `num_samples` give
+    the same whatever `count` is, and the run's seed and `grid_size` give
     the latents of its training sample grids (`latents.npy`).
 
     Raises:
@@ -191,19 +192,27 @@ def save_latents(
         columns: columns of the grid they were shown in, if any.
 
     Returns:
-        The path written.
+        The path written, exactly `path` (no `.npz` is added).
+
+    Raises:
+        dcgan_tf.files.WriteError: when it cannot be written (a read-only
+            folder, a full disk, a folder of that name); an earlier file at
+            `path` is then left whole.
     """
     latents = np.asarray(latents, dtype=np.float32)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        path,
-        latents=latents.reshape(-1, latents.shape[-1]),
-        seed=np.int64(-1 if seed is None else seed),
-        latent_distribution=np.str_(distribution),
-        columns=np.int64(columns or 0),
-    )
-    return path
+    arrays = {
+        "latents": latents.reshape(-1, latents.shape[-1]),
+        "seed": np.int64(-1 if seed is None else seed),
+        "latent_distribution": np.str_(distribution),
+        "columns": np.int64(columns or 0),
+    }
+
+    def write(temporary):
+        # Through a file object: np.savez would append .npz to a bare name.
+        with open(temporary, "wb") as file:
+            np.savez(file, **arrays)
+
+    return write_atomically(path, write)
 
 
 def load_latents(path: str | Path, latent_dim: int | None = None) -> np.ndarray:
@@ -227,7 +236,7 @@ def load_latents(path: str | Path, latent_dim: int | None = None) -> np.ndarray:
         raise FileNotFoundError(f"No such latents file: {path}")
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"Cannot read latents from {path}: {error}") from None
     if isinstance(data, np.ndarray):  # a run's latents.npy
         latents = data.astype(np.float32)

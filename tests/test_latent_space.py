@@ -5,14 +5,15 @@ import pytest
 
 from dcgan_tf import latent_space
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.files import WriteError
 
 
 def test_sample_draws_the_latents_of_the_runs_training_grids():
-    from dcgan_tf.runs import fixed_latents
+    from dcgan_tf.training import fixed_latents
 
     for distribution in ("normal", "uniform"):
         config = TrainConfig(
-            latent_dim=5, num_samples=4, seed=11, latent_distribution=distribution
+            latent_dim=5, grid_size=4, seed=11, latent_distribution=distribution
         )
         np.testing.assert_array_equal(
             latent_space.sample_latents(4, 5, seed=11, distribution=distribution),
@@ -99,6 +100,32 @@ def test_latents_round_trip_and_are_picked_by_grid_index(tmp_path):
     )
 
 
+def test_save_latents_writes_exactly_the_path_it_is_given(tmp_path):
+    # np.savez alone would write grid.latents as grid.latents.npz.
+    path = latent_space.save_latents(tmp_path / "new" / "grid.latents", np.ones((2, 3)))
+    assert path == tmp_path / "new" / "grid.latents" and path.is_file()
+    assert latent_space.load_latents(path).shape == (2, 3)
+
+
+def test_a_failed_save_keeps_the_old_latents_whole(tmp_path, monkeypatch):
+    path = latent_space.save_latents(tmp_path / "grid.npz", np.ones((2, 3)))
+
+    def disk_full(file, **arrays):
+        file.write(b"PK half an archive")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(WriteError, match="the disk is full") as raised:
+        latent_space.save_latents(path, np.zeros((2, 3)))
+    assert "\n" not in str(raised.value)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(latent_space.load_latents(path), 1.0)
+    assert [p.name for p in tmp_path.iterdir()] == ["grid.npz"]
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(WriteError, match="folder.npz"):
+        latent_space.save_latents(tmp_path / "folder.npz", np.zeros((2, 3)))
+
+
 @pytest.mark.parametrize(
     "action, match",
     [
@@ -107,6 +134,7 @@ def test_latents_round_trip_and_are_picked_by_grid_index(tmp_path):
         ("dim 5", "holds 4-dimensional latents but the generator takes 5"),
         ("no latents", "has no 'latents' array"),
         ("not npz", "Cannot read latents from"),
+        ("truncated", "Cannot read latents from .*grid.npz"),
         ("missing", "No such latents file"),
     ],
 )
@@ -121,6 +149,10 @@ def test_latents_files_and_indices_give_one_line_errors(tmp_path, action, match)
         elif action == "no latents":
             np.savez(tmp_path / "other.npz", images=np.zeros(3))
             latent_space.load_latents(tmp_path / "other.npz")
+        elif action == "truncated":
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+            latent_space.load_latents(path)
         elif action == "not npz":
             (tmp_path / "text.npz").write_text("hello")
             latent_space.load_latents(tmp_path / "text.npz")

@@ -2,63 +2,43 @@
 
 A saved generator is a plain `.keras` file, usually the `generator.keras` of
 a run directory next to its `config.json`, which tells how its latents were
-drawn. Every sample keeps the latents that made it (`Samples`), so that it can
-be drawn again or walked to. The latent maths and the `.npz` latent files are
-in `dcgan_tf.latent_space`; its names are importable from here too.
+drawn. `load_generator` is the one loader every command uses. Every sample
+keeps the latents that made it (`Samples`), so that it can be drawn again or
+walked to (Radford et al. 2015 §6.1). The latent maths and the `.npz` latent
+files are in `dcgan_tf.latent_space`.
 """
 
-import json
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import keras
 import numpy as np
 
+from dcgan_tf import rundir
+from dcgan_tf.config import TrainConfig
 from dcgan_tf.latent_space import (
-    LATENT_DISTRIBUTIONS,
-    METHODS,
-    PARALLEL_SINE,
     interpolate_latents,
-    join_segments,
-    lerp,
-    load_latents,
-    pick,
     sample_latents,
-    save_latents,
-    slerp,
     walk_latents,
 )
 
 __all__ = [
-    "CONFIG_FILE",
-    "GENERATOR_FILE",
-    "LATENT_DISTRIBUTIONS",
-    "METHODS",
-    "PARALLEL_SINE",
     "Generator",
     "Samples",
     "as_generator",
     "check_generator",
     "generate",
     "interpolate",
-    "interpolate_latents",
-    "join_segments",
-    "lerp",
     "load_generator",
-    "load_latents",
-    "pick",
     "sample",
-    "sample_latents",
-    "save_latents",
-    "slerp",
     "walk",
-    "walk_latents",
 ]
 
-GENERATOR_FILE = "generator.keras"
-CONFIG_FILE = "config.json"
+# Latents per forward pass: bounds memory, and does not change the images
+# (batch norm runs on its moving averages at inference).
+FORWARD_BATCH = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +54,7 @@ class Generator:
         dataset: the data set it was trained on, or `None` if unknown.
         seed: the run's seed, or `None` if unknown.
         path: the `.keras` file it was loaded from, or `None`.
-        config: the run's `config.json` as a dict (empty when there is none).
+        config: the run's configuration, or `None` outside a run directory.
     """
 
     model: keras.Model
@@ -84,7 +64,7 @@ class Generator:
     dataset: str | None = None
     seed: int | None = None
     path: Path | None = None
-    config: dict = field(default_factory=dict, repr=False)
+    config: TrainConfig | None = None
 
 
 class Samples(NamedTuple):
@@ -128,7 +108,7 @@ def check_generator(model: keras.Model, name: str = "model") -> tuple[int, tuple
     if len(in_shape) == 4 and len(out_shape) == 2:
         raise ValueError(
             f"{name} is a discriminator ({found}), not a generator; pass the "
-            f"run's {GENERATOR_FILE}."
+            f"run's {rundir.GENERATOR}."
         )
     if (
         len(in_shape) != 2
@@ -144,14 +124,30 @@ def check_generator(model: keras.Model, name: str = "model") -> tuple[int, tuple
     return int(in_shape[1]), tuple(int(d) for d in out_shape[1:])
 
 
-def _read_config(path: Path) -> dict:
-    if not path.is_file():
-        return {}
+def _load_model(file: Path) -> keras.Model:
+    """The whole Keras model in `file`, or a one-line ValueError saying why not."""
+    if file.name.endswith(".weights.h5"):
+        raise ValueError(
+            f"{file} holds weights only; pass a whole model saved as .keras."
+        )
+    if file.suffix != ".keras":
+        raise ValueError(f"{file} is not a .keras file or a run directory.")
+    # Keras reports a truncated or foreign file as "File not found"; say what
+    # is wrong instead.
+    if not zipfile.is_zipfile(file):
+        raise ValueError(
+            f"{file} is not a Keras model file (not a zip archive; truncated?)."
+        )
     try:
-        config = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ValueError(f"Cannot read {path}: {error}.") from None
-    return config if isinstance(config, dict) else {}
+        # safe_mode stays on: a .keras file from elsewhere must not run code
+        # (a Lambda layer's pickled function) just by being loaded.
+        return keras.models.load_model(file, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for broken archives.
+        lines = str(error).strip().splitlines()
+        raise ValueError(
+            f"Cannot load {file} as a Keras model: {type(error).__name__}: "
+            f"{lines[0] if lines else ''}"
+        ) from None
 
 
 def load_generator(path: str | Path) -> Generator:
@@ -173,53 +169,22 @@ def load_generator(path: str | Path) -> Generator:
         ValueError: for a file that is not a whole Keras model (weights only,
             truncated, not a zip), or a model that is not a generator (such as
             the discriminator).
+        dcgan_tf.rundir.RunDirError: for a `config.json` beside it that
+            cannot be read.
     """
-    path = Path(path)
-    if path.is_dir():
-        file = path / GENERATOR_FILE
-        if not file.is_file():
-            found = sorted(p.name for p in path.glob("*.keras"))
-            hint = f" (found {', '.join(found)})" if found else ""
-            raise FileNotFoundError(
-                f"No {GENERATOR_FILE} in {path}{hint}; pass a run directory of "
-                "dcgan_tf.train or a .keras file."
-            )
-    elif path.is_file():
-        file = path
-    else:
-        raise FileNotFoundError(f"No such run directory or .keras file: {path}")
-    if file.name.endswith(".weights.h5"):
-        raise ValueError(
-            f"{file} holds weights only; pass a whole model saved as .keras."
-        )
-    if file.suffix != ".keras":
-        raise ValueError(f"{file} is not a .keras file or a run directory.")
-    # Keras reports a truncated or foreign file as "File not found"; say what
-    # is wrong instead.
-    if not zipfile.is_zipfile(file):
-        raise ValueError(
-            f"{file} is not a Keras model file (not a zip archive; truncated?)."
-        )
-    try:
-        model = keras.models.load_model(file, compile=False)
-    except Exception as error:  # Keras raises many types for broken archives.
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise ValueError(
-            f"Cannot load {file} as a Keras model: {type(error).__name__}: {reason}"
-        ) from None
+    file = rundir.generator_file(path)
+    model = _load_model(file)
     latent_dim, image_shape = check_generator(model, name=str(file))
-    config = _read_config(file.parent / CONFIG_FILE)
-    distribution = config.get("latent_distribution", "normal")
-    if distribution not in LATENT_DISTRIBUTIONS:
-        distribution = "normal"
-    seed = config.get("seed")
+    config = rundir.config_beside(file)
+    if config is None:
+        return Generator(model, latent_dim, image_shape, path=file)
     return Generator(
         model=model,
         latent_dim=latent_dim,
         image_shape=image_shape,
-        latent_distribution=distribution,
-        dataset=config.get("dataset"),
-        seed=seed if isinstance(seed, int) else None,
+        latent_distribution=config.latent_distribution,
+        dataset=config.dataset,
+        seed=config.seed,
         path=file,
         config=config,
     )
@@ -233,13 +198,13 @@ def as_generator(generator) -> Generator:
     return Generator(generator, latent_dim, image_shape)
 
 
-def generate(generator, latents, batch_size: int = 64) -> np.ndarray:
+def generate(generator, latents, forward_batch: int = FORWARD_BATCH) -> np.ndarray:
     """Runs the generator in inference mode on latents of any leading shape.
 
     Args:
         generator: a `Generator` or a Keras generator.
         latents: `(..., latent_dim)` latents.
-        batch_size: latents per forward pass, to bound memory.
+        forward_batch: latents per forward pass, to bound memory.
 
     Returns:
         float32 images in [-1, 1] of shape `(..., height, width, channels)`.
@@ -254,14 +219,16 @@ def generate(generator, latents, batch_size: int = 64) -> np.ndarray:
             f"The generator takes {generator.latent_dim}-dimensional latents, "
             f"got shape {latents.shape}."
         )
+    if forward_batch < 1:
+        raise ValueError(f"forward_batch must be at least 1, got {forward_batch}.")
     flat = latents.reshape(-1, generator.latent_dim)
     # training=False: batch norm uses its moving averages, so each image
     # depends on its own latent only, not on the rest of the batch.
     chunks = [
         keras.ops.convert_to_numpy(
-            generator.model(flat[i : i + batch_size], training=False)
+            generator.model(flat[i : i + forward_batch], training=False)
         )
-        for i in range(0, len(flat), batch_size)
+        for i in range(0, len(flat), forward_batch)
     ]
     images = np.concatenate(chunks).astype(np.float32)
     return images.reshape(latents.shape[:-1] + images.shape[1:])
@@ -289,7 +256,12 @@ def sample(
 
 
 def interpolate(
-    generator, start, end, steps: int = 10, method="slerp", batch_size: int = 64
+    generator,
+    start,
+    end,
+    steps: int = 10,
+    method="slerp",
+    forward_batch: int = FORWARD_BATCH,
 ) -> Samples:
     """Images along the path from `start` to `end` in latent space.
 
@@ -299,17 +271,17 @@ def interpolate(
         steps: images per path, both ends included.
         method: `"slerp"` (spherical: the path for Gaussian latents) or
             `"linear"`.
-        batch_size: latents per forward pass.
+        forward_batch: latents per forward pass.
 
     Returns:
         `Samples` of shape `(steps, ...)` or `(pairs, steps, ...)`; the first
         image is the one `start` makes and the last the one `end` makes.
 
     Raises:
-        ValueError: see `interpolate_latents` and `generate`.
+        ValueError: see `latent_space.interpolate_latents` and `generate`.
     """
     latents = interpolate_latents(start, end, steps, method)
-    return Samples(generate(generator, latents, batch_size), latents)
+    return Samples(generate(generator, latents, forward_batch), latents)
 
 
 def walk(
@@ -318,13 +290,14 @@ def walk(
     steps: int = 10,
     method="slerp",
     loop=False,
-    batch_size: int = 64,
+    forward_batch: int = FORWARD_BATCH,
 ) -> Samples:
-    """Images of a walk through keyframe latents (see `walk_latents`).
+    """Images of a walk through keyframe latents (see `latent_space.walk_latents`).
 
     Returns:
-        `Samples` of shape `(segments, steps, ...)`; `join_segments` turns
-        them into the frames of one continuous animation.
+        `Samples` of shape `(segments, steps, ...)`;
+        `latent_space.join_segments` turns them into the frames of one
+        continuous animation.
     """
     latents = walk_latents(keyframes, steps, method, loop)
-    return Samples(generate(generator, latents, batch_size), latents)
+    return Samples(generate(generator, latents, forward_batch), latents)

@@ -1,0 +1,209 @@
+"""`python -m dcgan_tf.generate` writes what it promises, and refuses bad input
+in one line (exit code 2, no traceback)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_sampling import IMAGE_SHAPE, LATENT_DIM
+
+from dcgan_tf import generate, latent_space, sampling
+from dcgan_tf.images import PADDING, to_uint8
+
+# make_grid enlarges 28-pixel images 3 times, to cells of 84 pixels.
+SCALE = 3
+CELL = IMAGE_SHAPE[0] * SCALE
+
+
+def grid_size(rows, columns):
+    """(width, height) of a grid of 28x28 images."""
+    return (columns * (CELL + PADDING) + PADDING, rows * (CELL + PADDING) + PADDING)
+
+
+def cell(grid, index, columns):
+    """The enlarged image at `index` (row-major) of a grid array."""
+    row, column = divmod(index, columns)
+    top, left = PADDING + row * (CELL + PADDING), PADDING + column * (CELL + PADDING)
+    return grid[top : top + CELL, left : left + CELL]
+
+
+def read(path):
+    return np.asarray(Image.open(path))
+
+
+def generated_grid(trained_run, folder):
+    """Runs `generate --num 9 --seed 3 --columns 3 --individual`; its grid path."""
+    out = folder / "grid.png"
+    generate.main(
+        [str(trained_run), "--num", "9", "--seed", "3", "--columns", "3"]
+        + ["--out", str(out), "--individual"]
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def grid(trained_run, tmp_path_factory):
+    return generated_grid(trained_run, tmp_path_factory.mktemp("generated"))
+
+
+def test_generate_writes_grid_latents_and_individual_images(trained_run, grid):
+    assert Image.open(grid).size == grid_size(3, 3)
+    with np.load(grid.with_suffix(".npz")) as data:
+        latents = data["latents"]
+        assert latents.shape == (9, LATENT_DIM)
+        assert int(data["seed"]) == 3 and int(data["columns"]) == 3
+    generator = sampling.load_generator(trained_run)
+    expected = to_uint8(sampling.sample(generator, 9, 3).images)
+    individual = sorted((grid.parent / "grid").glob("*.png"))
+    assert [p.name for p in individual] == [f"{i:04d}.png" for i in range(9)]
+    picture = read(grid)
+    for index, path in enumerate(individual):
+        image = read(path)
+        assert image.shape == IMAGE_SHAPE[:2]
+        np.testing.assert_array_equal(image, expected[index, ..., 0])
+        # The grid shows image i at row-major position i.
+        np.testing.assert_array_equal(cell(picture, index, 3)[::SCALE, ::SCALE], image)
+    # No temporary file of the atomic write is left behind.
+    assert not list(grid.parent.glob(".tmp-*"))
+
+
+def test_generate_from_indices_draws_the_same_images_as_the_grid(trained_run, grid):
+    out = grid.parent / "picked.png"
+    generate.main(
+        [str(trained_run), "--from", str(grid.with_suffix(".npz"))]
+        + ["--indices", "7", "2", "--out", str(out), "--individual"]
+    )
+    assert Image.open(out).size == grid_size(1, 2)
+    for position, index in enumerate([7, 2]):
+        np.testing.assert_array_equal(
+            read(out.parent / "picked" / f"{position:04d}.png"),
+            read(grid.parent / "grid" / f"{index:04d}.png"),
+        )
+
+
+def test_forward_batch_does_not_change_the_images(trained_run, grid, tmp_path):
+    out = tmp_path / "small_batches.png"
+    generate.main(
+        [str(trained_run), "--num", "9", "--seed", "3", "--columns", "3"]
+        + ["--forward-batch", "2", "--out", str(out)]
+    )
+    np.testing.assert_array_equal(read(out), read(grid))
+
+
+def test_generate_runs_as_a_module_without_tensorflow_chatter(trained_run, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = tmp_path / "grid.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.generate", str(trained_run)]
+        + ["--num", "4", "--seed", "0", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "Drew 4 samples with seed 0" in result.stdout
+    assert out.is_file() and out.with_suffix(".npz").is_file()
+
+
+def truncated(trained_run, folder):
+    data = (trained_run / "generator.keras").read_bytes()
+    path = folder / "truncated.keras"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["RUN", "--num", "0"], "--num must be at least 1"),
+        (["RUN", "--forward-batch", "0"], "--forward-batch must be at least 1"),
+        (["RUN", "--out", "grid.txt"], "--out must end in .png"),
+        (["RUN", "--out", "FOLDER.png"], "is a folder"),
+        (["RUN", "--out", "FILE/grid.png"], "is a file, not a folder"),
+        (["RUN", "--out", "NPZ_FOLDER.png"], "npz_folder.npz is a folder"),
+        (["MISSING"], "No such run directory or .keras file"),
+        (["DISCRIMINATOR"], "is a discriminator"),
+        (["TRUNCATED"], "not a zip archive; truncated"),
+        (["RUN", "--indices", "1"], "--indices needs --from"),
+        (["RUN", "--from", "GRID", "--indices", "9"], "Index 9 is out of"),
+        (["RUN", "--from", "GRID", "--num", "2"], "exclude each other"),
+        (["RUN", "--from", "WIDE"], "holds 5-dimensional latents"),
+        (["RUN", "--from", "NOT_NPZ"], "Cannot read latents from"),
+        (["RUN", "--from", "CUT_NPZ"], "Cannot read latents from"),
+        (["RUN", "--from", "MISSING"], "No such latents file"),
+    ],
+)
+def test_bad_input_exits_2_with_a_one_line_error(
+    trained_run, grid, tmp_path, capsys, args, message
+):
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "npz_folder.npz").mkdir()  # where the latents would go
+    (tmp_path / "not.npz").write_text("hello")
+    (tmp_path / "cut.npz").write_bytes(grid.with_suffix(".npz").read_bytes()[:300])
+    paths = {
+        "RUN": trained_run,
+        "MISSING": tmp_path / "nothing",
+        "DISCRIMINATOR": trained_run / "discriminator.keras",
+        "TRUNCATED": truncated(trained_run, tmp_path),
+        "GRID": grid.with_suffix(".npz"),
+        "WIDE": latent_space.save_latents(tmp_path / "wide.npz", np.zeros((2, 5))),
+        "NOT_NPZ": tmp_path / "not.npz",
+        "CUT_NPZ": tmp_path / "cut.npz",
+        "FOLDER.png": tmp_path / "folder.png",
+        "FILE/grid.png": tmp_path / "file" / "grid.png",
+        "NPZ_FOLDER.png": tmp_path / "npz_folder.png",
+    }
+    argv = [str(paths.get(arg, arg)) for arg in args]
+    argv += ["--out", str(tmp_path / "out.png")] if "--out" not in argv else []
+    with pytest.raises(SystemExit) as raised:
+        generate.main(argv)
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("python -m dcgan_tf.generate: error: ")
+    assert message in errors[0]
+
+
+def test_a_read_only_folder_is_refused_before_any_work(
+    trained_run, tmp_path, monkeypatch, capsys
+):
+    # Root may write into a chmod 555 folder, so the refusal is what is tested.
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: path != folder and real_access(path, mode)
+    )
+    monkeypatch.setattr(sampling, "load_generator", pytest.fail)
+    with pytest.raises(SystemExit) as raised:
+        generate.main([str(trained_run), "--out", str(folder / "grid.png")])
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == [
+        f"python -m dcgan_tf.generate: error: --out {folder / 'grid.png'}: "
+        f"the folder {folder} is not writable."
+    ]
+
+
+def test_a_failed_write_is_one_line_and_keeps_the_old_latents(
+    trained_run, grid, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "grid.png"
+    old = latent_space.save_latents(out.with_suffix(".npz"), np.ones((2, LATENT_DIM)))
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(np, "savez", read_only)
+    with pytest.raises(SystemExit) as raised:
+        generate.main([str(trained_run), "--num", "4", "--out", str(out)])
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "not writable" in errors[0], errors
+    np.testing.assert_array_equal(latent_space.load_latents(old), 1.0)
+    assert not list(tmp_path.glob(".tmp-*"))
