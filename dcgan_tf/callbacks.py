@@ -1,28 +1,21 @@
 """Callbacks that turn `model.fit` into a run: sample grids, GIF, metric log and
-plot, checkpoints that resume exactly, and a stop on NaN losses.
+plot, checkpoints that resume exactly, and a guard against divergence.
 
-Each writes into the run directory; none of them overwrites another run.
+They ask `dcgan_tf.rundir` for every path and write through it, so every file
+is written atomically. An epoch that diverged (see `DivergenceGuard`) is
+neither drawn, logged nor saved: the run keeps its last good state.
 """
 
 import csv
-import json
 import math
-import os
-from pathlib import Path
 
 import keras
 import numpy as np
 from PIL import Image
 
+from dcgan_tf import files, rundir
 from dcgan_tf.gan import METRIC_NAMES
 from dcgan_tf.images import make_grid, save_gif, save_image, to_uint8
-
-SAMPLES_DIR = "samples"
-GIF_NAME = "progress.gif"
-METRICS_NAME = "metrics.csv"
-PLOT_NAME = "losses.png"
-STATE_NAME = "state.json"
-GENERATOR_NAME = "generator.keras"
 
 
 def _finite(logs) -> bool:
@@ -31,12 +24,10 @@ def _finite(logs) -> bool:
     )
 
 
-def _replace(write, path: Path):
-    """Writes through `write(tmp_path)` then renames, so a reader (or a resume
-    after Ctrl-C) never sees half a file."""
-    tmp = path.with_name(path.name.replace(".", ".tmp.", 1))
-    write(tmp)
-    os.replace(tmp, path)
+def healthy(model, logs) -> bool:
+    """Whether an epoch ended with finite logs and a model `DivergenceGuard`
+    found finite."""
+    return _finite(logs) and not getattr(model, "diverged", False)
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -49,29 +40,30 @@ class SampleGrid(keras.callbacks.Callback):
     statistics), as a user of the saved generator will see them.
     """
 
-    def __init__(self, run_dir, latents, every=1):
+    def __init__(self, run: rundir.RunDir, latents, every=1):
         super().__init__()
-        self.samples_dir = Path(run_dir) / SAMPLES_DIR
-        self.gif_path = Path(run_dir) / GIF_NAME
+        self.run = run
         self.latents = np.asarray(latents, dtype="float32")
         self.every = every
 
     def write_grid(self, epoch):
         images = self.model.generator.predict(self.latents, verbose=0, batch_size=256)
-        path = self.samples_dir / f"epoch_{epoch:04d}.png"
-        save_image(make_grid(to_uint8(images)), path)
-        save_gif([np.asarray(Image.open(p)) for p in self.grid_paths()], self.gif_path)
+        grid = make_grid(to_uint8(images))
+        path = files.write_atomically(
+            self.run.grid_path(epoch), lambda tmp: save_image(grid, tmp)
+        )
+        frames = [np.asarray(Image.open(p)) for p in self.run.grid_paths()]
+        files.write_atomically(
+            self.run.file(rundir.GIF), lambda tmp: save_gif(frames, tmp)
+        )
         return path
 
-    def grid_paths(self):
-        return sorted(self.samples_dir.glob("epoch_*.png"))
-
     def on_train_begin(self, logs=None):
-        if not self.grid_paths():
+        if not self.run.grid_paths():
             self.write_grid(0)
 
     def on_epoch_end(self, epoch, logs=None):
-        if not _finite(logs):
+        if not healthy(self.model, logs):
             return
         last = epoch + 1 == self.params.get("epochs")
         if (epoch + 1) % self.every == 0 or last:
@@ -85,18 +77,23 @@ class MetricsLog(keras.callbacks.Callback):
     callback) widen the file; a resumed run appends to it.
     """
 
-    def __init__(self, run_dir):
+    def __init__(self, run: rundir.RunDir):
         super().__init__()
-        self.csv_path = Path(run_dir) / METRICS_NAME
-        self.plot_path = Path(run_dir) / PLOT_NAME
+        self.csv_path = run.file(rundir.METRICS)
+        self.plot_path = run.file(rundir.PLOT)
 
     def read(self) -> list[dict]:
-        if not self.csv_path.exists():
+        """The rows so far; a damaged file counts up to its last whole row."""
+        try:
+            with self.csv_path.open(newline="") as file:
+                rows = list(csv.DictReader(file))
+        except (OSError, csv.Error, UnicodeDecodeError):
             return []
-        with self.csv_path.open(newline="") as file:
-            return list(csv.DictReader(file))
+        return [r for r in rows if str(r.get("epoch", "")).isdigit()]
 
     def on_epoch_end(self, epoch, logs=None):
+        if not healthy(self.model, logs):
+            return
         rows = [row for row in self.read() if int(row["epoch"]) < epoch + 1]
         logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
         row = {"epoch": epoch + 1}
@@ -113,7 +110,7 @@ class MetricsLog(keras.callbacks.Callback):
                 writer.writeheader()
                 writer.writerows(rows)
 
-        _replace(write, self.csv_path)
+        files.write_atomically(self.csv_path, write)
         plot_metrics(rows, self.plot_path)
 
 
@@ -150,86 +147,88 @@ def plot_metrics(rows, path):
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    _replace(lambda tmp: figure.savefig(tmp, dpi=100, format="png"), Path(path))
+    files.write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=100, format="png"))
 
 
 class Checkpoint(keras.callbacks.Callback):
     """Saves everything a resume needs after each epoch, and the generator.
 
-    - `checkpoint_epoch_NNNN.weights.h5`: both networks and both optimisers;
-    - `state.json`: the completed epoch, that file's name and the state of the
-      model's latent seed generator. It is written last and atomically, so it
-      always names a complete checkpoint; the older checkpoint is then removed;
-    - `generator.keras` (the latest) and, every `keep_every` epochs,
-      `generator_epoch_NNNN.keras`.
-
-    An epoch whose logs hold a NaN or infinite value is not saved.
+    Through `RunDir.save_checkpoint`: both networks and both optimisers, the
+    latent seed generator's state, then `state.json` naming them. Then
+    `generator.keras` (the latest) and, every `keep_every` epochs,
+    `generator_epoch_NNNN.keras`.
     """
 
-    def __init__(self, run_dir, keep_every=0):
+    def __init__(self, run: rundir.RunDir, keep_every=0):
         super().__init__()
-        self.run_dir = Path(run_dir)
+        self.run = run
         self.keep_every = keep_every
+        self.saved_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if not _finite(logs):
+        if not healthy(self.model, logs):
             return
         done = epoch + 1
-        old = read_state(self.run_dir)
-        weights_name = f"checkpoint_epoch_{done:04d}.weights.h5"
-        self.model.save_weights(self.run_dir / weights_name)
-        state = {
-            "epoch": done,
-            "weights": weights_name,
-            "seed_state": np.asarray(self.model.seed_generator.state).tolist(),
-        }
-        _replace(
-            lambda tmp: tmp.write_text(json.dumps(state, indent=2) + "\n"),
-            self.run_dir / STATE_NAME,
-        )
-        if old and old["weights"] != weights_name:
-            (self.run_dir / old["weights"]).unlink(missing_ok=True)
-        _replace(self.model.generator.save, self.run_dir / GENERATOR_NAME)
+        self.run.save_checkpoint(self.model, done, self.model.seed_generator.state)
+        self.saved_epoch = done
+        files.save_model(self.model.generator, self.run.generator_path)
         if self.keep_every and done % self.keep_every == 0:
-            self.model.generator.save(
-                self.run_dir / f"generator_epoch_{done:04d}.keras"
-            )
+            files.save_model(self.model.generator, self.run.kept_generator_path(done))
 
 
-def read_state(run_dir) -> dict | None:
-    """The last completed checkpoint of a run, or None before the first."""
-    path = Path(run_dir) / STATE_NAME
-    if not path.exists():
-        return None
-    return json.loads(path.read_text())
-
-
-def restore(model, run_dir) -> int:
-    """Loads a run's last checkpoint into a compiled `DCGAN`.
+def restore(model, checkpoint: rundir.Checkpoint | None) -> int:
+    """Loads a checkpoint into a compiled `DCGAN`.
 
     Returns:
         The number of completed epochs, to pass to `fit` as `initial_epoch`.
     """
-    state = read_state(run_dir)
-    if state is None:
+    if checkpoint is None:
         return 0
-    model.load_weights(Path(run_dir) / state["weights"])
-    seed_state = model.seed_generator.state
-    seed_state.assign(np.asarray(state["seed_state"], seed_state.dtype))
-    return int(state["epoch"])
+    model.load_weights(checkpoint.weights)
+    if checkpoint.seed_state is not None:
+        seed_state = model.seed_generator.state
+        seed_state.assign(np.asarray(checkpoint.seed_state, seed_state.dtype))
+    return checkpoint.epoch
 
 
-class StopOnNaN(keras.callbacks.Callback):
-    """Stops training at the first batch whose losses are not finite.
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training when the losses or the model stop being finite.
 
-    The epoch is then not checkpointed, so the run keeps its last good state.
+    Losses are checked after every batch; the weights and batch-norm moving
+    statistics of both networks after every epoch (a huge learning rate can
+    make a variance infinite while the losses still read finite). A diverged
+    epoch sets `model.diverged`, so the callbacks after this one neither draw,
+    log nor save it, and the run keeps its last good checkpoint.
     """
 
     def __init__(self):
         super().__init__()
         self.stopped = False
 
+    def on_train_begin(self, logs=None):
+        self.model.diverged = False
+
+    def _stop(self):
+        self.stopped = True
+        self.model.diverged = True
+        self.model.stop_training = True
+
     def on_train_batch_end(self, batch, logs=None):
-        if not _finite({k: logs[k] for k in ("d_loss", "g_loss") if k in logs}):
-            self.stopped = True
-            self.model.stop_training = True
+        losses = {k: logs[k] for k in ("d_loss", "g_loss") if k in (logs or {})}
+        if not _finite(losses):
+            self._stop()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not _finite(logs) or not model_is_finite(self.model):
+            self._stop()
+
+
+def model_is_finite(model) -> bool:
+    """Whether every variable of both networks (weights and batch-norm
+    statistics) is finite."""
+    networks = (model.generator, model.discriminator)
+    return all(
+        np.isfinite(keras.ops.convert_to_numpy(v.value)).all()
+        for network in networks
+        for v in network.variables
+    )

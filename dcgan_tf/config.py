@@ -6,7 +6,7 @@ generated from these fields (see `dcgan_tf.train`), so the two cannot drift.
 """
 
 import dataclasses
-import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,15 @@ PRESETS = {
     },
 }
 QUALITY_METRICS = ("kid", "fid", "kid,fid")
+# A dry run trains this many steps on synthetic images: enough to write every
+# file of a run in seconds.
+DRY_RUN_STEPS = 2
+# What a resumed run may change: more epochs, and the optimiser's settings
+# (the advice after a divergence is a lower learning rate). Everything else
+# defines the run and must stay as recorded.
+RESUME_CHANGEABLE = ("epochs", "learning_rate", "beta_1")
+# Fields renamed since the first release: old run directories still load.
+RENAMED = {"num_samples": "grid_size"}
 
 
 def _field(default, help, **kwargs):
@@ -119,7 +128,7 @@ class TrainConfig:
     run_dir: str | None = _field(
         None, "Directory of this run (default: the next checkpoints/NNNNN-DATASET)."
     )
-    num_samples: int = _field(64, "Images in each sample grid.")
+    grid_size: int = _field(64, "Images in each sample grid.")
     sample_every: int = _field(1, "Write a sample grid every this many epochs.")
     keep_every: int = _field(
         10, "Also keep generator_epoch_NNNN.keras every this many epochs (0: never)."
@@ -164,10 +173,22 @@ class TrainConfig:
         choices=PRECISIONS,
     )
 
-    def resolve(self) -> "TrainConfig":
-        """Returns a copy with every `None` preset field filled in."""
+    def resolve(self, dry_run: bool = False) -> "TrainConfig":
+        """Returns the configuration that runs: every `None` preset field
+        filled in, and for a dry run one epoch of `DRY_RUN_STEPS` steps.
+
+        Raises:
+            ValueError: for an unknown data set.
+        """
+        if self.dataset not in PRESETS:
+            raise ValueError(
+                f"Unknown dataset {self.dataset!r}; "
+                f"choose one of {', '.join(DATASETS)}."
+            )
         preset = PRESETS[self.dataset]
         values = dataclasses.asdict(self)
+        if dry_run:
+            values.update(epochs=1, steps_per_epoch=DRY_RUN_STEPS)
         for key in ("image_size", "epochs", "batch_size", "quality_every"):
             if values[key] is None:
                 values[key] = preset[key]
@@ -191,7 +212,22 @@ class TrainConfig:
                 f"Unknown dataset {self.dataset!r}; "
                 f"choose one of {', '.join(DATASETS)}."
             )
-        for name in ("epochs", "batch_size", "latent_dim", "image_size"):
+        for name in ("learning_rate", "beta_1", "label_smoothing"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be a finite number, got {value}."
+                )
+        if self.seed < 0:
+            raise ValueError(f"--seed must be 0 or more, got {self.seed}.")
+        for name in (
+            "epochs",
+            "batch_size",
+            "latent_dim",
+            "image_size",
+            "generator_filters",
+            "discriminator_filters",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(
@@ -201,7 +237,7 @@ class TrainConfig:
             raise ValueError(
                 f"--steps-per-epoch must be at least 1, got {self.steps_per_epoch}."
             )
-        for name in ("num_samples", "sample_every"):
+        for name in ("grid_size", "sample_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
         if self.keep_every < 0:
@@ -239,11 +275,58 @@ class TrainConfig:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}.")
 
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+    def to_dict(self) -> dict:
+        """The fields as plain values, as `config.json` holds them."""
+        return dataclasses.asdict(self)
 
     @classmethod
-    def load(cls, path: str | Path) -> "TrainConfig":
-        values = json.loads(Path(path).read_text())
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """A configuration from `to_dict`'s values; unknown keys are ignored and
+        the names of older versions are read under their new ones.
+
+        Raises:
+            ValueError: when `values` is not a mapping of field names.
+        """
+        if not isinstance(values, dict):
+            raise ValueError(f"expected a JSON object, got {type(values).__name__}")
+        values = {RENAMED.get(key, key): value for key, value in values.items()}
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _same(name: str, given, recorded) -> bool:
+    if name in ("run_dir", "data_dir") and given is not None and recorded is not None:
+        return Path(given).expanduser().resolve() == Path(recorded).resolve()
+    return given == recorded
+
+
+def resume_config(recorded: TrainConfig, given: dict) -> TrainConfig:
+    """The configuration of a resumed run: as recorded, with the changes a
+    resume may make.
+
+    Args:
+        recorded: the run's `config.json`.
+        given: the fields set on the command line (a user re-running the same
+            command with `--resume` added repeats the recorded values).
+
+    Returns:
+        `recorded` with `RESUME_CHANGEABLE` fields taken from `given`.
+
+    Raises:
+        ValueError: naming only the flags whose values differ from the
+            recorded ones and cannot change on resume.
+    """
+    differ = [
+        f"--{name.replace('_', '-')} {given[name]} "
+        f"(recorded: {getattr(recorded, name)})"
+        for name in given
+        if name not in RESUME_CHANGEABLE
+        and not _same(name, given[name], getattr(recorded, name))
+    ]
+    if differ:
+        raise ValueError(
+            "--resume continues the run as recorded in its config.json, but "
+            f"{'; '.join(differ)} differ; drop them, or start a new run."
+        )
+    changes = {k: v for k, v in given.items() if k in RESUME_CHANGEABLE}
+    return dataclasses.replace(recorded, **changes)

@@ -12,6 +12,7 @@ import keras
 from keras import ops
 
 from dcgan_tf import steps
+from dcgan_tf.steps.jax_state import JAXStateMixin
 
 METRIC_NAMES = (
     "d_loss",
@@ -28,7 +29,7 @@ def default_optimizer(learning_rate=2e-4, beta_1=0.5):
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1)
 
 
-class DCGAN(keras.Model):
+class DCGAN(JAXStateMixin, keras.Model):
     """A generator and a discriminator trained against each other.
 
     Each step draws one batch of latents and runs the generator once: the
@@ -136,41 +137,3 @@ class DCGAN(keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    # JAX only. Keras' JAX trainer carries the model's state through a
-    # stateless step as (trainable, non-trainable, optimizer, metrics) values,
-    # reading the third group from `self.optimizer`, which this model does not
-    # have. These three overrides put both optimisers' variables there
-    # instead, discriminator's first; `dcgan_tf.steps.jax_step` splits them.
-    def _jax_variable_groups(self):
-        return {
-            "trainable_variables": self.trainable_variables,
-            "non_trainable_variables": self.non_trainable_variables,
-            "optimizer_variables": self.d_optimizer.variables
-            + self.g_optimizer.variables,
-            "metrics_variables": self.metrics_variables,
-        }
-
-    def _get_jax_state(self, purge_model_variables=False, **wanted):
-        groups = self._jax_variable_groups()
-        chosen = [name for name in groups if wanted.get(name)]
-        state = tuple([v.value for v in groups[name]] for name in chosen)
-        if purge_model_variables:
-            self._purge_model_variables(**{name: True for name in chosen})
-        return state
-
-    def _purge_model_variables(self, **wanted):
-        # Frees the variables' own copies while fit holds the state.
-        for name, variables in self._jax_variable_groups().items():
-            if wanted.get(name):
-                for variable in variables:
-                    variable._value = None
-
-    def jax_state_sync(self):
-        state = getattr(self, "_jax_state", None)
-        if not state or self._jax_state_synced:
-            return
-        for name, variables in self._jax_variable_groups().items():
-            for variable, value in zip(variables, state.get(name) or ()):
-                variable.assign(value)
-        self._jax_state_synced = True

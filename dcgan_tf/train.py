@@ -4,11 +4,13 @@ Every flag is generated from a `TrainConfig` field; see `--help`.
 """
 
 import argparse
-import dataclasses
 import json
 import sys
-import warnings
 
+from dcgan_tf import cli
+from dcgan_tf.config import TrainConfig
+
+PROG = "python -m dcgan_tf.train"
 EXAMPLES = """\
 examples:
   # Fashion-MNIST with the tutorial's presets (batch 128, 50 epochs)
@@ -35,33 +37,20 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dcgan_tf.config import TrainConfig
-
     parser = argparse.ArgumentParser(
-        prog="python -m dcgan_tf.train",
+        prog=PROG,
         description="Train a DCGAN (Radford et al. 2015) and write a run directory "
         "of sample grids, a GIF, a metrics CSV and plot, and checkpoints.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for field in dataclasses.fields(TrainConfig):
-        kind = next((k for k in (int, float) if field.type in (k, k | None)), str)
-        default = field.default
-        help_text = field.metadata["help"]
-        if default is not None:
-            help_text += f" (default: {default})"
-        parser.add_argument(
-            "--" + field.name.replace("_", "-"),
-            type=kind,
-            default=None,
-            choices=field.metadata.get("choices"),
-            help=help_text,
-        )
+    cli.add_config_arguments(parser, TrainConfig)
     parser.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="Continue the run in RUN_DIR from its last completed epoch; only "
-        "--epochs may change.",
+        help="Continue the run in RUN_DIR from its last completed epoch. Flags "
+        "equal to the recorded ones may be repeated; --epochs, --learning-rate "
+        "and --beta-1 may change.",
     )
     parser.add_argument(
         "--dry-run",
@@ -71,62 +60,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"warning: {message}", file=sys.stderr)
-
-
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    given = cli.config_values(args, TrainConfig)
+    cli.quiet_tensorflow()
+    cli.show_warnings_in_one_line()
 
-    from dcgan_tf.config import TrainConfig
-    from dcgan_tf.data import DataError, describe
+    from dcgan_tf import rundir, training
+    from dcgan_tf.config import resume_config
+    from dcgan_tf.data import describe
+    from dcgan_tf.files import WriteError
 
-    values = {
-        f.name: getattr(args, f.name)
-        for f in dataclasses.fields(TrainConfig)
-        if getattr(args, f.name) is not None
-    }
-    if args.resume and set(values) - {"epochs"}:
-        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(values))
-        parser.error(f"with --resume only --epochs may be given, not {flags}.")
-    config = TrainConfig(**values)
-
-    from dcgan_tf import runs
-
-    warnings.showwarning = _show_warning
-    try:
+    def start():
         if args.resume:
-            shown = runs.load_run_config(args.resume, epochs=config.epochs)
+            run = rundir.RunDir(args.resume)
+            config = resume_config(run.read_config(), given)
+            done = run.completed_epochs()
+            if "epochs" not in given and done >= config.epochs:
+                print(
+                    f"{run} has completed its {done} epochs; pass --epochs above "
+                    f"{done} to train it further."
+                )
+                sys.exit(0)
         else:
-            shown = config.resolve()
-            shown.validate()
-        print("configuration:", json.dumps(dataclasses.asdict(shown), indent=2))
-        print(f"seed: {shown.seed}")
+            config = TrainConfig(**given).resolve(dry_run=args.dry_run)
+            config.validate()
         if not args.dry_run:
-            print("data:", describe(shown.dataset, shown.data_dir), flush=True)
-        run = runs.train(
-            config,
-            resume=args.resume,
-            dry_run=args.dry_run,
-            verbose="auto" if sys.stdout.isatty() else 2,
-        )
-    except (ValueError, FileNotFoundError, DataError) as error:
-        parser.error(str(error))
-    print(f"run directory: {run.run_dir}")
+            print("data:", describe(config.dataset, config.data_dir), flush=True)
+        run = training.prepare(config, resume=args.resume, dry_run=args.dry_run)
+        print("configuration:", json.dumps(run.config.to_dict(), indent=2))
+        print(f"run directory: {run.run_dir}", flush=True)
+        return run
+
+    run = cli.run_command(PROG, start)
+    verbose = "auto" if sys.stdout.isatty() else 2
+    try:
+        run = training.fit(run, verbose=verbose)
+    except (rundir.RunDirError, WriteError) as error:
+        cli.fail(PROG, f"{error} Resume with: {PROG} --resume {run.run_dir}")
     if run.interrupted:
         print(
-            f"Interrupted. Resume from the last completed epoch with: "
-            f"python -m dcgan_tf.train --resume {run.run_dir}"
+            "Interrupted. Resume from the last completed epoch with: "
+            f"{PROG} --resume {run.run_dir}"
         )
         sys.exit(130)
-    if run.stopped_on_nan:
+    if run.diverged:
+        if run.saved_epoch:
+            kept = (
+                f"the last good checkpoint (epoch {run.saved_epoch}) is kept; resume "
+                f"it with {PROG} --resume {run.run_dir} --learning-rate LOWER"
+            )
+        else:
+            kept = "no epoch had completed, so nothing was saved"
         print(
-            "A loss became NaN; training stopped and the last good checkpoint is "
-            f"kept in {run.run_dir}. Try a lower --learning-rate.",
+            f"A loss or a weight became NaN or infinite and training stopped; {kept}.",
             file=sys.stderr,
         )
         sys.exit(1)
+    print(f"done: {run.config.epochs} epochs in {run.run_dir}")
 
 
 if __name__ == "__main__":

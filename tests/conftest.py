@@ -14,7 +14,7 @@ TINY = [
     "16",
     "--batch-size",
     "16",
-    "--num-samples",
+    "--grid-size",
     "16",
 ]
 
@@ -30,7 +30,7 @@ def isolated_data(tmp_path, monkeypatch):
 
     Returns the folders the search would look in, for tests that place files.
     """
-    from dcgan_tf import datasets
+    from dcgan_tf.data import classic, folder
 
     places = {
         "project": tmp_path / "project" / "data",
@@ -39,18 +39,18 @@ def isolated_data(tmp_path, monkeypatch):
         "system": tmp_path / "system",
         "cache": tmp_path / "cache",
     }
-    monkeypatch.setattr(datasets, "_project_data_dirs", lambda: [places["project"]])
-    monkeypatch.setattr(datasets, "SYSTEM_DIR", places["system"])
+    monkeypatch.setattr(folder, "project_data_dirs", lambda: [places["project"]])
+    monkeypatch.setattr(classic, "SYSTEM_DIR", places["system"])
     monkeypatch.setenv("KERAS_HOME", str(places["keras"]))
     monkeypatch.setenv("TFDS_DATA_DIR", str(places["tfds"]))
     monkeypatch.setenv("DCGAN_TF_CACHE", str(places["cache"]))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(datasets, "_reachable", lambda host: False)
+    monkeypatch.setattr(classic, "_reachable", lambda host: False)
 
     def no_download(dataset, split):
         raise AssertionError("the tests must never download")
 
-    monkeypatch.setattr(datasets, "_keras_load", no_download)
+    monkeypatch.setattr(classic, "_keras_load", no_download)
     return places
 
 
@@ -66,13 +66,13 @@ def trained_run(tmp_path_factory):
     A freshly initialised generator makes nearly flat gray images (weights
     ~ N(0, 0.02), batch-norm statistics at their start), which would hide
     mistakes in the order of images; 2 epochs of 64 steps through
-    `dcgan_tf.runs.train` give 28x28x1 samples that differ, in about 15 s,
+    `dcgan_tf.training.train` give 28x28x1 samples that differ, in about 15 s,
     once per session. Latents are 8-dimensional and normal, the seed is 7, and
     the discriminator is saved beside the generator as `discriminator.keras`.
     Tests share it, so they must not write into it.
     """
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.runs import train
+    from dcgan_tf.training import train
 
     run_dir = tmp_path_factory.mktemp("trained_run")
     config = TrainConfig(
@@ -84,7 +84,7 @@ def trained_run(tmp_path_factory):
         latent_dim=8,
         generator_filters=8,
         discriminator_filters=8,
-        num_samples=16,
+        grid_size=16,
         seed=7,
         run_dir=str(run_dir),
     )

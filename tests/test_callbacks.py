@@ -4,15 +4,15 @@ import tensorflow as tf
 
 from dcgan_tf.callbacks import (
     Checkpoint,
+    DivergenceGuard,
     MetricsLog,
     SampleGrid,
-    StopOnNaN,
-    read_state,
     restore,
 )
 from dcgan_tf.gan import DCGAN
 from dcgan_tf.images import read_gif
 from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.rundir import RunDir
 
 SHAPE = (16, 16, 1)
 
@@ -37,28 +37,56 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     bad = np.full((4, *SHAPE), np.nan)
     data = _batches(good).concatenate(_batches(bad).repeat())
     model = _model()
-    stop = StopOnNaN()
+    stop = DivergenceGuard()
     latents = np.zeros((4, 8), "float32")
+    run = RunDir(tmp_path)
     model.fit(
         data,
         epochs=3,
         steps_per_epoch=2,
-        callbacks=[
-            stop,
-            SampleGrid(tmp_path, latents),
-            MetricsLog(tmp_path),
-            Checkpoint(tmp_path),
-        ],
+        callbacks=[stop, SampleGrid(run, latents), MetricsLog(run), Checkpoint(run)],
         verbose=0,
         shuffle=False,
     )
     assert stop.stopped
-    assert read_state(tmp_path)["epoch"] == 1
+    assert run.latest_checkpoint().epoch == 1
     assert not (tmp_path / "samples" / "epoch_0002.png").exists()
     # The checkpoint on disk is finite and loads.
     fresh = _model()
-    assert restore(fresh, tmp_path) == 1
+    assert restore(fresh, run.latest_checkpoint()) == 1
     assert all(np.isfinite(w).all() for w in fresh.get_weights())
+
+
+def test_infinite_batch_norm_statistics_stop_the_run_like_a_nan_loss(tmp_path):
+    """A huge learning rate can leave the losses finite but the moving
+    variance infinite; such a generator would draw NaN images."""
+    data = _batches(np.random.default_rng(0).uniform(-1, 1, (8, *SHAPE))).repeat()
+    model = _model()
+    run = RunDir(tmp_path)
+
+    class Poison(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                variance = next(
+                    v for v in model.generator.variables if "moving_variance" in v.path
+                )
+                variance.assign(np.full(variance.shape, np.inf, "float32"))
+
+    stop = DivergenceGuard()
+    model.fit(
+        data,
+        epochs=4,
+        steps_per_epoch=1,
+        # The poison runs first, as if the step itself had made the inf.
+        callbacks=[Poison(), stop, MetricsLog(run), Checkpoint(run)],
+        verbose=0,
+        shuffle=False,
+    )
+    assert stop.stopped
+    assert run.latest_checkpoint().epoch == 1
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 2
+    saved = keras.models.load_model(tmp_path / "generator.keras")
+    assert all(np.isfinite(np.asarray(v)).all() for v in saved.variables)
 
 
 def test_sample_grid_and_gif_follow_the_epochs(tmp_path):
@@ -69,7 +97,7 @@ def test_sample_grid_and_gif_follow_the_epochs(tmp_path):
         data,
         epochs=4,
         steps_per_epoch=1,
-        callbacks=[SampleGrid(tmp_path, latents, every=2)],
+        callbacks=[SampleGrid(RunDir(tmp_path), latents, every=2)],
         verbose=0,
         shuffle=False,
     )
@@ -82,7 +110,8 @@ def test_sample_grid_and_gif_follow_the_epochs(tmp_path):
 
 
 def test_metrics_log_widens_for_new_columns_and_plots_them(tmp_path):
-    log = MetricsLog(tmp_path)
+    log = MetricsLog(RunDir(tmp_path))
+    log.set_model(_model())
     log.on_epoch_end(0, {"d_loss": 1.0, "g_loss": 2.0})
     log.on_epoch_end(1, {"d_loss": 0.9, "g_loss": 1.8, "kid": 0.05})
     lines = (tmp_path / "metrics.csv").read_text().splitlines()

@@ -31,17 +31,17 @@ tf.config.set_logical_device_configuration(
 )
 import numpy as np
 from keras import ops
-from dcgan_tf import runs
+from dcgan_tf import training
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.distribute import make_strategy, replicas
 
 config = TrainConfig(
     dataset="fashion_mnist", batch_size=8, latent_dim=16, generator_filters=8,
-    discriminator_filters=8, num_samples=4,
+    discriminator_filters=8, grid_size=4,
 )
 weights, saved = {}, {}
 for strategy in ("none", "mirrored"):
-    run = runs.train(
+    run = training.train(
         dataclasses.replace(
             config, strategy=strategy, run_dir=sys.argv[1] + "/" + strategy
         ),
@@ -52,7 +52,7 @@ for strategy in ("none", "mirrored"):
     with zipfile.ZipFile(run.run_dir / "generator.keras") as archive:
         saved[strategy] = archive.read("config.json").decode()
 try:
-    runs.train(dataclasses.replace(config, strategy="mirrored", batch_size=7))
+    training.train(dataclasses.replace(config, strategy="mirrored", batch_size=7))
     uneven = ""
 except ValueError as error:
     uneven = str(error)
@@ -92,15 +92,15 @@ WORKER = """
 import json, sys
 import numpy as np
 from keras import ops
-from dcgan_tf import runs
+from dcgan_tf import training
 from dcgan_tf.config import TrainConfig
 
 config = TrainConfig(
     dataset="fashion_mnist", batch_size=8, latent_dim=16, generator_filters=8,
-    discriminator_filters=8, num_samples=4, strategy=sys.argv[1],
+    discriminator_filters=8, grid_size=4, strategy=sys.argv[1],
     run_dir=sys.argv[2],
 )
-run = runs.train(config, dry_run=True, verbose=0)
+run = training.train(config, dry_run=True, verbose=0)
 np.savez(sys.argv[3], *[ops.convert_to_numpy(w) for w in run.model.weights])
 """
 

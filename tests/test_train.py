@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from dcgan_tf import runs
-from dcgan_tf.callbacks import read_state
-from dcgan_tf.config import TrainConfig
+from dcgan_tf import training
+from dcgan_tf.callbacks import restore
 from dcgan_tf.images import read_gif
+from dcgan_tf.rundir import RunDir
 from dcgan_tf.train import main
 
 ARTIFACTS = [
@@ -51,6 +51,10 @@ def test_dry_run_from_the_command_line_writes_every_artifact(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert '"seed": 42' in result.stdout
+    # What is printed is what runs: one epoch of two steps.
+    assert '"epochs": 1,' in result.stdout and '"steps_per_epoch": 2,' in result.stdout
+    # TensorFlow's C++ start-up chatter is hidden.
+    assert "absl" not in result.stderr and "cuda" not in result.stderr.lower()
     for name in ARTIFACTS:
         assert (run_dir / name).exists(), name
     assert json.loads((run_dir / "state.json").read_text())["epoch"] == 1
@@ -96,51 +100,17 @@ def test_resume_after_one_epoch_equals_two_epochs(tmp_path, fashion_dir):
     _train([*common, "--epochs", "2", "--run-dir", str(straight)])
     _train([*common, "--epochs", "1", "--run-dir", str(resumed)])
     main(["--resume", str(resumed), "--epochs", "2"])
-    assert read_state(resumed)["epoch"] == 2
-    config = TrainConfig.load(straight / "config.json")
-    a, b = runs.build_model(config), runs.build_model(config)
-    runs.restore(a, straight)
-    runs.restore(b, resumed)
+    assert RunDir(resumed).completed_epochs() == 2
+    config = RunDir(straight).read_config()
+    a, b = training.build_model(config), training.build_model(config)
+    restore(a, RunDir(straight).latest_checkpoint())
+    restore(b, RunDir(resumed).latest_checkpoint())
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(x, y)
     for x, y in zip(a.g_optimizer.variables, b.g_optimizer.variables):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     assert len(_csv_rows(resumed)) == 2
     assert len(read_gif(resumed / "progress.gif")) == 3
-
-
-class _InterruptAt(keras.callbacks.Callback):
-    def on_train_batch_end(self, batch, logs=None):
-        if batch == 1:
-            raise KeyboardInterrupt
-
-
-def test_ctrl_c_keeps_the_last_epoch_and_resumes(tmp_path):
-    config = TrainConfig(
-        dataset="fashion_mnist",
-        epochs=2,
-        steps_per_epoch=2,
-        batch_size=8,
-        generator_filters=8,
-        discriminator_filters=8,
-        num_samples=4,
-        run_dir=str(tmp_path / "run"),
-    )
-    first = runs.train(config, dry_run=True, verbose=0)
-    assert read_state(first.run_dir)["epoch"] == 1
-    interrupted = runs.train(
-        TrainConfig(epochs=3),
-        resume=first.run_dir,
-        dry_run=True,
-        callbacks=[_InterruptAt()],
-        verbose=0,
-    )
-    assert interrupted.interrupted
-    assert read_state(first.run_dir)["epoch"] == 1
-    assert (first.run_dir / "generator_interrupted.keras").exists()
-    finished = runs.train(TrainConfig(epochs=2), resume=first.run_dir, dry_run=True)
-    assert finished.initial_epoch == 1 and not finished.interrupted
-    assert read_state(first.run_dir)["epoch"] == 2
 
 
 def _error(capsys, args):
@@ -171,7 +141,13 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys, fashion_dir):
     assert "invalid choice" in _error(capsys, ["--dataset", "imagenet"])
     assert "invalid int" in _error(capsys, ["--epochs", "many"])
     assert "not a run directory" in _error(capsys, ["--resume", str(tmp_path)])
-    assert "only --epochs" in _error(capsys, ["--resume", str(tmp_path), "--seed", "1"])
+    assert "--learning-rate" in _error(capsys, ["--learning-rate", "nan"])
+    assert "--learning-rate" in _error(capsys, ["--learning-rate", "inf"])
+    assert "--generator-filters" in _error(capsys, ["--generator-filters", "0"])
+    assert "--discriminator-filters" in _error(
+        capsys, ["--discriminator-filters", "-8"]
+    )
+    assert "--seed" in _error(capsys, ["--seed", "-1"])
 
 
 def test_a_run_directory_is_never_overwritten(tmp_path, capsys, fashion_dir):
@@ -183,8 +159,96 @@ def test_a_run_directory_is_never_overwritten(tmp_path, capsys, fashion_dir):
     assert (tmp_path / "run" / "state.json").read_text() == before
 
 
-def test_new_runs_are_numbered(tmp_path):
-    assert runs.next_run_dir("mnist", tmp_path).name == "00000-mnist"
-    (tmp_path / "00000-mnist").mkdir()
-    (tmp_path / "00007-cifar10").mkdir()
-    assert runs.next_run_dir("mnist", tmp_path).name == "00008-mnist"
+def test_resume_accepts_the_same_flags_and_records_a_new_learning_rate(
+    tmp_path, capsys, fashion_dir
+):
+    run_dir = tmp_path / "run"
+    command = ["--data-dir", fashion_dir, "--steps-per-epoch", "2", "--seed", "7"]
+    command += [*TINY, "--quality-every", "0", "--run-dir", str(run_dir)]
+    main([*command, "--epochs", "1"])
+    # The same command with --resume added, more epochs and a lower rate.
+    main([*command, "--resume", str(run_dir), "--epochs", "2"])
+    main(["--resume", str(run_dir), "--epochs", "3", "--learning-rate", "1e-4"])
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["epochs"] == 3 and config["learning_rate"] == 1e-4
+    assert {"epoch": 2, "field": "learning_rate", "from": 2e-4, "to": 1e-4} in (
+        config["resume_changes"]
+    )
+    assert RunDir(run_dir).completed_epochs() == 3
+
+    before = (run_dir / "config.json").read_text()
+    message = _error(
+        capsys, ["--resume", str(run_dir), "--epochs", "5", "--seed", "1", *TINY]
+    )
+    assert "--seed 1 (recorded: 7)" in message
+    assert "grid" not in message and "filters" not in message  # only what differs
+    message = _error(capsys, ["--resume", str(run_dir), "--epochs", "2"])
+    assert "completed 3 epochs" in message
+    assert (run_dir / "config.json").read_text() == before
+
+
+def test_resume_without_state_json_continues_from_the_newest_checkpoint(
+    tmp_path, capsys, fashion_dir
+):
+    run_dir = tmp_path / "run"
+    _train(
+        ["--data-dir", fashion_dir, "--epochs", "2", "--steps-per-epoch", "2"]
+        + ["--keep-every", "1", "--quality-every", "0", "--run-dir", str(run_dir)]
+    )
+    kept = (run_dir / "generator_epoch_0001.keras").read_bytes()
+    (run_dir / "state.json").unlink()
+    main(["--resume", str(run_dir), "--epochs", "3"])
+    assert RunDir(run_dir).completed_epochs() == 3
+    assert (run_dir / "generator_epoch_0001.keras").read_bytes() == kept
+    assert len(_csv_rows(run_dir)) == 3
+
+    # With every checkpoint gone too, the run is not started over.
+    for path in run_dir.glob("checkpoint_epoch_*"):
+        path.unlink()
+    (run_dir / "state.json").unlink()
+    message = _error(capsys, ["--resume", str(run_dir), "--epochs", "4"])
+    assert "no checkpoint" in message
+    assert (run_dir / "generator_epoch_0001.keras").read_bytes() == kept
+
+
+def test_a_full_disk_stops_with_one_line_and_the_run_resumes(
+    tmp_path, capsys, fashion_dir, monkeypatch
+):
+    from dcgan_tf import rundir
+
+    run_dir = tmp_path / "run"
+    command = ["--data-dir", fashion_dir, "--steps-per-epoch", "2", "--epochs", "3"]
+    command += ["--quality-every", "0", "--run-dir", str(run_dir)]
+    real = rundir.RunDir.save_checkpoint
+
+    def full_at_epoch_2(self, model, epoch, seed_state):
+        if epoch == 2:
+            raise rundir.RunDirError(
+                f"Cannot write {self.checkpoint_path(2)}: the disk is full; free "
+                "some space and resume the run."
+            )
+        return real(self, model, epoch, seed_state)
+
+    monkeypatch.setattr(rundir.RunDir, "save_checkpoint", full_at_epoch_2)
+    message = _error(capsys, [*command, "--seed", "7", *TINY])
+    assert "disk is full" in message and f"--resume {run_dir}" in message
+    assert RunDir(run_dir).completed_epochs() == 1
+    monkeypatch.setattr(rundir.RunDir, "save_checkpoint", real)
+    main(["--resume", str(run_dir)])
+    assert RunDir(run_dir).completed_epochs() == 3
+
+
+def test_a_failed_start_leaves_no_run_directory(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    message = _error(
+        capsys,
+        ["--dataset", "folder", "--data-dir", str(tmp_path / "no"), "--run-dir"]
+        + [str(run_dir)],
+    )
+    assert str(tmp_path / "no") in message
+    assert not run_dir.exists()
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"a user's photo")
+    message = _error(capsys, ["--dry-run", "--run-dir", str(tmp_path / "photos")])
+    assert "not a run" in message
+    assert [p.name for p in (tmp_path / "photos").iterdir()] == ["cat.jpg"]

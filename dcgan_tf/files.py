@@ -1,0 +1,105 @@
+"""Writing files so that no fault leaves half of one.
+
+Every file the project writes for a user (a run's files, latents, grids,
+metric records) goes through `write_atomically`: a hidden temporary file
+beside the target, flushed to disk, then renamed over it. A kill at any
+moment leaves the old file or the new one; a full disk or a read-only folder
+is a `WriteError` whose one-line message names the file.
+"""
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+TEMPORARY_PREFIX = ".tmp-"
+# Room asked for beyond a file's estimated size: HDF5 and zip headers.
+HEADROOM_BYTES = 1 << 20
+
+
+class WriteError(Exception):
+    """A file cannot be written (full disk, read-only folder); the message
+    names it and says what to do."""
+
+
+def io_advice(error: OSError) -> str:
+    if error.errno == errno.ENOSPC:
+        return "the disk is full; free some space and try again"
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "the folder is not writable; make it writable or use another"
+    return error.strerror or type(error).__name__
+
+
+def write_atomically(path, write) -> Path:
+    """Writes a file through `write(temporary_path)`, then renames it into place.
+
+    The temporary file sits beside `path` under a hidden name that keeps the
+    suffix (Keras checks `.keras` and `.weights.h5`); it is flushed to disk
+    before the rename, so `path` is always either the old file or the new one.
+
+    Raises:
+        WriteError: when the write fails (full disk, read-only folder), with
+            the path and what to do; the temporary file is removed.
+    """
+    path = Path(path)
+    temporary = path.with_name(TEMPORARY_PREFIX + path.name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(temporary)
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise WriteError(f"Cannot write {path}: {io_advice(error)}.") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path, text: str) -> Path:
+    return write_atomically(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def write_json(path, value) -> Path:
+    return write_text(path, json.dumps(value, indent=2) + "\n")
+
+
+def variables_bytes(variables) -> int:
+    """What the values of Keras variables take in a saved file, headers aside."""
+    return sum(
+        int(np.prod(v.shape, dtype=np.int64)) * np.dtype(v.dtype).itemsize
+        for v in variables
+    )
+
+
+def check_room(path, needed_bytes: int) -> None:
+    """Refuses a write that cannot fit, before HDF5 starts it.
+
+    HDF5 handles a full disk badly (tracebacks from deep in h5py, and a crash
+    at exit has been seen), so model files are only written with room for them.
+
+    Raises:
+        WriteError: when the folder of `path` has less free space than needed.
+    """
+    folder = Path(path).parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # the write itself will say what is wrong
+    if free < needed_bytes + HEADROOM_BYTES:
+        raise WriteError(
+            f"Cannot write {path}: the disk is full ({free / 2**20:.1f} MiB free, "
+            f"{(needed_bytes + HEADROOM_BYTES) / 2**20:.1f} MiB needed); free some "
+            "space and try again."
+        )
+
+
+def save_model(model, path) -> Path:
+    """Saves a whole Keras model as a `.keras` file, atomically."""
+    check_room(path, variables_bytes(model.variables))
+    return write_atomically(path, model.save)

@@ -1,0 +1,354 @@
+"""A training run from a `TrainConfig`: data, model, run directory and `fit`.
+
+`prepare` does everything that can fail before training (configuration,
+data, networks, the checkpoint to resume) and only then creates the run
+directory; `fit` trains it with the run's callbacks; `train` is both.
+"""
+
+import contextlib
+import dataclasses
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from dcgan_tf import files, rundir
+from dcgan_tf.callbacks import (
+    Checkpoint,
+    DivergenceGuard,
+    MetricsLog,
+    SampleGrid,
+    restore,
+)
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.data import load_images, make_dataset, synthetic_images
+from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
+from dcgan_tf.gan import DCGAN, default_optimizer
+from dcgan_tf.latent_space import sample_latents
+from dcgan_tf.networks import build_discriminator, build_generator, check_image_size
+
+
+@dataclass
+class Run:
+    """A prepared or finished run: its configuration, directory, data and model.
+
+    Attributes:
+        config: the configuration that runs, as `config.json` holds it.
+        run: the run directory (created by `prepare` for a chief worker).
+        model: the compiled `DCGAN`, restored from the checkpoint when resumed.
+        images: the training images, uint8.
+        initial_epoch: epochs completed before this `fit`.
+        history: Keras' history once `fit` ran.
+        interrupted: Ctrl-C ended `fit`.
+        diverged: a loss or a weight stopped being finite; the last good
+            checkpoint, if any, is kept.
+        saved_epoch: the last epoch checkpointed (None when none is).
+    """
+
+    config: TrainConfig
+    run: rundir.RunDir
+    model: DCGAN
+    images: np.ndarray
+    initial_epoch: int
+    latents: np.ndarray
+    strategy: object = None
+    dry_run: bool = False
+    history: keras.callbacks.History | None = None
+    interrupted: bool = False
+    diverged: bool = False
+    saved_epoch: int | None = None
+
+    @property
+    def run_dir(self) -> Path:
+        return self.run.path
+
+
+@contextlib.contextmanager
+def _dtype_policy(mixed_precision: str):
+    """Builds layers under the run's precision, without changing the global
+    policy for later models."""
+    previous = keras.config.dtype_policy()
+    if mixed_precision != "off":
+        keras.config.set_dtype_policy(f"mixed_{mixed_precision}")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _optimizer(config: TrainConfig):
+    optimizer = default_optimizer(config.learning_rate, config.beta_1)
+    if config.mixed_precision == "float16":
+        # float16 gradients underflow; a dynamic loss scale keeps them
+        # representable and skips the rare step that overflows.
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def build_model(config: TrainConfig, strategy=None) -> DCGAN:
+    """Builds and compiles the DCGAN that `config` describes.
+
+    Args:
+        config: the run's configuration, with `steps_per_epoch` resolved.
+        strategy: a `tf.distribute` strategy to build it under (see
+            `dcgan_tf.distribute.make_strategy`), or None.
+    """
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        with _dtype_policy(config.mixed_precision):
+            generator = build_generator(
+                config.image_shape, config.latent_dim, config.generator_filters
+            )
+            discriminator = build_discriminator(
+                config.image_shape, config.discriminator_filters
+            )
+        model = DCGAN(
+            generator,
+            discriminator,
+            latent_distribution=config.latent_distribution,
+            label_smoothing=config.label_smoothing,
+            seed=config.seed,
+        )
+        model.compile(
+            d_optimizer=_optimizer(config),
+            g_optimizer=_optimizer(config),
+            steps_per_execution=steps_per_execution(config, strategy),
+        )
+    return model
+
+
+def steps_per_execution(config: TrainConfig, strategy=None) -> int:
+    """The largest number of steps per call into the graph, up to the
+    configured one, that divides an epoch (Keras would otherwise run whole
+    executions past the epoch's end).
+
+    1 under PyTorch, whose trainer has no multi-step calls, and under
+    tf.distribute, where they fail (keras-team/keras#19246).
+    """
+    if keras.backend.backend() == "torch" or strategy is not None:
+        return 1
+    steps = config.steps_per_epoch or 1
+    wanted = min(config.steps_per_execution, steps)
+    return next(n for n in range(wanted, 0, -1) if steps % n == 0)
+
+
+def fixed_latents(config: TrainConfig) -> np.ndarray:
+    """The latents of every sample grid of a run, drawn from its seed as
+    `dcgan_tf.generate --seed SEED` draws them."""
+    return sample_latents(
+        config.grid_size, config.latent_dim, config.seed, config.latent_distribution
+    )
+
+
+def load_training_images(config: TrainConfig, dry_run=False) -> np.ndarray:
+    """The run's images as uint8 NHWC at the configured size."""
+    if dry_run:
+        count = config.batch_size * config.steps_per_epoch
+        return synthetic_images(count, config.image_shape, seed=config.seed)
+    return load_images(
+        config.dataset,
+        data_dir=config.data_dir,
+        image_size=config.image_size,
+        fit=config.fit,
+    )
+
+
+def prepare(
+    config: TrainConfig, resume=None, dry_run=False, root=rundir.RUNS_ROOT
+) -> Run:
+    """Gets a run ready to `fit`: everything that can fail, then its directory.
+
+    Args:
+        config: the resolved configuration (`TrainConfig.resolve`, or
+            `dcgan_tf.resume.resume_config` for a resumed run).
+        resume: the run directory to continue, or None for a new run.
+        dry_run: train on synthetic images (the configuration says how many
+            steps).
+        root: where a new run directory is numbered, unless `config.run_dir`.
+
+    Returns:
+        A `Run`. A new run's directory exists only once this returns.
+
+    Raises:
+        ValueError: for a bad configuration (one line).
+        dcgan_tf.data.DataError: when the data cannot be found or read.
+        dcgan_tf.rundir.RunDirError: when the run directory cannot be used.
+    """
+    config.validate()
+    check_image_size(config.image_size)
+    # Whatever the run directory says against it, before minutes of loading.
+    checkpoint = None
+    if resume is not None:
+        run = rundir.RunDir(resume)
+        checkpoint = run.latest_checkpoint()
+        if checkpoint is None:
+            run.check_nothing_to_lose()
+        elif config.epochs <= checkpoint.epoch:
+            raise rundir.RunDirError(
+                f"{run.path} has completed {checkpoint.epoch} epochs already; pass "
+                f"--epochs above {checkpoint.epoch} to train it further."
+            )
+    elif config.run_dir:
+        rundir.RunDir(config.run_dir).check_new()
+    # Before any TensorFlow op: a multi-worker strategy must come first.
+    strategy = make_strategy(config.strategy)
+    if config.batch_size % replicas(strategy):
+        raise ValueError(
+            f"--batch-size {config.batch_size} does not split evenly between "
+            f"{replicas(strategy)} replicas; use a multiple of {replicas(strategy)}."
+        )
+    images = load_training_images(config, dry_run=dry_run)
+    if config.steps_per_epoch is None:
+        steps = len(images) // config.batch_size
+        if steps < 1:
+            raise ValueError(
+                f"Only {len(images)} images, fewer than one batch of "
+                f"{config.batch_size}; lower --batch-size."
+            )
+        config = dataclasses.replace(config, steps_per_epoch=steps)
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config, strategy)
+    if resume is not None:
+        initial_epoch = _restore(model, checkpoint, config)
+        latents = run.read_latents()
+    else:
+        name = config.dataset + ("-dry-run" if dry_run else "")
+        path = config.run_dir or rundir.next_run_dir(name, root)
+        run = rundir.RunDir(path)
+        config = dataclasses.replace(config, run_dir=str(run.path))
+        latents = fixed_latents(config)
+        initial_epoch = 0
+    if not is_chief(strategy):
+        # The other workers of a cluster run every callback as the chief does
+        # (sampling is a distributed computation too), on a scratch copy.
+        run = _scratch_copy(resume)
+    elif resume is None:
+        run.create(config, latents)
+    else:
+        run.remove_temporary_files()
+        run.write_config(config, at_epoch=initial_epoch)
+    return Run(config, run, model, images, initial_epoch, latents, strategy, dry_run)
+
+
+def _restore(model, checkpoint, config) -> int:
+    try:
+        epoch = restore(model, checkpoint)
+    except (OSError, ValueError, KeyError) as error:
+        raise rundir.RunDirError(
+            f"Cannot load {checkpoint.weights} into the run's networks "
+            f"({type(error).__name__}); restore it from a backup or start a new run."
+        ) from None
+    # The checkpoint holds the optimisers' learning rates; a resume may change
+    # them (the advice after a divergence).
+    for optimizer in (model.d_optimizer, model.g_optimizer):
+        optimizer.learning_rate = config.learning_rate
+    return epoch
+
+
+def fit(run: Run, callbacks=(), verbose="auto") -> Run:
+    """Trains a prepared run to its configured epochs.
+
+    Ctrl-C ends it cleanly: the last completed epoch stays checkpointed, and
+    the generator as it was is saved as `generator_interrupted.keras`.
+
+    Args:
+        run: from `prepare`.
+        callbacks: more Keras callbacks, run before the ones writing the run.
+        verbose: passed to `fit`.
+
+    Returns:
+        `run`, with its history and how it ended.
+
+    Raises:
+        dcgan_tf.files.WriteError: when a file of the run cannot be written
+            (full disk, read-only folder); the last complete checkpoint stays.
+    """
+    config = run.config
+    if run.initial_epoch >= config.epochs:
+        return run
+    guard = DivergenceGuard()
+    checkpoint = Checkpoint(run.run, keep_every=config.keep_every)
+    all_callbacks = [guard, *callbacks]
+    if config.quality_every:
+        all_callbacks.append(quality_monitor(config, run.images, run.run))
+    all_callbacks += [
+        SampleGrid(run.run, run.latents, every=config.sample_every),
+        MetricsLog(run.run),
+        checkpoint,
+    ]
+    steps = config.steps_per_epoch
+    dataset = make_dataset(
+        run.images,
+        config.batch_size,
+        config.seed,
+        start_batch=run.initial_epoch * steps,
+    )
+    dataset = shard_by_batch(dataset, run.strategy)
+    try:
+        run.history = run.model.fit(
+            dataset,
+            epochs=config.epochs,
+            steps_per_epoch=steps,
+            initial_epoch=run.initial_epoch,
+            callbacks=all_callbacks,
+            shuffle=False,
+            verbose=verbose,
+        )
+    except KeyboardInterrupt:
+        run.interrupted = True
+        files.save_model(
+            run.model.generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
+        )
+    finally:
+        run.saved_epoch = checkpoint.saved_epoch or run.initial_epoch or None
+        if not is_chief(run.strategy):
+            shutil.rmtree(run.run.path, ignore_errors=True)
+    run.diverged = guard.stopped
+    return run
+
+
+def train(
+    config: TrainConfig,
+    resume=None,
+    dry_run=False,
+    root=rundir.RUNS_ROOT,
+    callbacks=(),
+    verbose="auto",
+) -> Run:
+    """`prepare` then `fit`: see both. Returns the `Run`.
+
+    `config` is resolved here when it is not yet (its presets filled in).
+    """
+    if resume is None:
+        config = config.resolve(dry_run=dry_run)
+    run = prepare(config, resume=resume, dry_run=dry_run, root=root)
+    return fit(run, callbacks=callbacks, verbose=verbose)
+
+
+def quality_monitor(config: TrainConfig, images, run: rundir.RunDir):
+    """The run's quality monitor: KID (or FID) against its training images,
+    on the shipped classifier's features where there is one, else InceptionV3."""
+    from dcgan_tf.quality.classifiers import IMAGE_SHAPES
+    from dcgan_tf.quality.monitor import QualityMonitor
+
+    return QualityMonitor(
+        images,
+        run.path,
+        features="classifier" if config.dataset in IMAGE_SHAPES else "inception",
+        dataset=config.dataset,
+        every=config.quality_every,
+        num_samples=config.quality_samples,
+        metrics=tuple(config.quality_metrics.split(",")),
+        seed=config.seed,
+    )
+
+
+def _scratch_copy(resume) -> rundir.RunDir:
+    """A new scratch directory: empty, or a copy of the run being resumed."""
+    scratch = Path(tempfile.mkdtemp(prefix="dcgan-worker-"))
+    if resume is not None:
+        shutil.copytree(resume, scratch, dirs_exist_ok=True)
+    return rundir.RunDir(scratch)

@@ -1,0 +1,205 @@
+"""The run directory's promises, each with the fault injected: a write that
+raises ENOSPC or EROFS, a truncated or deleted file, a folder that is no run."""
+
+import errno
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from dcgan_tf import files, rundir
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.files import WriteError
+from dcgan_tf.gan import DCGAN
+from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.rundir import RunDir, RunDirError
+
+SHAPE = (16, 16, 1)
+
+
+def _model(seed=0):
+    keras.utils.set_random_seed(seed)
+    model = DCGAN(
+        build_generator(SHAPE, latent_dim=8, filters=8),
+        build_discriminator(SHAPE, filters=8),
+        seed=seed,
+    )
+    model.compile()
+    return model
+
+
+def _failing(code):
+    def write(path):
+        with open(path, "wb") as file:
+            file.write(b"half a file")
+        raise OSError(code, "injected")
+
+    return write
+
+
+@pytest.mark.parametrize(
+    "code, advice",
+    [(errno.ENOSPC, "disk is full"), (errno.EROFS, "not writable")],
+)
+def test_a_failed_write_keeps_the_old_file_and_says_what_to_do(tmp_path, code, advice):
+    path = tmp_path / "metrics.csv"
+    path.write_text("the old file\n")
+    with pytest.raises(WriteError) as info:
+        files.write_atomically(path, _failing(code))
+    message = str(info.value)
+    assert str(path) in message and advice in message and "\n" not in message
+    assert path.read_text() == "the old file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]
+
+
+def test_a_kill_during_a_write_leaves_only_a_hidden_temporary_file(tmp_path):
+    path = tmp_path / "generator.keras"
+    path.write_bytes(b"complete")
+
+    def killed(tmp):
+        tmp.write_bytes(b"par")
+        raise KeyboardInterrupt  # stands in for the process dying here
+
+    with pytest.raises(KeyboardInterrupt):
+        files.write_atomically(path, killed)
+    assert path.read_bytes() == b"complete"
+    # What a real kill -9 leaves behind is cleared on resume.
+    (tmp_path / ".tmp-generator.keras").write_bytes(b"par")
+    RunDir(tmp_path).remove_temporary_files()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generator.keras"]
+
+
+def test_no_room_for_a_checkpoint_is_refused_before_hdf5_starts(tmp_path, monkeypatch):
+    run = RunDir(tmp_path)
+    model = _model()
+    run.save_checkpoint(model, 1, model.seed_generator.state)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    class Usage:
+        free = 1000
+
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda path: Usage)
+    with pytest.raises(WriteError, match="disk is full"):
+        run.save_checkpoint(model, 2, model.seed_generator.state)
+    with pytest.raises(WriteError, match="disk is full"):
+        files.save_model(model.generator, tmp_path / "generator.keras")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert run.latest_checkpoint().epoch == 1
+
+
+def test_checkpoints_resume_without_state_json_and_past_a_damaged_one(tmp_path):
+    run = RunDir(tmp_path)
+    model = _model()
+    for epoch in (1, 2, 3):
+        model.sample_latents(1)  # moves the seed state on
+        run.save_checkpoint(model, epoch, model.seed_generator.state)
+    # Only the last two are kept.
+    assert sorted(p.name for p in tmp_path.glob("*.weights.h5")) == [
+        "checkpoint_epoch_0002.weights.h5",
+        "checkpoint_epoch_0003.weights.h5",
+    ]
+    newest = run.latest_checkpoint()
+    assert newest.epoch == 3
+    assert newest.seed_state == np.asarray(model.seed_generator.state).tolist()
+
+    (tmp_path / "state.json").unlink()
+    assert run.latest_checkpoint() == newest
+
+    (tmp_path / "state.json").write_text('{"epoch": 3, "weig')  # cut short
+    assert run.latest_checkpoint() == newest
+
+    weights = newest.weights.read_bytes()
+    newest.weights.write_bytes(weights[: len(weights) // 2])  # truncated
+    assert run.latest_checkpoint().epoch == 2
+    newest.weights.write_bytes(b"")  # empty
+    assert run.latest_checkpoint().epoch == 2
+
+    run.checkpoint_path(2).write_bytes(b"")
+    with pytest.raises(RunDirError) as info:
+        run.latest_checkpoint()
+    assert "checkpoint_epoch_0002.weights.h5" in str(info.value)
+
+
+def test_a_checkpoint_restores_weights_and_the_latent_seed_state(tmp_path):
+    from dcgan_tf.callbacks import restore
+
+    run = RunDir(tmp_path)
+    model = _model()
+    model.sample_latents(3)
+    run.save_checkpoint(model, 1, model.seed_generator.state)
+    (tmp_path / "state.json").unlink()  # the sidecar keeps the seed state
+    fresh = _model(seed=5)
+    assert restore(fresh, run.latest_checkpoint()) == 1
+    np.testing.assert_array_equal(
+        np.asarray(fresh.seed_generator.state), np.asarray(model.seed_generator.state)
+    )
+    for a, b in zip(model.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_new_run_goes_only_where_nothing_is(tmp_path):
+    config = TrainConfig(run_dir=str(tmp_path / "run")).resolve()
+    latents = np.zeros((4, 100), "float32")
+    RunDir(tmp_path / "run").create(config, latents)
+    assert RunDir(tmp_path / "run").read_config() == config
+    with pytest.raises(RunDirError, match="already holds a run"):
+        RunDir(tmp_path / "run").create(config, latents)
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "holiday.jpg").write_bytes(b"mine")
+    with pytest.raises(RunDirError, match="not a run"):
+        RunDir(tmp_path / "photos").create(config, latents)
+    assert sorted(p.name for p in (tmp_path / "photos").iterdir()) == ["holiday.jpg"]
+    (tmp_path / "empty").mkdir()
+    RunDir(tmp_path / "empty").create(config, latents)
+
+
+def test_a_read_only_parent_is_one_error_and_leaves_nothing(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(rundir.Path, "mkdir", refuse)
+    with pytest.raises(RunDirError, match="not writable"):
+        RunDir(tmp_path / "run").create(TrainConfig().resolve(), np.zeros((1, 1)))
+    assert not (tmp_path / "run").exists()
+
+
+def test_config_json_errors_name_the_file(tmp_path):
+    with pytest.raises(RunDirError, match="not a run directory"):
+        RunDir(tmp_path).read_config()
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(RunDirError) as info:
+        RunDir(tmp_path).read_config()
+    assert str(tmp_path / "config.json") in str(info.value)
+    (tmp_path / "config.json").write_text("[1, 2]")
+    with pytest.raises(RunDirError, match="config.json"):
+        RunDir(tmp_path).read_config()
+
+
+def test_a_run_with_results_but_no_checkpoint_is_not_started_over(tmp_path):
+    run = RunDir(tmp_path)
+    run.check_nothing_to_lose()  # killed in its first epoch: starts again
+    (tmp_path / "generator_epoch_0010.keras").write_bytes(b"a user's work")
+    with pytest.raises(RunDirError, match="generator_epoch_0010.keras"):
+        run.check_nothing_to_lose()
+
+
+def test_resume_changes_are_recorded_in_config_json(tmp_path):
+    config = TrainConfig().resolve()
+    run = RunDir(tmp_path / "run")
+    run.create(config, np.zeros((1, 1)))
+    changed = TrainConfig(learning_rate=1e-4).resolve()
+    run.write_config(changed, at_epoch=3)
+    values = json.loads(run.config_path.read_text())
+    assert values["learning_rate"] == 1e-4
+    assert values["resume_changes"] == [
+        {"epoch": 3, "field": "learning_rate", "from": 2e-4, "to": 1e-4}
+    ]
+    assert run.read_config() == changed
+
+
+def test_new_runs_are_numbered(tmp_path):
+    assert rundir.next_run_dir("mnist", tmp_path).name == "00000-mnist"
+    (tmp_path / "00000-mnist").mkdir()
+    (tmp_path / "00007-cifar10").mkdir()
+    assert rundir.next_run_dir("mnist", tmp_path).name == "00008-mnist"

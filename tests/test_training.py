@@ -1,0 +1,123 @@
+"""Training runs: Ctrl-C, failed starts, and the speed levers
+(`--steps-per-execution`, `--mixed-precision`), which keep a run what it was:
+whole epochs, exact resumes, float32 images."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from dcgan_tf import training
+from dcgan_tf.config import DRY_RUN_STEPS, TrainConfig, resume_config
+from dcgan_tf.data import DataError
+from dcgan_tf.rundir import RunDir
+
+
+class _InterruptAt(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 1:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_the_last_epoch_and_resumes(tmp_path):
+    config = TrainConfig(
+        dataset="fashion_mnist",
+        batch_size=8,
+        generator_filters=8,
+        discriminator_filters=8,
+        grid_size=4,
+        run_dir=str(tmp_path / "run"),
+    )
+    first = training.train(config, dry_run=True, verbose=0)
+    run = RunDir(first.run_dir)
+    assert run.completed_epochs() == 1
+
+    def more(epochs):
+        return resume_config(run.read_config(), {"epochs": epochs})
+
+    interrupted = training.train(
+        more(3),
+        resume=first.run_dir,
+        dry_run=True,
+        callbacks=[_InterruptAt()],
+        verbose=0,
+    )
+    assert interrupted.interrupted
+    assert run.completed_epochs() == 1
+    assert (first.run_dir / "generator_interrupted.keras").exists()
+    finished = training.train(more(2), resume=first.run_dir, dry_run=True, verbose=0)
+    assert finished.initial_epoch == 1 and not finished.interrupted
+    assert run.completed_epochs() == 2
+
+
+def test_a_failed_start_leaves_nothing_behind(tmp_path):
+    config = TrainConfig(
+        dataset="folder",
+        data_dir=str(tmp_path / "nowhere"),
+        run_dir=str(tmp_path / "run"),
+    ).resolve()
+    with pytest.raises(DataError):
+        training.prepare(config)
+    assert not (tmp_path / "run").exists()
+
+
+TINY = TrainConfig(
+    dataset="fashion_mnist",
+    image_size=16,
+    batch_size=8,
+    latent_dim=16,
+    generator_filters=8,
+    discriminator_filters=8,
+    grid_size=4,
+)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "steps", "expected"), [(1, 7, 1), (4, 12, 4), (5, 12, 4), (64, 10, 10)]
+)
+def test_steps_per_execution_divides_the_epoch(wanted, steps, expected):
+    config = dataclasses.replace(
+        TINY, steps_per_execution=wanted, steps_per_epoch=steps
+    )
+    if keras.backend.backend() == "torch":
+        expected = 1
+    assert training.steps_per_execution(config) == expected
+    assert training.steps_per_execution(config, strategy=object()) == 1
+
+
+def test_several_steps_per_execution_train_the_same_steps(tmp_path):
+    weights = []
+    for spe in (1, 2):
+        config = dataclasses.replace(
+            TINY, steps_per_execution=spe, run_dir=str(tmp_path / str(spe))
+        )
+        run = training.train(config, dry_run=True, verbose=0)
+        assert int(run.model.d_optimizer.iterations) == DRY_RUN_STEPS
+        weights.append([ops.convert_to_numpy(w) for w in run.model.weights])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_bfloat16_run_trains_and_saves_a_float32_generator(tmp_path):
+    config = dataclasses.replace(
+        TINY, mixed_precision="bfloat16", run_dir=str(tmp_path / "run")
+    )
+    run = training.train(config, dry_run=True, verbose=0)
+    assert run.model.generator.get_layer("project").compute_dtype == "bfloat16"
+    assert all(w.dtype == "float32" for w in run.model.weights)
+    assert keras.config.dtype_policy().name == "float32"  # left as it was
+    generator = keras.models.load_model(run.run_dir / "generator.keras")
+    images = ops.convert_to_numpy(generator(np.zeros((2, 16), "float32")))
+    assert images.dtype == np.float32 and np.isfinite(images).all()
+
+
+def test_float16_run_scales_its_losses(tmp_path):
+    config = dataclasses.replace(
+        TINY, mixed_precision="float16", run_dir=str(tmp_path / "run")
+    )
+    run = training.train(config, dry_run=True, verbose=0)
+    for optimizer in (run.model.d_optimizer, run.model.g_optimizer):
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    assert np.isfinite(run.history.history["d_loss"]).all()
