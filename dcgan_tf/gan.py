@@ -8,10 +8,14 @@ with callbacks, under TensorFlow, JAX or PyTorch (`KERAS_BACKEND`). Its
 in `dcgan_tf.steps`, all running the same algorithm.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 
 from dcgan_tf import steps
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.networks import build_discriminator, build_generator
 from dcgan_tf.steps.jax_state import JAXStateMixin
 
 METRIC_NAMES = (
@@ -137,3 +141,71 @@ class DCGAN(JAXStateMixin, keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+@contextlib.contextmanager
+def _dtype_policy(mixed_precision: str):
+    """Builds layers under the run's precision, without changing the global
+    policy for later models."""
+    previous = keras.config.dtype_policy()
+    if mixed_precision != "off":
+        keras.config.set_dtype_policy(f"mixed_{mixed_precision}")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _optimizer(config: TrainConfig):
+    optimizer = default_optimizer(config.learning_rate, config.beta_1)
+    if config.mixed_precision == "float16":
+        # float16 gradients underflow; a dynamic loss scale keeps them
+        # representable and skips the rare step that overflows.
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def build_dcgan(config: TrainConfig, strategy=None) -> DCGAN:
+    """Builds and compiles the DCGAN that `config` describes.
+
+    Args:
+        config: the run's configuration, with `steps_per_epoch` resolved.
+        strategy: a `tf.distribute` strategy to build it under (see
+            `dcgan_tf.distribute.make_strategy`), or None.
+    """
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        with _dtype_policy(config.mixed_precision):
+            generator = build_generator(
+                config.image_shape, config.latent_dim, config.generator_filters
+            )
+            discriminator = build_discriminator(
+                config.image_shape, config.discriminator_filters
+            )
+        model = DCGAN(
+            generator,
+            discriminator,
+            latent_distribution=config.latent_distribution,
+            label_smoothing=config.label_smoothing,
+            seed=config.seed,
+        )
+        model.compile(
+            d_optimizer=_optimizer(config),
+            g_optimizer=_optimizer(config),
+            steps_per_execution=steps_per_execution(config, strategy),
+        )
+    return model
+
+
+def steps_per_execution(config: TrainConfig, strategy=None) -> int:
+    """The largest number of steps per call into the graph, up to the
+    configured one, that divides an epoch (Keras would otherwise run whole
+    executions past the epoch's end).
+
+    1 under PyTorch, whose trainer has no multi-step calls, and under
+    tf.distribute, where they fail (keras-team/keras#19246).
+    """
+    if keras.backend.backend() == "torch" or strategy is not None:
+        return 1
+    steps = config.steps_per_epoch or 1
+    wanted = min(config.steps_per_execution, steps)
+    return next(n for n in range(wanted, 0, -1) if steps % n == 0)

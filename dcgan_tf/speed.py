@@ -18,8 +18,9 @@ from keras import layers
 
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import make_dataset, synthetic_images
+from dcgan_tf.gan import build_dcgan
 from dcgan_tf.losses import discriminator_loss, generator_loss
-from dcgan_tf.training import build_model, load_training_images
+from dcgan_tf.training import load_training_images
 
 
 def forward_flops(model) -> int:
@@ -132,8 +133,8 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
     keras.utils.set_random_seed(config.seed)
     # Several steps per call, as `train` runs them; a divisor of the block so
     # that each timed block is exactly `block` steps.
-    model = build_model(config)
-    baseline = build_model(dataclasses.replace(config, steps_per_execution=1))
+    model = build_dcgan(config)
+    baseline = build_dcgan(dataclasses.replace(config, steps_per_execution=1))
     loop_step = minimal_loop_step(baseline, baseline.d_optimizer, baseline.g_optimizer)
     loop_data = iter(make_dataset(images, config.batch_size, seed=1))
 

@@ -5,7 +5,6 @@ data, networks, the checkpoint to resume) and only then creates the run
 directory; `fit` trains it with the run's callbacks; `train` is both.
 """
 
-import contextlib
 import dataclasses
 import shutil
 import tempfile
@@ -26,9 +25,9 @@ from dcgan_tf.callbacks import (
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import load_images, make_dataset, synthetic_images
 from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
-from dcgan_tf.gan import DCGAN, default_optimizer
+from dcgan_tf.gan import DCGAN, build_dcgan
 from dcgan_tf.latent_space import sample_latents
-from dcgan_tf.networks import build_discriminator, build_generator, check_image_size
+from dcgan_tf.networks import check_image_size
 
 
 @dataclass
@@ -64,74 +63,6 @@ class Run:
     @property
     def run_dir(self) -> Path:
         return self.run.path
-
-
-@contextlib.contextmanager
-def _dtype_policy(mixed_precision: str):
-    """Builds layers under the run's precision, without changing the global
-    policy for later models."""
-    previous = keras.config.dtype_policy()
-    if mixed_precision != "off":
-        keras.config.set_dtype_policy(f"mixed_{mixed_precision}")
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
-def _optimizer(config: TrainConfig):
-    optimizer = default_optimizer(config.learning_rate, config.beta_1)
-    if config.mixed_precision == "float16":
-        # float16 gradients underflow; a dynamic loss scale keeps them
-        # representable and skips the rare step that overflows.
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
-
-
-def build_model(config: TrainConfig, strategy=None) -> DCGAN:
-    """Builds and compiles the DCGAN that `config` describes.
-
-    Args:
-        config: the run's configuration, with `steps_per_epoch` resolved.
-        strategy: a `tf.distribute` strategy to build it under (see
-            `dcgan_tf.distribute.make_strategy`), or None.
-    """
-    with strategy.scope() if strategy else contextlib.nullcontext():
-        with _dtype_policy(config.mixed_precision):
-            generator = build_generator(
-                config.image_shape, config.latent_dim, config.generator_filters
-            )
-            discriminator = build_discriminator(
-                config.image_shape, config.discriminator_filters
-            )
-        model = DCGAN(
-            generator,
-            discriminator,
-            latent_distribution=config.latent_distribution,
-            label_smoothing=config.label_smoothing,
-            seed=config.seed,
-        )
-        model.compile(
-            d_optimizer=_optimizer(config),
-            g_optimizer=_optimizer(config),
-            steps_per_execution=steps_per_execution(config, strategy),
-        )
-    return model
-
-
-def steps_per_execution(config: TrainConfig, strategy=None) -> int:
-    """The largest number of steps per call into the graph, up to the
-    configured one, that divides an epoch (Keras would otherwise run whole
-    executions past the epoch's end).
-
-    1 under PyTorch, whose trainer has no multi-step calls, and under
-    tf.distribute, where they fail (keras-team/keras#19246).
-    """
-    if keras.backend.backend() == "torch" or strategy is not None:
-        return 1
-    steps = config.steps_per_epoch or 1
-    wanted = min(config.steps_per_execution, steps)
-    return next(n for n in range(wanted, 0, -1) if steps % n == 0)
 
 
 def fixed_latents(config: TrainConfig) -> np.ndarray:
@@ -210,7 +141,7 @@ def prepare(
         config = dataclasses.replace(config, steps_per_epoch=steps)
 
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config, strategy)
+    model = build_dcgan(config, strategy)
     if resume is not None:
         initial_epoch = _restore(model, checkpoint, config)
         latents = run.read_latents()

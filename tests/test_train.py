@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from dcgan_tf import training
 from dcgan_tf.callbacks import restore
+from dcgan_tf.gan import build_dcgan
 from dcgan_tf.images import read_gif
 from dcgan_tf.rundir import RunDir
 from dcgan_tf.train import main
@@ -102,7 +102,7 @@ def test_resume_after_one_epoch_equals_two_epochs(tmp_path, fashion_dir):
     main(["--resume", str(resumed), "--epochs", "2"])
     assert RunDir(resumed).completed_epochs() == 2
     config = RunDir(straight).read_config()
-    a, b = training.build_model(config), training.build_model(config)
+    a, b = build_dcgan(config), build_dcgan(config)
     restore(a, RunDir(straight).latest_checkpoint())
     restore(b, RunDir(resumed).latest_checkpoint())
     for x, y in zip(a.get_weights(), b.get_weights()):

@@ -12,6 +12,7 @@ from keras import ops
 from dcgan_tf import training
 from dcgan_tf.config import DRY_RUN_STEPS, TrainConfig, resume_config
 from dcgan_tf.data import DataError
+from dcgan_tf.gan import steps_per_execution
 from dcgan_tf.rundir import RunDir
 
 
@@ -83,8 +84,8 @@ def test_steps_per_execution_divides_the_epoch(wanted, steps, expected):
     )
     if keras.backend.backend() == "torch":
         expected = 1
-    assert training.steps_per_execution(config) == expected
-    assert training.steps_per_execution(config, strategy=object()) == 1
+    assert steps_per_execution(config) == expected
+    assert steps_per_execution(config, strategy=object()) == 1
 
 
 def test_several_steps_per_execution_train_the_same_steps(tmp_path):
