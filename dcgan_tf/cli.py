@@ -291,13 +291,22 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
 
     Every flag defaults to None ("not given"), so that presets, resumed runs
     and the commands can tell what the user set; the help shows the field's
-    own default and reason.
+    own default and reason. A boolean field `name` gets `--name` and
+    `--no-name`.
     """
     import dataclasses
 
     for field in dataclasses.fields(config_class):
-        kind = next((k for k in (int, float) if field.type in (k, k | None)), str)
         help_text = field.metadata["help"]
+        if field.type is bool:
+            parser.add_argument(
+                "--" + field.name.replace("_", "-"),
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"{help_text} (default: {'on' if field.default else 'off'})",
+            )
+            continue
+        kind = next((k for k in (int, float) if field.type in (k, k | None)), str)
         if field.default is not None:
             help_text += f" (default: {field.default})"
         parser.add_argument(

@@ -124,6 +124,13 @@ class TrainConfig:
     label_smoothing: float = _field(
         0.0, "One-sided label smoothing: real targets become 1 - this value."
     )
+    # Mirza and Osindero (2014): both networks see the class, so a trained
+    # generator draws the class it is asked for. Off: the paper's DCGAN.
+    conditional: bool = _field(
+        False,
+        "Train a class-conditional DCGAN on the data set's labels (label files, "
+        "CIFAR-10's classes, or one sub-folder per class).",
+    )
     seed: int = _field(42, "Seed of weights, data order and latents.")
     run_dir: str | None = _field(
         None, "Directory of this run (default: the next checkpoints/NNNNN-DATASET)."
