@@ -1,12 +1,15 @@
 """Benchmark training speed: `python -m dcgan_tf.bench --dataset fashion_mnist`.
 
-Times the `fit` path against a minimal loop over the same networks (see
-`dcgan_tf.speed`). Its configuration flags are `train`'s, generated from the
-same `TrainConfig` fields.
+Times the `fit` path, the backend's minimal loop and a plain PyTorch loop on
+the same networks, interleaved in one process (see `dcgan_tf.speed`). Its
+configuration flags are `train`'s, generated from the same `TrainConfig`
+fields.
 """
 
 import argparse
 import json
+import shlex
+import sys
 
 from dcgan_tf import cli
 from dcgan_tf.config import TrainConfig
@@ -15,8 +18,8 @@ PROG = "python -m dcgan_tf.bench"
 EXAMPLES = """\
 examples:
   python -m dcgan_tf.bench --dataset fashion_mnist --steps 50 --batch-size 128
-  python -m dcgan_tf.bench --dataset cifar10 --synthetic --json cifar10.json
-  python -m dcgan_tf.bench --dataset biked --synthetic --batch-size 64 --steps 10
+  python -m dcgan_tf.bench --backend jax --dataset cifar10 --synthetic --json c.json
+  python -m dcgan_tf.bench --dataset folder --image-size 64 --synthetic --steps 20
 """
 
 
@@ -28,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cli.add_config_arguments(parser, TrainConfig)
+    cli.add_backend_argument(parser)
     parser.add_argument(
         "--steps", type=int, default=50, help="Timed steps of each path (default 50)."
     )
@@ -40,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--synthetic", action="store_true", help="Time on synthetic images."
     )
+    parser.add_argument(
+        "--jit-compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="XLA (TensorFlow, JAX) or torch.compile (PyTorch) for the fit path "
+        "(default: auto, Keras' choice: on under JAX only, on a CPU).",
+    )
     parser.add_argument("--json", metavar="PATH", help="Also write the figures here.")
     return parser
 
@@ -49,7 +60,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.steps < 1 or args.block < 1:
         cli.fail(PROG, "--steps and --block must be at least 1.")
+    if args.json:
+        cli.check_writable(parser, args.json, "--json")
     given = cli.config_values(args, TrainConfig)
+    cli.run_command(PROG, lambda: cli.use_backend(args.backend))
     cli.quiet_tensorflow()
 
     from dcgan_tf import speed
@@ -57,9 +71,12 @@ def main(argv=None):
     def measure():
         config = TrainConfig(**given).resolve()
         config.validate()
-        return speed.run_benchmark(config, args.steps, args.block, args.synthetic)
+        jit = {"auto": "auto", "on": True, "off": False}[args.jit_compile]
+        return speed.run_benchmark(config, args.steps, args.block, args.synthetic, jit)
 
     result = cli.run_command(PROG, measure)
+    command = sys.argv[1:] if argv is None else list(argv)
+    result["command"] = shlex.join([*PROG.split(), *command])
     print(speed.format_table(result), flush=True)
     if args.json:
         cli.run_command(

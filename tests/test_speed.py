@@ -1,0 +1,193 @@
+"""The speed bench: its minimal loop and PyTorch peer train as `fit` does, its
+command writes what it promises, and `--backend` picks the Keras backend."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from dcgan_tf import bench, cli
+from dcgan_tf.gan import DCGAN
+from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.speed import harness
+from dcgan_tf.speed.loops import MinimalLoop
+
+REPO = Path(__file__).resolve().parent.parent
+SHAPE = (16, 16, 1)
+LATENT_DIM = 8
+BATCH = 4
+needs_torch = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None, reason="torch is not installed"
+)
+
+
+def make_model(seed=3):
+    keras.utils.set_random_seed(0)  # the same initial weights every call
+    model = DCGAN(
+        build_generator(SHAPE, LATENT_DIM, filters=8),
+        build_discriminator(SHAPE, filters=8),
+        seed=seed,
+    )
+    model.compile()
+    return model
+
+
+def real_batch():
+    images = np.random.default_rng(1).uniform(-1, 1, (BATCH, *SHAPE))
+    return images.astype("float32")
+
+
+def weights(model):
+    return [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
+
+
+def test_minimal_loop_trains_as_fit_does():
+    fitted, looped = make_model(), make_model()
+    batch = real_batch()
+    history = fitted.fit(batch, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    loop = MinimalLoop(looped)
+    d_loss, g_loss = loop.step(keras.ops.convert_to_tensor(batch))
+    loop.sync()
+    assert float(d_loss) == pytest.approx(history.history["d_loss"][0], rel=1e-4)
+    assert float(g_loss) == pytest.approx(history.history["g_loss"][0], rel=1e-4)
+    for after_fit, after_loop in zip(weights(fitted), weights(looped)):
+        np.testing.assert_allclose(after_loop, after_fit, rtol=1e-4, atol=1e-6)
+    before = weights(make_model())
+    assert not np.allclose(weights(looped)[0], before[0])  # G learned
+    assert not np.allclose(weights(looped)[-1], before[-1])  # D learned
+
+
+@needs_torch
+def test_peer_mirrors_the_networks():
+    import torch
+
+    from dcgan_tf.speed.peer import PeerDCGAN
+
+    model = make_model()
+    peer = PeerDCGAN(model.generator, model.discriminator)
+    latents = np.random.default_rng(2).normal(size=(BATCH, LATENT_DIM))
+    latents = latents.astype("float32")
+    images = keras.ops.convert_to_numpy(model.generator(latents, training=True))
+    with torch.no_grad():
+        mirrored = peer.generator(torch.from_numpy(latents)).numpy()
+    np.testing.assert_allclose(mirrored.transpose(0, 2, 3, 1), images, atol=1e-5)
+    logits = keras.ops.convert_to_numpy(model.discriminator(images, training=True))
+    with torch.no_grad():
+        nchw = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
+        peer_logits = peer.discriminator(nchw).numpy()
+    np.testing.assert_allclose(peer_logits, logits, rtol=1e-4, atol=1e-5)
+
+
+@needs_torch
+def test_peer_step_trains_as_the_minimal_loop():
+    import torch
+
+    from dcgan_tf.speed.peer import PeerDCGAN, copy_weights, mirror
+
+    model = make_model()
+    # Keras' Adam adds epsilon to sqrt(v) before the bias correction, PyTorch
+    # after it: at the first step 1e-7 in Keras is 1e-7 / sqrt(1 - 0.999) here.
+    epsilon = 1e-7 / np.sqrt(1 - 0.999)
+    peer = PeerDCGAN(model.generator, model.discriminator, epsilon=epsilon)
+    # The latents the loop's first step draws: a fresh model's first draw.
+    latents = keras.ops.convert_to_numpy(make_model().sample_latents(BATCH))
+    batch = real_batch()
+    loop = MinimalLoop(model)
+    d_loss, g_loss = loop.step(keras.ops.convert_to_tensor(batch))
+    loop.sync()
+    nchw = torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())
+    peer_d_loss, peer_g_loss = peer.step(nchw, torch.from_numpy(latents))
+    assert float(peer_d_loss) == pytest.approx(float(d_loss), rel=1e-4)
+    assert float(peer_g_loss) == pytest.approx(float(g_loss), rel=1e-4)
+    for network, trained in (
+        (model.generator, peer.generator),
+        (model.discriminator, peer.discriminator),
+    ):
+        expected = mirror(network)
+        copy_weights(network, expected)
+        for name, value in expected.named_parameters():
+            actual = dict(trained.named_parameters())[name]
+            np.testing.assert_allclose(
+                actual.detach().numpy(), value.detach().numpy(), atol=1e-6
+            )
+
+
+def test_bench_writes_its_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(harness, "matmul_rate", lambda framework: 1e10)
+    out = tmp_path / "bench.json"
+    argv = [
+        "--dataset",
+        "mnist",
+        "--synthetic",
+        "--generator-filters",
+        "8",
+        "--discriminator-filters",
+        "8",
+        "--latent-dim",
+        "8",
+        "--batch-size",
+        "8",
+        "--image-size",
+        "16",
+        "--steps",
+        "2",
+        "--block",
+        "1",
+        "--json",
+        str(out),
+    ]
+    bench.main(argv)
+    result = json.loads(out.read_text())
+    expected = {"fit", "loop"} | ({"peer"} if "torch" in result["versions"] else set())
+    assert set(result["paths"]) == expected
+    assert result["backend"] == keras.backend.backend()
+    assert result["command"].startswith("python -m dcgan_tf.bench --dataset mnist")
+    for path in result["paths"].values():
+        assert path["images_per_second"] > 0
+        assert len(path["block_seconds"]) == 2
+    if "peer" in result["paths"]:
+        assert result["paths"]["peer"]["over_peer"] == 1.0
+    table = capsys.readouterr().out
+    assert "| dcgan_tf fit, " in table and "fraction of matmul ceiling" in table
+
+
+def test_backend_flag_sets_keras_backend():
+    others = [
+        name
+        for name in cli.BACKENDS
+        if name != keras.backend.backend() and importlib.util.find_spec(name)
+    ]
+    if not others:
+        pytest.skip("no other backend installed")
+    child = (
+        "import sys\n"
+        "from dcgan_tf import bench, cli, train\n"
+        "for command in (train, bench):\n"
+        "    args = command.build_parser().parse_args(['--backend', sys.argv[1]])\n"
+        "cli.use_backend(args.backend)\n"
+        "import keras\n"
+        "print(keras.backend.backend())\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    done = subprocess.run(
+        [sys.executable, "-c", child, others[0]],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split()[-1] == others[0]
+
+
+def test_backend_flag_after_keras_import_is_refused():
+    other = next(name for name in cli.BACKENDS if name != keras.backend.backend())
+    with pytest.raises(ValueError, match="before Keras is imported"):
+        cli.use_backend(other)
+    cli.use_backend(keras.backend.backend())  # the running one is fine
