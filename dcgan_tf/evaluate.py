@@ -133,7 +133,46 @@ def format_table(record: dict) -> str:
             f"{'IS':<8} {values['is']:.3f} ± {values['is_std']:.3f}"
             f"  (real {record['real_split']}: {values['is_real']:.3f})"
         )
+    if "classes" in record:
+        lines += ["", *format_classes(record["classes"])]
     return "\n".join(lines)
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %"
+
+
+def format_classes(classes: dict) -> list[str]:
+    """The per-class lines of a conditional generator's record: class
+    consistency beside the classifier's accuracy on real images (the
+    ceiling), and FID, class by class."""
+    judged = "class_consistency" in classes
+    width = max(len("class"), *map(len, classes["per_class"]))
+    header = f"{'class':<{width}}  {'FID':>8}"
+    if judged:
+        header += f"  {'consistency':>11}  {'real (ceiling)':>14}"
+    lines = [header]
+    for name, entry in classes["per_class"].items():
+        fid = "–" if entry["fid"] is None else f"{entry['fid']:.3f}"
+        line = f"{name:<{width}}  {fid:>8}"
+        if judged:
+            line += (
+                f"  {_percent(entry['consistency']):>11}"
+                f"  {_percent(entry['classifier_accuracy']):>14}"
+            )
+        lines.append(line)
+    if judged:
+        lines.append(
+            f"{'overall':<{width}}  {'':>8}  "
+            f"{_percent(classes['class_consistency']):>11}  "
+            f"{_percent(classes['classifier_accuracy']):>14}"
+        )
+        lines.append(
+            "class consistency: the share of samples the classifier assigns to "
+            f"the class asked for (lowest class: "
+            f"{_percent(classes['class_consistency_min'])})"
+        )
+    return lines
 
 
 def run(args, argv) -> dict:

@@ -6,11 +6,17 @@ with callbacks, under TensorFlow, JAX or PyTorch (`KERAS_BACKEND`). Its
 `call(latents)` is the generator. The networks and losses are written in
 `keras.ops`; only the train step differs by backend, one small module each
 in `dcgan_tf.steps`, all running the same algorithm.
+
+A conditional DCGAN (Mirza and Osindero 2014) is the same model with
+networks built with `num_classes`: the batches are `(images, labels)`, the
+generated images' labels are drawn from the data's class frequencies, and
+both networks take the classes as one-hot vectors beside their usual input.
 """
 
 import contextlib
 
 import keras
+import numpy as np
 from keras import ops
 
 from dcgan_tf import steps
@@ -26,6 +32,27 @@ METRIC_NAMES = (
     "d_real",
     "d_fake",
 )
+
+
+def _class_logits(frequencies, num_classes) -> np.ndarray:
+    """`(1, num_classes)` log-frequencies, the logits `categorical` draws from."""
+    if frequencies is None:
+        frequencies = np.ones(num_classes)
+    frequencies = np.asarray(frequencies, np.float64)
+    if frequencies.shape != (num_classes,) or not (frequencies >= 0).all():
+        raise ValueError(
+            f"class_frequencies must be {num_classes} shares of 0 or more, got "
+            f"{frequencies.tolist()}."
+        )
+    # An absent class gets a vanishing share rather than log(0).
+    shares = np.maximum(frequencies / frequencies.sum(), 1e-12)
+    return np.log(shares)[None].astype("float32")
+
+
+def class_frequencies(labels, num_classes: int) -> np.ndarray:
+    """The share of each class among `labels` (int), as `DCGAN` takes them."""
+    counts = np.bincount(np.asarray(labels), minlength=num_classes)
+    return counts / max(1, counts.sum())
 
 
 def default_optimizer(learning_rate=2e-4, beta_1=0.5):
@@ -55,6 +82,9 @@ class DCGAN(JAXStateMixin, keras.Model):
             replicas, normalise each batch with the statistics of the whole
             global batch (as one device would) instead of each replica's
             share. Ignored on one device and by the other backends.
+        class_frequencies: for conditional networks, the share of each class
+            in the training data, from which the labels of generated images
+            are drawn (default: uniform). Ignored for unconditional ones.
 
     Metrics (progress bar and history): `d_loss`, `g_loss`, the
     discriminator's accuracy on real and on generated images
@@ -70,6 +100,7 @@ class DCGAN(JAXStateMixin, keras.Model):
         label_smoothing=0.0,
         seed=None,
         sync_batch_norm=True,
+        class_frequencies=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -80,7 +111,14 @@ class DCGAN(JAXStateMixin, keras.Model):
             )
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = int(generator.input_shape[-1])
+        self.latent_dim = int(generator.inputs[0].shape[-1])
+        # A conditional generator takes [latents, classes].
+        self.num_classes = (
+            int(generator.inputs[1].shape[-1]) if len(generator.inputs) == 2 else None
+        )
+        self.class_logits = None
+        if self.num_classes:
+            self.class_logits = _class_logits(class_frequencies, self.num_classes)
         self.latent_distribution = latent_distribution
         self.label_smoothing = float(label_smoothing)
         self.sync_batch_norm = bool(sync_batch_norm)
@@ -111,8 +149,30 @@ class DCGAN(JAXStateMixin, keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def call(self, latents, training=False):
-        return self.generator(latents, training=training)
+    def call(self, inputs, training=False):
+        # `latents`, or `[latents, classes]` for a conditional generator.
+        return self.generator(inputs, training=training)
+
+    def sample_classes(self, count):
+        """Draws `count` one-hot classes from the class frequencies and the
+        model's seed (after the latents, so resuming replays both)."""
+        labels = keras.random.categorical(
+            ops.convert_to_tensor(self.class_logits), count, seed=self.seed_generator
+        )  # (1, count)
+        return ops.one_hot(ops.reshape(labels, (-1,)), self.num_classes)
+
+    def split_batch(self, batch):
+        """`(real_images, real_classes)` of a batch; the classes one-hot, or
+        None for an unconditional model."""
+        if not self.num_classes:
+            return batch, None
+        images, labels = batch
+        return images, ops.one_hot(labels, self.num_classes)
+
+    @staticmethod
+    def with_classes(inputs, classes):
+        """A network's input: `inputs` alone, or `[inputs, classes]`."""
+        return inputs if classes is None else [inputs, classes]
 
     def sample_latents(self, count):
         """Draws `count` latents from the model's distribution and seed."""
@@ -165,21 +225,29 @@ def _optimizer(config: TrainConfig):
     return optimizer
 
 
-def build_dcgan(config: TrainConfig, strategy=None) -> DCGAN:
+def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> DCGAN:
     """Builds and compiles the DCGAN that `config` describes.
 
     Args:
-        config: the run's configuration, with `steps_per_epoch` resolved.
+        config: the run's configuration, with `steps_per_epoch` resolved
+            (and `class_names` when conditional).
         strategy: a `tf.distribute` strategy to build it under (see
             `dcgan_tf.distribute.make_strategy`), or None.
+        class_frequencies: for a conditional run, each class's share of the
+            training data (default: uniform).
     """
+    class_names = config.class_names if config.conditional else None
+    num_classes = len(class_names) if class_names else None
     with strategy.scope() if strategy else contextlib.nullcontext():
         with _dtype_policy(config.mixed_precision):
             generator = build_generator(
-                config.image_shape, config.latent_dim, config.generator_filters
+                config.image_shape,
+                config.latent_dim,
+                config.generator_filters,
+                class_names=class_names,
             )
             discriminator = build_discriminator(
-                config.image_shape, config.discriminator_filters
+                config.image_shape, config.discriminator_filters, num_classes
             )
         model = DCGAN(
             generator,
@@ -187,6 +255,7 @@ def build_dcgan(config: TrainConfig, strategy=None) -> DCGAN:
             latent_distribution=config.latent_distribution,
             label_smoothing=config.label_smoothing,
             seed=config.seed,
+            class_frequencies=class_frequencies,
         )
         model.compile(
             d_optimizer=_optimizer(config),

@@ -5,10 +5,14 @@
 writes `samples.png` and `samples.npz`; the latents in the `.npz` are in grid
 order, so `--from samples.npz --indices 3 17` draws samples 3 and 17 again
 (with this or another checkpoint of the run), and `dcgan_tf.interpolate` walks
-between them.
+between them. A conditional generator draws the class asked for: `--class
+sneaker` (or its index), or `--classes all` for one row per class with the
+same latent down each column.
 """
 
 import argparse
+
+import numpy as np
 
 from dcgan_tf import cli, latent_space
 from dcgan_tf.images import save_grid, save_image, to_uint8
@@ -21,7 +25,13 @@ EPILOG = """examples:
       --num 16 --individual --out best/grid.png
   python -m dcgan_tf.generate checkpoints/00001-fashion_mnist --from grid.npz \\
       --indices 3 17 42 --individual --out picked.png
+  python -m dcgan_tf.generate checkpoints/00002-fashion_mnist --class sneaker \\
+      --num 16 --out sneakers.png
+  python -m dcgan_tf.generate checkpoints/00002-fashion_mnist --classes all --num 8 \\
+      --seed 3 --out classes.png
 """
+# Latents per row of a --classes grid when --num is not given.
+CLASS_GRID_COLUMNS = 8
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="Images per row of the grid (default: a near-square grid).",
     )
     cli.add_source_arguments(parser)
+    classes = parser.add_mutually_exclusive_group()
+    classes.add_argument(
+        "--class",
+        dest="class_",
+        metavar="CLASS",
+        default=None,
+        help="A conditional generator draws every sample of this class, by name "
+        "(sneaker, any case) or index.",
+    )
+    classes.add_argument(
+        "--classes",
+        nargs="+",
+        metavar="CLASS",
+        default=None,
+        help="A conditional generator draws one row per class (all: every "
+        "class, in label order) with the same --num latents (default: "
+        f"{CLASS_GRID_COLUMNS}) down each column.",
+    )
     parser.add_argument(
         "--out",
         default="samples.png",
@@ -64,20 +92,37 @@ def run(args, out) -> str:
 
     generator = sampling.load_generator(args.generator)
     print(cli.describe_generator(generator))
-    seed = None
+    if generator.class_names:
+        print("classes:", ", ".join(generator.class_names))
+    seed, labels, columns = None, args.class_, args.columns
     if args.source is not None:
         latents = cli.chosen_latents(args.source, args.indices, generator.latent_dim)
         distribution = generator.latent_distribution
+        stored = latent_space.load_labels(args.source)
+        if labels is None and stored is not None and generator.num_classes:
+            labels = stored if args.indices is None else stored[args.indices]
     else:
         seed = cli.resolve_seed(args.seed)
         distribution = args.latent_distribution or generator.latent_distribution
+        default = CLASS_GRID_COLUMNS if args.classes else 64
         latents = latent_space.sample_latents(
-            args.num or 64, generator.latent_dim, seed, distribution
+            args.num or default, generator.latent_dim, seed, distribution
         )
-    images = to_uint8(sampling.generate(generator, latents, args.forward_batch))
-    save_grid(images, out, columns=args.columns)
+    if args.classes:
+        rows = class_rows(generator, args.classes)
+        columns = len(latents)
+        latents = np.tile(latents, (len(rows), 1))
+        labels = np.repeat(rows, columns)
+    images = to_uint8(sampling.generate(generator, latents, args.forward_batch, labels))
+    save_grid(images, out, columns=columns)
+    classes = sampling.resolve_labels(generator, labels, latents.shape[:-1])
     npz = latent_space.save_latents(
-        out.with_suffix(".npz"), latents, seed, distribution, args.columns
+        out.with_suffix(".npz"),
+        latents,
+        seed,
+        distribution,
+        columns,
+        labels=None if classes is None else classes.argmax(axis=-1),
     )
     written = [str(out), str(npz)]
     if args.individual:
@@ -86,7 +131,26 @@ def run(args, out) -> str:
             save_image(image, folder / f"{index:04d}.png")
         written.append(f"{folder}/ ({len(images)} images)")
     source = f"with seed {seed}" if seed is not None else f"from {args.source}"
+    if args.class_ is not None:
+        name = generator.class_names[sampling.class_index(generator, args.class_)]
+        source += f" of class {name}"
+    elif args.classes:
+        source += f", one row per class ({len(images) // columns} rows)"
     return f"Drew {len(images)} samples {source}; wrote {', '.join(written)}"
+
+
+def class_rows(generator, classes) -> list[int]:
+    """The class index of each row of a `--classes` grid.
+
+    Raises:
+        ValueError: for an unconditional generator or an unknown class.
+    """
+    from dcgan_tf import sampling
+
+    if [c.lower() for c in classes] == ["all"]:
+        sampling.class_index(generator, 0)  # one line for an unconditional one
+        return list(range(generator.num_classes))
+    return [sampling.class_index(generator, c) for c in classes]
 
 
 def main(argv=None) -> None:

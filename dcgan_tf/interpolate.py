@@ -4,7 +4,9 @@ Smooth transitions between samples show that the generator has learnt a
 continuous map rather than memorised its training images. Either random
 pairs of latents, one grid row per pair, or a walk through samples chosen
 by their index in an earlier grid (`--from grid.npz --indices 3 17 42`), one
-row per leg of the walk.
+row per leg of the walk. A conditional generator walks in one class
+(`--class`), or from one class to another with each row's latent fixed
+(`--classes sandal sneaker`).
 """
 
 import argparse
@@ -21,6 +23,11 @@ EPILOG = """examples:
   python -m dcgan_tf.generate checkpoints/00001-fashion_mnist --seed 3 --out grid.png
   python -m dcgan_tf.interpolate checkpoints/00001-fashion_mnist --from grid.npz \\
       --indices 3 17 42 --loop --steps 16 --out tour.png --gif tour.gif
+
+  python -m dcgan_tf.interpolate checkpoints/00002-fashion_mnist --class sneaker \\
+      --pairs 4 --out sneakers.png
+  python -m dcgan_tf.interpolate checkpoints/00002-fashion_mnist --classes sandal \\
+      sneaker --pairs 4 --gif morph.gif
 
 The GIF shows the rows side by side (random pairs) or the whole walk in one
 image (--from); it plays forth and back, or round and round with --loop.
@@ -62,6 +69,23 @@ def build_parser() -> argparse.ArgumentParser:
         "interpolate or neighbours), chosen with --indices.",
         indices_help="The walk visits them in order (at least 2).",
     )
+    classes = parser.add_mutually_exclusive_group()
+    classes.add_argument(
+        "--class",
+        dest="class_",
+        metavar="CLASS",
+        default=None,
+        help="A conditional generator keeps this class (name or index) along "
+        "every path (default: each row a class in turn).",
+    )
+    classes.add_argument(
+        "--classes",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        default=None,
+        help="A conditional generator walks from one class to the other, each "
+        "row with its latent fixed (--pairs random latents, or --from --indices).",
+    )
     parser.add_argument(
         "--loop",
         action="store_true",
@@ -97,7 +121,13 @@ def check_arguments(parser: argparse.ArgumentParser, args) -> None:
     if args.source is not None:
         if args.pairs is not None:
             cli.fail(parser.prog, "--pairs and --from exclude each other.")
-        if args.indices is None or len(args.indices) < 2:
+        if args.classes is not None:
+            if args.indices is None or args.loop:
+                cli.fail(
+                    parser.prog,
+                    "--classes with --from needs --indices (one row each), no --loop.",
+                )
+        elif args.indices is None or len(args.indices) < 2:
             cli.fail(
                 parser.prog, "--from needs --indices with at least 2 indices to walk."
             )
@@ -137,12 +167,37 @@ def run(args, out, gif) -> str:
 
     generator = sampling.load_generator(args.generator)
     print(cli.describe_generator(generator))
+    if generator.class_names:
+        print("classes:", ", ".join(generator.class_names))
     seed = None
     distribution = args.latent_distribution or generator.latent_distribution
-    if args.source is not None:
+    if args.classes is not None:
+        if args.source is not None:
+            latents = cli.chosen_latents(
+                args.source, args.indices, generator.latent_dim
+            )
+        else:
+            seed = cli.resolve_seed(args.seed)
+            latents = latent_space.sample_latents(
+                args.pairs or 5, generator.latent_dim, seed, distribution
+            )
+        result = sampling.interpolate_classes(
+            generator, latents, *args.classes, args.steps, args.forward_batch
+        )
+    elif args.source is not None:
         keyframes = cli.chosen_latents(args.source, args.indices, generator.latent_dim)
+        label = args.class_
+        stored = latent_space.load_labels(args.source)
+        if label is None and stored is not None and generator.num_classes:
+            label = int(stored[args.indices[0]])  # the first keyframe's class
         result = sampling.walk(
-            generator, keyframes, args.steps, args.method, args.loop, args.forward_batch
+            generator,
+            keyframes,
+            args.steps,
+            args.method,
+            args.loop,
+            args.forward_batch,
+            labels=label,
         )
     else:
         seed = cli.resolve_seed(args.seed)
@@ -157,6 +212,7 @@ def run(args, out, gif) -> str:
             args.steps,
             args.method,
             args.forward_batch,
+            labels=args.class_,
         )
     images = to_uint8(result.images)  # (rows, steps, h, w, c)
     save_grid(images.reshape(-1, *images.shape[2:]), out, columns=args.steps)
@@ -169,6 +225,15 @@ def run(args, out, gif) -> str:
         save_gif(frames, gif, seconds_per_frame=args.seconds_per_frame)
         written.append(f"{gif} ({len(frames)} frames)")
     source = f"seed {seed}" if seed is not None else f"{args.source} {args.indices}"
+    if args.classes is not None:
+        names = [
+            generator.class_names[sampling.class_index(generator, c)]
+            for c in args.classes
+        ]
+        return (
+            f"Interpolated from class {names[0]} to {names[1]} ({source}); "
+            f"wrote {', '.join(written)}"
+        )
     return f"Interpolated ({args.method}, {source}); wrote {', '.join(written)}"
 
 

@@ -12,6 +12,7 @@ can be drawn again or walked to. Nothing here needs Keras; `dcgan_tf.sampling`
 runs the generator on these latents.
 """
 
+import math
 import zipfile
 from pathlib import Path
 
@@ -55,6 +56,33 @@ def sample_latents(
         f"Unknown latent distribution {distribution!r}; use "
         f"{' or '.join(LATENT_DISTRIBUTIONS)}."
     )
+
+
+def one_hot(labels, num_classes: int) -> np.ndarray:
+    """float32 one-hot vectors `(..., num_classes)` of int labels, the class
+    input of a conditional generator."""
+    labels = np.asarray(labels, dtype=np.int64)
+    return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def class_grid(latents, num_classes: int, columns: int | None = None):
+    """The inputs of the classic conditional grid: one row per class, the
+    same latent down each column.
+
+    Args:
+        latents: `(n, latent_dim)`; the first `columns` are used.
+        num_classes: rows of the grid.
+        columns: latents per row (default: the side of a square grid of `n`,
+            e.g. 8 of the 64 latents of a run's sample grid).
+
+    Returns:
+        `(latents, labels)`: `(num_classes * columns, latent_dim)` latents
+        and int64 labels, row-major (row i is class i).
+    """
+    latents = np.asarray(latents, dtype=np.float32)
+    columns = min(columns or max(1, round(math.sqrt(len(latents)))), len(latents))
+    labels = np.repeat(np.arange(num_classes), columns)
+    return np.tile(latents[:columns], (num_classes, 1)), labels
 
 
 def lerp(start, end, t) -> np.ndarray:
@@ -180,6 +208,7 @@ def save_latents(
     seed: int | None = None,
     distribution: str = "normal",
     columns: int | None = None,
+    labels=None,
 ) -> Path:
     """Writes latents as `.npz`: `latents` `(n, latent_dim)` plus provenance.
 
@@ -190,6 +219,8 @@ def save_latents(
         seed: the seed they were drawn with (stored as -1 when unknown).
         distribution: the distribution they were drawn from.
         columns: columns of the grid they were shown in, if any.
+        labels: for a conditional generator, the class index of each image,
+            `(n,)` in the same order (stored as `labels`).
 
     Returns:
         The path written, exactly `path` (no `.npz` is added).
@@ -206,6 +237,8 @@ def save_latents(
         "latent_distribution": np.str_(distribution),
         "columns": np.int64(columns or 0),
     }
+    if labels is not None:
+        arrays["labels"] = np.asarray(labels, np.int64).reshape(-1)
 
     def write(temporary):
         # Through a file object: np.savez would append .npz to a bare name.
@@ -258,6 +291,19 @@ def load_latents(path: str | Path, latent_dim: int | None = None) -> np.ndarray:
             f"generator takes {latent_dim}."
         )
     return latents
+
+
+def load_labels(path: str | Path) -> np.ndarray | None:
+    """The class of each latent in a `save_latents` file, or None when it
+    holds none (an unconditional generator's, or a run's `latents.npy`)."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return np.array(data["labels"]) if "labels" in data.files else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"Cannot read labels from {path}: {error}") from None
 
 
 def pick(latents, indices) -> np.ndarray:

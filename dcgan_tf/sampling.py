@@ -6,6 +6,12 @@ drawn. `load_generator` is the one loader every command uses. Every sample
 keeps the latents that made it (`Samples`), so that it can be drawn again or
 walked to (Radford et al. 2015 §6.1). The latent maths and the `.npz` latent
 files are in `dcgan_tf.latent_space`.
+
+A conditional generator (Mirza and Osindero 2014) also takes a class: every
+function here takes `labels`, a class name, an index, one per sample, or
+mixes of one-hot vectors; `interpolate_classes` walks from one class to
+another with the latent fixed. The class names travel inside the `.keras`
+file (`dcgan_tf.networks.LabelEmbedding`).
 """
 
 import zipfile
@@ -20,6 +26,7 @@ from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.latent_space import (
     interpolate_latents,
+    one_hot,
     sample_latents,
     walk_latents,
 )
@@ -31,7 +38,9 @@ __all__ = [
     "check_generator",
     "generate",
     "interpolate",
+    "interpolate_classes",
     "load_generator",
+    "resolve_labels",
     "sample",
     "walk",
 ]
@@ -55,6 +64,8 @@ class Generator:
         seed: the run's seed, or `None` if unknown.
         path: the `.keras` file it was loaded from, or `None`.
         config: the run's configuration, or `None` outside a run directory.
+        class_names: the classes of a conditional generator, in label
+            order; `None` for an unconditional one.
     """
 
     model: keras.Model
@@ -65,6 +76,11 @@ class Generator:
     seed: int | None = None
     path: Path | None = None
     config: TrainConfig | None = None
+    class_names: tuple[str, ...] | None = None
+
+    @property
+    def num_classes(self) -> int | None:
+        return len(self.class_names) if self.class_names else None
 
 
 class Samples(NamedTuple):
@@ -92,16 +108,19 @@ def check_generator(model: keras.Model, name: str = "model") -> tuple[int, tuple
         `(latent_dim, (height, width, channels))`.
 
     Raises:
-        ValueError: for anything but one `(None, latent_dim)` input and one
-            `(None, height, width, 1 or 3)` output, naming what it found.
+        ValueError: for anything but one `(None, latent_dim)` input (and,
+            conditional, a `(None, num_classes)` one) and one `(None, height,
+            width, 1 or 3)` output, naming what it found.
     """
     # Subclassed models may have no symbolic inputs at all.
     inputs = getattr(model, "inputs", None) or []
     outputs = getattr(model, "outputs", None) or []
-    if len(inputs) != 1 or len(outputs) != 1:
+    conditional = len(inputs) == 2 and len(tuple(inputs[1].shape)) == 2
+    if not (len(inputs) == 1 or conditional) or len(outputs) != 1:
         raise ValueError(
             f"{name} is not a generator: it has {len(inputs)} inputs and "
-            f"{len(outputs)} outputs, a generator has one of each."
+            f"{len(outputs)} outputs, a generator has one of each (or latents "
+            "and classes in)."
         )
     in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
     found = f"{in_shape} -> {out_shape}"
@@ -122,6 +141,17 @@ def check_generator(model: keras.Model, name: str = "model") -> tuple[int, tuple
             "(None, latent_dim) -> (None, height, width, 1 or 3)."
         )
     return int(in_shape[1]), tuple(int(d) for d in out_shape[1:])
+
+
+def class_names_of(model: keras.Model) -> tuple[str, ...] | None:
+    """The classes of a conditional generator, from its `label_embedding`
+    layer ("0", "1", ... if it has none); None for an unconditional one."""
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 2:
+        return None
+    layer = next((x for x in model.layers if x.name == "label_embedding"), None)
+    names = getattr(layer, "class_names", None)
+    return tuple(names) if names else tuple(map(str, range(inputs[1].shape[-1])))
 
 
 def _load_model(file: Path) -> keras.Model:
@@ -155,7 +185,8 @@ def load_generator(path: str | Path) -> Generator:
 
     A run directory holds `generator.keras` (the latest epoch) and a
     `config.json` whose `latent_distribution`, `dataset` and `seed` are kept;
-    a `.keras` file picks up the `config.json` beside it, if any.
+    a `.keras` file picks up the `config.json` beside it, if any. A
+    conditional generator's class names come from the `.keras` file itself.
 
     Args:
         path: a run directory of `dcgan_tf.train`, or a `.keras` file.
@@ -172,12 +203,18 @@ def load_generator(path: str | Path) -> Generator:
         dcgan_tf.rundir.RunDirError: for a `config.json` beside it that
             cannot be read.
     """
+    # Registers LabelEmbedding, which conditional generators are built of.
+    import dcgan_tf.networks  # noqa: F401
+
     file = rundir.generator_file(path)
     model = _load_model(file)
     latent_dim, image_shape = check_generator(model, name=str(file))
+    class_names = class_names_of(model)
     config = rundir.config_beside(file)
     if config is None:
-        return Generator(model, latent_dim, image_shape, path=file)
+        return Generator(
+            model, latent_dim, image_shape, path=file, class_names=class_names
+        )
     return Generator(
         model=model,
         latent_dim=latent_dim,
@@ -187,6 +224,7 @@ def load_generator(path: str | Path) -> Generator:
         seed=config.seed,
         path=file,
         config=config,
+        class_names=class_names,
     )
 
 
@@ -195,22 +233,98 @@ def as_generator(generator) -> Generator:
     if isinstance(generator, Generator):
         return generator
     latent_dim, image_shape = check_generator(generator, name=generator.name)
-    return Generator(generator, latent_dim, image_shape)
+    return Generator(
+        generator, latent_dim, image_shape, class_names=class_names_of(generator)
+    )
 
 
-def generate(generator, latents, forward_batch: int = FORWARD_BATCH) -> np.ndarray:
+def class_index(generator: Generator, label) -> int:
+    """The index of one class, given by name (any case) or index.
+
+    Raises:
+        ValueError: for an unconditional generator or a class it does not know.
+    """
+    names = generator.class_names
+    if not names:
+        where = f" {generator.path}" if generator.path else ""
+        raise ValueError(
+            f"The generator{where} is unconditional (trained without classes), so "
+            f"it cannot be asked for class {label!r}; train with --conditional."
+        )
+    if isinstance(label, str) and label not in names:
+        lowered = [name.lower() for name in names]
+        if label.lower() in lowered:
+            return lowered.index(label.lower())
+        if label.strip().isdigit():
+            label = int(label)
+    if isinstance(label, str):
+        if label in names:
+            return names.index(label)
+    elif isinstance(label, int | np.integer) and 0 <= label < len(names):
+        return int(label)
+    raise ValueError(
+        f"Unknown class {label!r}; the generator knows {len(names)}: "
+        f"{', '.join(f'{i} {name}' for i, name in enumerate(names))}."
+    )
+
+
+def resolve_labels(generator, labels, shape) -> np.ndarray | None:
+    """The class input for latents of leading shape `shape`: float32 one-hot
+    (or mixed) vectors `shape + (num_classes,)`, or None when unconditional.
+
+    Args:
+        generator: a `Generator` or a Keras generator.
+        labels: None (a conditional generator then draws its classes in turn,
+            0, 1, 2, ...: every class equally often), one class (a name or an
+            index) for all, one class per latent (a sequence of `shape`), or
+            class vectors `shape + (num_classes,)` (such as mixes of classes).
+        shape: the leading shape of the latents.
+
+    Raises:
+        ValueError: for labels given to an unconditional generator, a class
+            the generator does not know, or labels of the wrong shape.
+    """
+    generator = as_generator(generator)
+    shape = tuple(shape)
+    count = int(np.prod(shape, dtype=np.int64))
+    if labels is None:
+        if not generator.num_classes:
+            return None
+        flat = np.arange(count) % generator.num_classes
+        return one_hot(flat, generator.num_classes).reshape(shape + (-1,))
+    if isinstance(labels, str | int | np.integer):
+        index = class_index(generator, labels)
+        return one_hot(np.full(shape, index), generator.num_classes)
+    array = np.asarray(labels)
+    if array.dtype.kind == "f" and array.shape == shape + (generator.num_classes,):
+        return array.astype(np.float32)
+    if array.shape != shape:
+        raise ValueError(
+            f"Expected one label per latent, {shape}, or class vectors "
+            f"{shape + (generator.num_classes,)}; got labels of shape {array.shape}."
+        )
+    indices = [class_index(generator, label) for label in array.reshape(-1).tolist()]
+    return one_hot(np.reshape(indices, shape), generator.num_classes)
+
+
+def generate(
+    generator, latents, forward_batch: int = FORWARD_BATCH, labels=None
+) -> np.ndarray:
     """Runs the generator in inference mode on latents of any leading shape.
 
     Args:
         generator: a `Generator` or a Keras generator.
         latents: `(..., latent_dim)` latents.
         forward_batch: latents per forward pass, to bound memory.
+        labels: the classes of a conditional generator (see
+            `resolve_labels`; default: each class in turn).
 
     Returns:
         float32 images in [-1, 1] of shape `(..., height, width, channels)`.
 
     Raises:
-        ValueError: when the latents' size is not the generator's.
+        ValueError: when the latents' size is not the generator's, or for
+            labels it cannot take.
     """
     generator = as_generator(generator)
     latents = np.asarray(latents, dtype=np.float32)
@@ -221,13 +335,19 @@ def generate(generator, latents, forward_batch: int = FORWARD_BATCH) -> np.ndarr
         )
     if forward_batch < 1:
         raise ValueError(f"forward_batch must be at least 1, got {forward_batch}.")
+    classes = resolve_labels(generator, labels, latents.shape[:-1])
     flat = latents.reshape(-1, generator.latent_dim)
+    if classes is not None:
+        classes = classes.reshape(len(flat), -1)
+
+    def inputs(i):
+        chunk = flat[i : i + forward_batch]
+        return chunk if classes is None else [chunk, classes[i : i + forward_batch]]
+
     # training=False: batch norm uses its moving averages, so each image
     # depends on its own latent only, not on the rest of the batch.
     chunks = [
-        keras.ops.convert_to_numpy(
-            generator.model(flat[i : i + forward_batch], training=False)
-        )
+        keras.ops.convert_to_numpy(generator.model(inputs(i), training=False))
         for i in range(0, len(flat), forward_batch)
     ]
     images = np.concatenate(chunks).astype(np.float32)
@@ -235,7 +355,11 @@ def generate(generator, latents, forward_batch: int = FORWARD_BATCH) -> np.ndarr
 
 
 def sample(
-    generator, n: int, seed: int | None = None, distribution: str | None = None
+    generator,
+    n: int,
+    seed: int | None = None,
+    distribution: str | None = None,
+    labels=None,
 ) -> Samples:
     """Draws `n` latents and the images they make.
 
@@ -244,6 +368,8 @@ def sample(
         n: number of samples.
         seed: seed of the latents; the same seed gives the same samples.
         distribution: `"normal"` or `"uniform"` (default: the generator's).
+        labels: for a conditional generator, a class (`"sneaker"` or 7)
+            for all, or one per sample (default: each class in turn).
 
     Returns:
         `Samples(images, latents)` with images `(n, height, width, channels)`
@@ -252,7 +378,7 @@ def sample(
     generator = as_generator(generator)
     distribution = distribution or generator.latent_distribution
     latents = sample_latents(n, generator.latent_dim, seed, distribution)
-    return Samples(generate(generator, latents), latents)
+    return Samples(generate(generator, latents, labels=labels), latents)
 
 
 def interpolate(
@@ -262,6 +388,7 @@ def interpolate(
     steps: int = 10,
     method="slerp",
     forward_batch: int = FORWARD_BATCH,
+    labels=None,
 ) -> Samples:
     """Images along the path from `start` to `end` in latent space.
 
@@ -272,6 +399,8 @@ def interpolate(
         method: `"slerp"` (spherical: the path for Gaussian latents) or
             `"linear"`.
         forward_batch: latents per forward pass.
+        labels: for a conditional generator, the class kept along every
+            path, or one per pair (default: each pair a class in turn).
 
     Returns:
         `Samples` of shape `(steps, ...)` or `(pairs, steps, ...)`; the first
@@ -281,7 +410,56 @@ def interpolate(
         ValueError: see `latent_space.interpolate_latents` and `generate`.
     """
     latents = interpolate_latents(start, end, steps, method)
-    return Samples(generate(generator, latents, forward_batch), latents)
+    if labels is not None and not isinstance(labels, str | int | np.integer):
+        labels = np.repeat(np.asarray(labels)[..., None], steps, axis=-1)
+    elif labels is None and latents.ndim == 3 and as_generator(generator).num_classes:
+        labels = np.repeat(np.arange(len(latents))[:, None], steps, axis=1)
+        labels %= as_generator(generator).num_classes
+    return Samples(generate(generator, latents, forward_batch, labels), latents)
+
+
+def interpolate_classes(
+    generator,
+    latents,
+    start_class,
+    end_class,
+    steps: int = 10,
+    forward_batch: int = FORWARD_BATCH,
+) -> Samples:
+    """Images from one class to another with the latent fixed.
+
+    The class input moves in a straight line from one one-hot vector to the
+    other, so the label embedding moves in a straight line between the two
+    classes' embeddings (`LabelEmbedding` is linear).
+
+    Args:
+        generator: a conditional `Generator` or Keras generator.
+        latents: `(latent_dim,)` or `(rows, latent_dim)`, each kept along
+            its path.
+        start_class, end_class: the classes at the two ends (names or
+            indices).
+        steps: images per path, both ends included.
+        forward_batch: latents per forward pass.
+
+    Returns:
+        `Samples` of shape `(steps, ...)` or `(rows, steps, ...)`; the first
+        image of a path is `start_class`'s, the last `end_class`'s.
+
+    Raises:
+        ValueError: for an unconditional generator, an unknown class, or
+            fewer than 2 steps.
+    """
+    generator = as_generator(generator)
+    if steps < 2:
+        raise ValueError(f"Steps must be at least 2 (both ends), got {steps}.")
+    first, last = class_index(generator, start_class), class_index(generator, end_class)
+    latents = np.asarray(latents, dtype=np.float32)
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]  # (steps, 1)
+    eye = np.eye(generator.num_classes, dtype=np.float32)
+    path = (1.0 - t) * eye[first] + t * eye[last]  # (steps, num_classes)
+    latents = np.repeat(latents[..., None, :], steps, axis=-2)
+    classes = np.broadcast_to(path, latents.shape[:-1] + path.shape[-1:])
+    return Samples(generate(generator, latents, forward_batch, classes), latents)
 
 
 def walk(
@@ -291,8 +469,10 @@ def walk(
     method="slerp",
     loop=False,
     forward_batch: int = FORWARD_BATCH,
+    labels=None,
 ) -> Samples:
-    """Images of a walk through keyframe latents (see `latent_space.walk_latents`).
+    """Images of a walk through keyframe latents (see `latent_space.walk_latents`),
+    for a conditional generator in one class (`labels`, default: the first).
 
     Returns:
         `Samples` of shape `(segments, steps, ...)`;
@@ -300,4 +480,6 @@ def walk(
         continuous animation.
     """
     latents = walk_latents(keyframes, steps, method, loop)
-    return Samples(generate(generator, latents, forward_batch), latents)
+    if labels is None and as_generator(generator).num_classes:
+        labels = 0
+    return Samples(generate(generator, latents, forward_batch, labels), latents)

@@ -102,3 +102,20 @@ def test_resize_gives_uint8_squares_and_keeps_flat_colours():
 
     assert resized.shape == (3, 64, 64, 1) and resized.dtype == np.uint8
     assert [int(value) for value in np.unique(resized)] == [0, 128, 255]
+
+
+def test_labels_travel_with_their_images_in_the_same_order():
+    images = numbered_images(20)
+    labels = np.arange(20) * 3 % 7
+    plain = data.make_dataset(images, 4, seed=5, start_batch=3)
+    labelled = data.make_dataset(images, 4, seed=5, start_batch=3, labels=labels)
+    for batch, (with_labels, batch_labels) in zip(
+        batches(plain, 8), labelled.take(8), strict=True
+    ):
+        np.testing.assert_array_equal(batch, with_labels.numpy())
+        assert batch_labels.numpy().tolist() == labels[indices(batch)].tolist()
+
+
+def test_labels_must_be_one_integer_per_image():
+    with pytest.raises(ValueError, match="labels must be 20 integers"):
+        data.make_dataset(numbered_images(20), 4, seed=0, labels=np.zeros(19, int))

@@ -65,6 +65,15 @@ CI_PARAMETERS = {
         "BATCH_SIZE": 16,
         "FILTERS": 8,
     },
+    "05_conditional.ipynb": {
+        "RUN": None,
+        "DATA_DIR": str(DATA / "fashion-mnist"),
+        "EPOCHS": 2,
+        "STEPS_PER_EPOCH": 5,
+        "BATCH_SIZE": 16,
+        "FILTERS": 8,
+        "NUM_SAMPLES": 100,
+    },
 }
 
 

@@ -12,7 +12,9 @@ import tensorflow as tf
 from dcgan_tf.data.errors import DataError
 
 
-def make_dataset(images, batch_size, seed, start_batch=0) -> tf.data.Dataset:
+def make_dataset(
+    images, batch_size, seed, start_batch=0, labels=None
+) -> tf.data.Dataset:
     """An endless, shuffled stream of batches in [-1, 1], resumable at any batch.
 
     Epoch `e` visits the images in a permutation drawn from `(seed, e)` alone,
@@ -26,14 +28,18 @@ def make_dataset(images, batch_size, seed, start_batch=0) -> tf.data.Dataset:
         seed: seed of the order of every epoch.
         start_batch: batches to skip, e.g. `initial_epoch * steps_per_epoch`;
             skipping costs no decoding.
+        labels: for a conditional model, the int class of each image; the
+            batches then pair each image with its label.
 
     Returns:
         A `tf.data.Dataset` of float32 `(batch_size, height, width, channels)`
-        batches, `x / 127.5 - 1`, prefetched.
+        batches, `x / 127.5 - 1`, prefetched; with `labels`, of `(images,
+        labels)` pairs, the labels int32 `(batch_size,)`. The order of the
+        images is the same with or without labels.
 
     Raises:
         DataError: when there are fewer images than one batch.
-        ValueError: for a bad array, batch size or start batch.
+        ValueError: for a bad array, batch size, start batch or labels.
     """
     if not isinstance(images, np.ndarray):  # keeps np.memmap as it is
         images = np.asarray(images)
@@ -48,6 +54,15 @@ def make_dataset(images, batch_size, seed, start_batch=0) -> tf.data.Dataset:
             f"got {batch_size} and {start_batch}."
         )
     count = len(images)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (count,) or labels.dtype.kind not in "iu":
+            raise ValueError(
+                f"labels must be {count} integers, one per image, got {labels.dtype} "
+                f"{labels.shape}."
+            )
+        with tf.device("/cpu:0"):
+            label_tensor = tf.convert_to_tensor(labels.astype(np.int32))
     steps = count // batch_size
     if steps == 0:
         raise DataError(
@@ -69,7 +84,10 @@ def make_dataset(images, batch_size, seed, start_batch=0) -> tf.data.Dataset:
 
     def to_float(indices):
         batch = tf.ensure_shape(gather(indices), (batch_size,) + images.shape[1:])
-        return tf.cast(batch, tf.float32) / 127.5 - 1.0
+        batch = tf.cast(batch, tf.float32) / 127.5 - 1.0
+        if labels is None:
+            return batch
+        return batch, tf.gather(label_tensor, indices)
 
     dataset = tf.data.Dataset.counter(first_epoch).flat_map(epoch_batches)
     dataset = dataset.skip(offset)  # index batches only: nothing is gathered

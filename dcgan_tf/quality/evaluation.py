@@ -4,14 +4,16 @@
 arguments: it samples a generator (or reads a second real split: the floor a
 perfect generator would reach), runs both sets through a feature network
 (`dcgan_tf.quality.features`) and returns FID, KID and IS
-(`dcgan_tf.quality.distances`) in one record.
+(`dcgan_tf.quality.distances`) in one record; for a conditional generator
+also class consistency and FID per class (`dcgan_tf.quality.classes`).
 """
 
 import numpy as np
 
-from dcgan_tf.data import load_images
+from dcgan_tf.data import load_images, load_labeled
 from dcgan_tf.images import to_uint8
 from dcgan_tf.latent_space import sample_latents
+from dcgan_tf.quality.classes import measure_classes
 from dcgan_tf.quality.distances import (
     METRICS,
     frechet_distance,
@@ -92,9 +94,21 @@ def sample_images(
     latents = sample_latents(
         num_samples, generator.latent_dim, seed, latent_distribution
     )
+    labels = sample_labels(generator, num_samples)
     for start in range(0, num_samples, forward_batch):
         chunk = latents[start : start + forward_batch]
-        yield to_uint8(generate(generator, chunk, forward_batch))
+        chunk_labels = None if labels is None else labels[start : start + forward_batch]
+        yield to_uint8(generate(generator, chunk, forward_batch, chunk_labels))
+
+
+def sample_labels(generator, num_samples: int) -> np.ndarray | None:
+    """The classes asked of a conditional generator when measuring it: each
+    class in turn, so every class is asked equally often (the test splits
+    are balanced); None for an unconditional generator."""
+    generator = as_generator(generator)
+    if not generator.num_classes:
+        return None
+    return np.arange(num_samples) % generator.num_classes
 
 
 def evaluate_generator(
@@ -106,6 +120,7 @@ def evaluate_generator(
     latent_distribution: str = "normal",
     seed: int = 0,
     forward_batch: int = FORWARD_BATCH,
+    real_labels=None,
 ) -> dict:
     """Measures a generator against real images.
 
@@ -120,11 +135,17 @@ def evaluate_generator(
         latent_distribution: `normal` or `uniform`, as the generator was trained.
         seed: seed of the latents and of the KID subsets.
         forward_batch: latents per forward pass of the generator.
+        real_labels: for a conditional generator, the real images' classes,
+            to measure each class (real `Features` must then be kept).
 
     Returns:
-        `compare`'s dict, plus `num_samples` and `num_real`.
+        `compare`'s dict, plus `num_samples` and `num_real`, and with
+        `real_labels` the per-class figures of `measure_classes` under
+        `classes`.
     """
-    keep = "kid" in metrics or "is" in metrics
+    generator = as_generator(generator)
+    by_class = real_labels is not None and generator.num_classes
+    keep = "kid" in metrics or "is" in metrics or bool(by_class)
     real = real_images
     if not isinstance(real, Features):
         real = features.extract(real_images, keep=keep)
@@ -133,7 +154,12 @@ def evaluate_generator(
     )
     fake = features.extract(batches, keep=keep)
     result = compare(real, fake, metrics, seed=seed)
-    return {**result, "num_samples": fake.count, "num_real": real.count}
+    result.update(num_samples=fake.count, num_real=real.count)
+    if by_class:
+        fake_labels = sample_labels(generator, num_samples)
+        names = generator.class_names
+        result["classes"] = measure_classes(real, real_labels, fake, fake_labels, names)
+    return result
 
 
 def random_subset(images, count: int | None, seed: int):
@@ -203,9 +229,23 @@ def evaluate(
     size = generator.image_shape[0] if generator is not None else None
     fit = config.fit if config is not None else "crop"
     extractor = feature_extractor(features, dataset, inception_weights)
-    real = load_images(
-        dataset, data_dir=data_dir, image_size=size, split=split, fit=fit
-    )
+    conditional = generator is not None and generator.num_classes
+    real_labels = None
+    if conditional:
+        real, real_labels, names = load_labeled(
+            dataset, data_dir=data_dir, split=split, image_size=size, fit=fit
+        )
+        if tuple(map(str, names)) != tuple(generator.class_names):
+            raise ValueError(
+                f"The generator's classes ({', '.join(generator.class_names)}) "
+                f"are not {dataset}'s ({', '.join(map(str, names))}); pass the "
+                "--dataset it was trained on."
+            )
+        real_labels = random_subset(real_labels, num_real, seed)
+    else:
+        real = load_images(
+            dataset, data_dir=data_dir, image_size=size, split=split, fit=fit
+        )
     real_features = extractor.extract(random_subset(real, num_real, seed))
     record = {
         "dataset": dataset,
@@ -232,10 +272,14 @@ def evaluate(
             latent_distribution=distribution,
             seed=seed,
             forward_batch=forward_batch,
+            real_labels=real_labels,
         )
         record["source"] = str(generator.path)
         record["latent_distribution"] = distribution
     record["num_samples"] = values.pop("num_samples")
     record["num_real"] = values.pop("num_real")
+    classes = values.pop("classes", None)
     record["metrics"] = values
+    if classes is not None:
+        record["classes"] = classes
     return record

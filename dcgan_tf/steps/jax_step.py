@@ -35,8 +35,10 @@ class _Values:
             self.values[self.position[id(variable)]] = value
 
 
-def train_step(model, state, real_images):
-    """One stateless step of `model` (a `DCGAN`); returns `(logs, state)`."""
+def train_step(model, state, batch):
+    """One stateless step of `model` (a `DCGAN`) on a batch (images, or images
+    and labels); returns `(logs, state)`."""
+    real_images, real_classes = model.split_batch(batch)
     trainable, non_trainable, optimizer_values, metric_values = state
     generator, discriminator = model.generator, model.discriminator
     trainable = _Values(model.trainable_variables, trainable)
@@ -53,20 +55,30 @@ def train_step(model, state, real_images):
         state_mapping=[(seed, non_trainable.get([seed])[0])]
     ) as scope:
         latents = model.sample_latents(real_images.shape[0])
+        fake_classes = None
+        if model.num_classes:
+            fake_classes = model.sample_classes(real_images.shape[0])
     non_trainable.set([seed], [scope.get_current_value(seed)])
 
     def generate(g_weights):
-        return generator.stateless_call(g_weights, g_state, latents, training=True)
+        inputs = model.with_classes(latents, fake_classes)
+        return generator.stateless_call(g_weights, g_state, inputs, training=True)
 
     fake_images, g_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
 
     # 1. Update D on the real batch and the fakes, which are constants here.
     def d_loss_fn(d_weights, d_state):
         real_logits, d_state = discriminator.stateless_call(
-            d_weights, d_state, real_images, training=True
+            d_weights,
+            d_state,
+            model.with_classes(real_images, real_classes),
+            training=True,
         )
         fake_logits, d_state = discriminator.stateless_call(
-            d_weights, d_state, fake_images, training=True
+            d_weights,
+            d_state,
+            model.with_classes(fake_images, fake_classes),
+            training=True,
         )
         loss = discriminator_loss(real_logits, fake_logits, model.label_smoothing)
         scaled = _scaled(model.d_optimizer, d_slots, loss)
@@ -83,7 +95,10 @@ def train_step(model, state, real_images):
     #    gradient reaches the fakes, then G's weights through the vjp.
     def g_loss_fn(fake_images, d_state):
         logits, d_state = discriminator.stateless_call(
-            d_weights, d_state, fake_images, training=True
+            d_weights,
+            d_state,
+            model.with_classes(fake_images, fake_classes),
+            training=True,
         )
         loss = generator_loss(logits)
         return _scaled(model.g_optimizer, g_slots, loss), (loss, d_state)

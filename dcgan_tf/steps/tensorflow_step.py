@@ -39,41 +39,51 @@ def _synchronized_batch_norm(models):
             layer.synchronized = False
 
 
-def _latents(model, local_batch, replica):
-    """This replica's slice of the global batch's latents.
+def _share(draw, local_batch, replica):
+    """This replica's slice of a global batch drawn by `draw(count)`.
 
     Every replica draws the same global batch from the same seed state (the
     seed generator advances alike everywhere), so the replicas' slices are
-    the latents one device would draw.
+    the latents (and classes) one device would draw.
     """
     replicas = replica.num_replicas_in_sync
     if replicas == 1:
-        return model.sample_latents(local_batch)
-    latents = model.sample_latents(local_batch * replicas)
-    latents = tf.reshape(latents, (replicas, local_batch, model.latent_dim))
-    return tf.gather(latents, replica.replica_id_in_sync_group)
+        return draw(local_batch)
+    values = draw(local_batch * replicas)
+    values = tf.reshape(values, (replicas, local_batch, values.shape[-1]))
+    return tf.gather(values, replica.replica_id_in_sync_group)
 
 
-def train_step(model, real_images):
-    """One step of `model` (a `DCGAN`) on a batch; returns the logs."""
+def train_step(model, batch):
+    """One step of `model` (a `DCGAN`) on a batch (images, or images and
+    labels); returns the logs."""
     generator, discriminator = model.generator, model.discriminator
+    real_images, real_classes = model.split_batch(batch)
     replica = tf.distribute.get_replica_context()
     replicas = replica.num_replicas_in_sync
     sync = replicas > 1 and model.sync_batch_norm
     with _synchronized_batch_norm([generator, discriminator] if sync else []):
-        latents = _latents(model, tf.shape(real_images)[0], replica)
+        local_batch = tf.shape(real_images)[0]
+        latents = _share(model.sample_latents, local_batch, replica)
+        fake_classes = None
+        if model.num_classes:
+            fake_classes = _share(model.sample_classes, local_batch, replica)
+        real_inputs = model.with_classes(real_images, real_classes)
         # G's tape records its forward and, later, D on the fakes; D's tape
         # records only D, so neither holds more than its backward needs.
         with tf.GradientTape() as g_tape:
-            fake_images = generator(latents, training=True)
+            fake_images = generator(
+                model.with_classes(latents, fake_classes), training=True
+            )
 
             # 1. Update D: ascend log D(x) + log(1 - D(G(z))) (Goodfellow et
             #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies.
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
-                    real_logits = discriminator(real_images, training=True)
+                    real_logits = discriminator(real_inputs, training=True)
                     fake_logits = discriminator(
-                        tf.stop_gradient(fake_images), training=True
+                        model.with_classes(tf.stop_gradient(fake_images), fake_classes),
+                        training=True,
                     )
                     d_loss = discriminator_loss(
                         real_logits, fake_logits, model.label_smoothing
@@ -88,7 +98,11 @@ def train_step(model, real_images):
 
             # 2. Update G through the updated D with the non-saturating loss:
             #    descend -log D(G(z)).
-            g_loss = generator_loss(discriminator(fake_images, training=True))
+            g_loss = generator_loss(
+                discriminator(
+                    model.with_classes(fake_images, fake_classes), training=True
+                )
+            )
             g_scaled = model.g_optimizer.scale_loss(g_loss / replicas)
         g_weights = generator.trainable_variables
         model.g_optimizer.apply(g_tape.gradient(g_scaled, g_weights), g_weights)

@@ -11,16 +11,25 @@ def _gradients(loss, weights):
     return torch.autograd.grad(loss, [w.value for w in weights])
 
 
-def train_step(model, real_images):
-    """One step of `model` (a `DCGAN`) on a batch; returns the logs."""
+def train_step(model, batch):
+    """One step of `model` (a `DCGAN`) on a batch (images, or images and
+    labels); returns the logs."""
     generator, discriminator = model.generator, model.discriminator
+    real_images, real_classes = model.split_batch(batch)
     latents = model.sample_latents(real_images.shape[0])
-    fake_images = generator(latents, training=True)
+    fake_classes = None
+    if model.num_classes:
+        fake_classes = model.sample_classes(real_images.shape[0])
+    fake_images = generator(model.with_classes(latents, fake_classes), training=True)
 
     # 1. Update D on the real batch and the detached fakes (Goodfellow et al.
     #    2014, Algorithm 1).
-    real_logits = discriminator(real_images, training=True)
-    fake_logits = discriminator(fake_images.detach(), training=True)
+    real_logits = discriminator(
+        model.with_classes(real_images, real_classes), training=True
+    )
+    fake_logits = discriminator(
+        model.with_classes(fake_images.detach(), fake_classes), training=True
+    )
     d_loss = discriminator_loss(real_logits, fake_logits, model.label_smoothing)
     d_weights = discriminator.trainable_variables
     # scale_loss: the loss scale of mixed float16 (else 1), undone by apply.
@@ -29,7 +38,9 @@ def train_step(model, real_images):
         model.d_optimizer.apply(d_gradients, d_weights)
 
     # 2. Update G through the updated D with the non-saturating loss.
-    g_loss = generator_loss(discriminator(fake_images, training=True))
+    g_loss = generator_loss(
+        discriminator(model.with_classes(fake_images, fake_classes), training=True)
+    )
     g_weights = generator.trainable_variables
     g_gradients = _gradients(model.g_optimizer.scale_loss(g_loss), g_weights)
     with torch.no_grad():
