@@ -1,12 +1,12 @@
-"""Callbacks that turn `model.fit` into a run: sample grids, GIF, metric log and
-plot, checkpoints that resume exactly, and a guard against divergence.
+"""Callbacks that turn `model.fit` into a run: sample grids, GIF, checkpoints
+that resume exactly, and a guard against divergence (`dcgan_tf.tracking`
+logs the figures).
 
 They ask `dcgan_tf.rundir` for every path and write through it, so every file
 is written atomically. An epoch that diverged (see `DivergenceGuard`) is
 neither drawn, logged nor saved: the run keeps its last good state.
 """
 
-import csv
 import math
 
 import keras
@@ -14,8 +14,8 @@ import numpy as np
 from PIL import Image
 
 from dcgan_tf import files, rundir
-from dcgan_tf.gan import METRIC_NAMES
 from dcgan_tf.images import make_grid, save_gif, save_image, to_uint8
+from dcgan_tf.latent_space import class_grid, one_hot
 
 
 def _finite(logs) -> bool:
@@ -47,8 +47,14 @@ class SampleGrid(keras.callbacks.Callback):
         self.every = every
 
     def write_grid(self, epoch):
-        images = self.model.generator.predict(self.latents, verbose=0, batch_size=256)
-        grid = make_grid(to_uint8(images))
+        inputs, columns = self.latents, None
+        if getattr(self.model, "num_classes", None):
+            # One row per class, the same latent down each column.
+            latents, labels = class_grid(self.latents, self.model.num_classes)
+            inputs = [latents, one_hot(labels, self.model.num_classes)]
+            columns = len(latents) // self.model.num_classes
+        images = self.model.generator.predict(inputs, verbose=0, batch_size=256)
+        grid = make_grid(to_uint8(images), columns=columns)
         path = files.write_atomically(
             self.run.grid_path(epoch), lambda tmp: save_image(grid, tmp)
         )
@@ -68,86 +74,6 @@ class SampleGrid(keras.callbacks.Callback):
         last = epoch + 1 == self.params.get("epochs")
         if (epoch + 1) % self.every == 0 or last:
             self.write_grid(epoch + 1)
-
-
-class MetricsLog(keras.callbacks.Callback):
-    """Appends each epoch's metrics to `metrics.csv` and redraws `losses.png`.
-
-    New columns (such as `kid` from a quality monitor placed before this
-    callback) widen the file; a resumed run appends to it.
-    """
-
-    def __init__(self, run: rundir.RunDir):
-        super().__init__()
-        self.csv_path = run.file(rundir.METRICS)
-        self.plot_path = run.file(rundir.PLOT)
-
-    def read(self) -> list[dict]:
-        """The rows so far; a damaged file counts up to its last whole row."""
-        try:
-            with self.csv_path.open(newline="") as file:
-                rows = list(csv.DictReader(file))
-        except (OSError, csv.Error, UnicodeDecodeError):
-            return []
-        return [r for r in rows if str(r.get("epoch", "")).isdigit()]
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not healthy(self.model, logs):
-            return
-        rows = [row for row in self.read() if int(row["epoch"]) < epoch + 1]
-        logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
-        row = {"epoch": epoch + 1}
-        row.update({k: logs.pop(k) for k in METRIC_NAMES if k in logs})
-        row.update(sorted(logs.items()))
-        rows.append(row)
-        columns = ["epoch"]
-        for r in rows:
-            columns += [k for k in r if k not in columns]
-
-        def write(path):
-            with path.open("w", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames=columns, restval="")
-                writer.writeheader()
-                writer.writerows(rows)
-
-        files.write_atomically(self.csv_path, write)
-        plot_metrics(rows, self.plot_path)
-
-
-def plot_metrics(rows, path):
-    """Draws losses, D's outputs and accuracies (and quality metrics, when
-    logged) against the epoch, one panel each."""
-    # A bare Figure draws without pyplot, so a notebook's backend is left alone.
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    def series(name):
-        pairs = [
-            (int(r["epoch"]), float(r[name])) for r in rows if r.get(name, "") != ""
-        ]
-        return [p[0] for p in pairs], [p[1] for p in pairs]
-
-    panels = [
-        ("Losses", ["d_loss", "g_loss"]),
-        ("Discriminator outputs", ["d_real", "d_fake"]),
-        ("Discriminator accuracy", ["d_real_accuracy", "d_fake_accuracy"]),
-    ]
-    quality = [k for k in ("kid", "fid") if any(r.get(k, "") != "" for r in rows)]
-    panels += [(f"{name.upper()} (lower is better)", [name]) for name in quality]
-    figure = Figure(figsize=(4.5 * len(panels), 3.6))
-    axes = figure.subplots(1, len(panels), squeeze=False)
-    for axis, (title, names) in zip(axes[0], panels, strict=True):
-        for name in names:
-            if any(name in r for r in rows):
-                x, y = series(name)
-                axis.plot(x, y, marker="o" if len(x) < 30 else None, label=name)
-        axis.set_title(title)
-        axis.set_xlabel("epoch")
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axis.grid(alpha=0.3)
-        axis.legend()
-    figure.tight_layout()
-    files.write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=100, format="png"))
 
 
 class Checkpoint(keras.callbacks.Callback):

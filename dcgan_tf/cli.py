@@ -297,6 +297,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
     import dataclasses
 
     for field in dataclasses.fields(config_class):
+        if field.metadata.get("flag") is False:
+            continue  # recorded by the run (such as class_names), not chosen
         help_text = field.metadata["help"]
         if field.type is bool:
             parser.add_argument(
@@ -338,3 +340,40 @@ def write_output(path, text: str) -> Path:
     from dcgan_tf.files import write_text
 
     return write_text(path, text)
+
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds `--backend`, the Keras backend a command runs on."""
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="Keras backend to run on (default: KERAS_BACKEND if set, else "
+        "tensorflow).",
+    )
+
+
+def use_backend(backend: str | None) -> None:
+    """Sets `KERAS_BACKEND` to `backend` before Keras is first imported.
+
+    Call it right after parsing, before `quiet_tensorflow()` and any import of
+    Keras: a backend is fixed at the first `import keras`. None keeps the
+    environment's choice.
+
+    Raises:
+        ValueError: when Keras is already imported with another backend.
+    """
+    if backend is None:
+        return
+    if "keras" in sys.modules:
+        current = sys.modules["keras"].backend.backend()
+        if current != backend:
+            raise ValueError(
+                f"Keras is already running on {current}; --backend {backend} must "
+                "be chosen before Keras is imported."
+            )
+        return
+    os.environ["KERAS_BACKEND"] = backend

@@ -7,6 +7,7 @@ moment leaves the old file or the new one; a full disk or a read-only folder
 is a `WriteError` whose one-line message names the file.
 """
 
+import contextlib
 import errno
 import json
 import os
@@ -53,10 +54,12 @@ def write_atomically(path, write) -> Path:
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only folder refuses this too
+            temporary.unlink(missing_ok=True)
         raise WriteError(f"Cannot write {path}: {io_advice(error)}.") from None
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         raise
     return path
 

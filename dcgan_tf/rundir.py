@@ -43,6 +43,8 @@ STATE = "state.json"
 SAMPLES = "samples"
 GIF = "progress.gif"
 METRICS = "metrics.csv"
+STEPS = "steps.csv"
+TENSORBOARD = "tensorboard"
 PLOT = "losses.png"
 GENERATOR = "generator.keras"
 BEST_GENERATOR = "generator_best.keras"
@@ -241,8 +243,10 @@ class RunDir:
             self.config_path, "restore it from a backup or start a new run."
         )
         try:
-            return TrainConfig.from_dict(values)
-        except (TypeError, ValueError) as error:
+            config = TrainConfig.from_dict(values)
+            config.validate()
+            return config
+        except (TypeError, ValueError, KeyError) as error:
             raise RunDirError(
                 f"{self.config_path} is not a run's config ({error}); restore it "
                 "from a backup or start a new run."
@@ -309,6 +313,7 @@ class RunDir:
         sidecar = weights.with_name(weights.name.replace(".weights.h5", ".json"))
         try:
             seed_state = json.loads(sidecar.read_text())["seed_state"]
+            seed_state = [int(value) for value in seed_state]
         except (OSError, ValueError, KeyError, TypeError):
             seed_state = None
         return Checkpoint(epoch, weights, seed_state)

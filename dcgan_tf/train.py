@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cli.add_config_arguments(parser, TrainConfig)
+    cli.add_backend_argument(parser)
     parser.add_argument(
         "--resume",
         metavar="RUN_DIR",
@@ -63,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.resume and args.dry_run:
+        cli.fail(
+            PROG, "--dry-run trains on synthetic images: it cannot --resume a run."
+        )
     given = cli.config_values(args, TrainConfig)
+    cli.run_command(PROG, lambda: cli.use_backend(args.backend))
     cli.quiet_tensorflow()
     cli.show_warnings_in_one_line()
 
@@ -118,7 +124,7 @@ def main(argv=None):
             file=sys.stderr,
         )
         sys.exit(1)
-    print(f"done: {run.config.epochs} epochs in {run.run_dir}")
+    print(f"done: trained to epoch {run.config.epochs} in {run.run_dir}")
 
 
 if __name__ == "__main__":

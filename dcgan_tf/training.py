@@ -8,6 +8,7 @@ directory; `fit` trains it with the run's callbacks; `train` is both.
 import dataclasses
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,16 +19,22 @@ from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import (
     Checkpoint,
     DivergenceGuard,
-    MetricsLog,
     SampleGrid,
     restore,
 )
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.data import load_images, make_dataset, synthetic_images
+from dcgan_tf.data import (
+    CLASS_NAMES,
+    load_images,
+    load_labeled,
+    make_dataset,
+    synthetic_images,
+)
 from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
-from dcgan_tf.gan import DCGAN, build_dcgan
+from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.latent_space import sample_latents
 from dcgan_tf.networks import check_image_size
+from dcgan_tf.tracking import EpochLine, MetricsLog
 
 
 @dataclass
@@ -59,6 +66,7 @@ class Run:
     interrupted: bool = False
     diverged: bool = False
     saved_epoch: int | None = None
+    labels: np.ndarray | None = None  # the images' classes, when conditional
 
     @property
     def run_dir(self) -> Path:
@@ -71,6 +79,36 @@ def fixed_latents(config: TrainConfig) -> np.ndarray:
     return sample_latents(
         config.grid_size, config.latent_dim, config.seed, config.latent_distribution
     )
+
+
+def load_training_data(config: TrainConfig, dry_run=False):
+    """`(images, labels, config)`: the labels (None unless conditional) and
+    the configuration with the data's `class_names` filled in.
+
+    Raises:
+        ValueError: when a resumed run's recorded classes differ from the data's.
+    """
+    if not config.conditional:
+        return load_training_images(config, dry_run), None, config
+    if dry_run:
+        images = load_training_images(config, dry_run)
+        # Synthetic blobs: ten "classes", named as the data set's are.
+        names = CLASS_NAMES.get(config.dataset) or [f"class{i}" for i in range(10)]
+        labels = np.arange(len(images)) % len(names)
+    else:
+        images, labels, names = load_labeled(
+            config.dataset,
+            data_dir=config.data_dir,
+            image_size=config.image_size,
+            fit=config.fit,
+        )
+    names = [str(name) for name in names]
+    if config.class_names is not None and list(config.class_names) != names:
+        raise ValueError(
+            f"The run was trained on the classes {', '.join(config.class_names)} "
+            f"but the data now has {', '.join(names)}; point --data-dir at its data."
+        )
+    return images, labels, dataclasses.replace(config, class_names=names)
 
 
 def load_training_images(config: TrainConfig, dry_run=False) -> np.ndarray:
@@ -130,21 +168,37 @@ def prepare(
             f"--batch-size {config.batch_size} does not split evenly between "
             f"{replicas(strategy)} replicas; use a multiple of {replicas(strategy)}."
         )
-    images = load_training_images(config, dry_run=dry_run)
+    if config.quality_every:
+        check_quality_features(config)
+    images, labels, config = load_training_data(config, dry_run=dry_run)
+    if len(images) < config.batch_size:
+        raise ValueError(
+            f"Only {len(images)} images, fewer than one batch of "
+            f"{config.batch_size}; lower --batch-size."
+        )
     if config.steps_per_epoch is None:
         steps = len(images) // config.batch_size
-        if steps < 1:
-            raise ValueError(
-                f"Only {len(images)} images, fewer than one batch of "
-                f"{config.batch_size}; lower --batch-size."
-            )
         config = dataclasses.replace(config, steps_per_epoch=steps)
 
     keras.utils.set_random_seed(config.seed)
-    model = build_dcgan(config, strategy)
+    frequencies = None
+    if labels is not None:
+        frequencies = class_frequencies(labels, len(config.class_names))
+    model = build_dcgan(config, strategy, class_frequencies=frequencies)
     if resume is not None:
         initial_epoch = _restore(model, checkpoint, config)
-        latents = run.read_latents()
+        latents = fixed_latents(config)
+        try:
+            recorded = run.read_latents()
+        except rundir.RunDirError:
+            recorded = None
+            warnings.warn(
+                f"{run.file(rundir.LATENTS)} cannot be read; the sample grids' "
+                "latents are drawn again from the run's seed.",
+                stacklevel=2,
+            )
+        if recorded is not None and recorded.shape == latents.shape:
+            latents = recorded  # a run of an older version drew them otherwise
     else:
         name = config.dataset + ("-dry-run" if dry_run else "")
         path = config.run_dir or rundir.next_run_dir(name, root)
@@ -161,7 +215,17 @@ def prepare(
     else:
         run.remove_temporary_files()
         run.write_config(config, at_epoch=initial_epoch)
-    return Run(config, run, model, images, initial_epoch, latents, strategy, dry_run)
+    return Run(
+        config,
+        run,
+        model,
+        images,
+        initial_epoch,
+        latents,
+        strategy,
+        dry_run,
+        labels=labels,
+    )
 
 
 def _restore(model, checkpoint, config) -> int:
@@ -205,17 +269,30 @@ def fit(run: Run, callbacks=(), verbose="auto") -> Run:
     all_callbacks = [guard, *callbacks]
     if config.quality_every:
         all_callbacks.append(quality_monitor(config, run.images, run.run))
-    all_callbacks += [
-        SampleGrid(run.run, run.latents, every=config.sample_every),
-        MetricsLog(run.run),
-        checkpoint,
-    ]
     steps = config.steps_per_epoch
+    log = MetricsLog(
+        run.run,
+        steps,
+        log_every=config.log_every,
+        tensorboard=config.tensorboard,
+        config=config.to_dict(),
+        initial_epoch=run.initial_epoch,
+    )
+    all_callbacks += [SampleGrid(run.run, run.latents, every=config.sample_every), log]
+    if verbose:
+        # Keras' own progress line first (it would otherwise come last), then
+        # the speed and the time to the end.
+        all_callbacks += [
+            keras.callbacks.ProgbarLogger(),
+            EpochLine(config.batch_size, steps),
+        ]
+    all_callbacks.append(checkpoint)
     dataset = make_dataset(
         run.images,
         config.batch_size,
         config.seed,
         start_batch=run.initial_epoch * steps,
+        labels=run.labels,
     )
     dataset = shard_by_batch(dataset, run.strategy)
     try:
@@ -234,6 +311,7 @@ def fit(run: Run, callbacks=(), verbose="auto") -> Run:
             run.model.generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
         )
     finally:
+        log.close()
         run.saved_epoch = checkpoint.saved_epoch or run.initial_epoch or None
         if not is_chief(run.strategy):
             shutil.rmtree(run.run.path, ignore_errors=True)
@@ -257,6 +335,34 @@ def train(
         config = config.resolve(dry_run=dry_run)
     run = prepare(config, resume=resume, dry_run=dry_run, root=root)
     return fit(run, callbacks=callbacks, verbose=verbose)
+
+
+def check_quality_features(config: TrainConfig) -> None:
+    """Checks, before any data is loaded, that `--quality-every` can measure.
+
+    Raises:
+        ValueError: in one line, when the shipped classifier does not see
+            this image shape, or InceptionV3's weights cannot be had.
+    """
+    from dcgan_tf.quality.classifiers import IMAGE_SHAPES
+    from dcgan_tf.quality.features import feature_extractor
+
+    native = IMAGE_SHAPES.get(config.dataset)
+    if native is not None and tuple(native) != tuple(config.image_shape):
+        raise ValueError(
+            f"--quality-every measures with the shipped {config.dataset} classifier, "
+            f"which sees {tuple(native)} images, not {config.image_shape}; use its "
+            "native --image-size or --quality-every 0."
+        )
+    if native is None:
+        try:
+            feature_extractor("inception")
+        except Exception as error:  # the weights' download fails many ways
+            raise ValueError(
+                f"--quality-every needs InceptionV3's ImageNet weights for "
+                f"{config.dataset} (no classifier ships for it), and they cannot be "
+                f"had ({type(error).__name__}); use --quality-every 0."
+            ) from None
 
 
 def quality_monitor(config: TrainConfig, images, run: rundir.RunDir):

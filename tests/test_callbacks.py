@@ -5,7 +5,6 @@ import tensorflow as tf
 from dcgan_tf.callbacks import (
     Checkpoint,
     DivergenceGuard,
-    MetricsLog,
     SampleGrid,
     restore,
 )
@@ -13,6 +12,7 @@ from dcgan_tf.gan import DCGAN
 from dcgan_tf.images import read_gif
 from dcgan_tf.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir
+from dcgan_tf.tracking import MetricsLog
 
 SHAPE = (16, 16, 1)
 
@@ -44,7 +44,12 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
         data,
         epochs=3,
         steps_per_epoch=2,
-        callbacks=[stop, SampleGrid(run, latents), MetricsLog(run), Checkpoint(run)],
+        callbacks=[
+            stop,
+            SampleGrid(run, latents),
+            MetricsLog(run, 2, tensorboard=False),
+            Checkpoint(run),
+        ],
         verbose=0,
         shuffle=False,
     )
@@ -78,7 +83,12 @@ def test_infinite_batch_norm_statistics_stop_the_run_like_a_nan_loss(tmp_path):
         epochs=4,
         steps_per_epoch=1,
         # The poison runs first, as if the step itself had made the inf.
-        callbacks=[Poison(), stop, MetricsLog(run), Checkpoint(run)],
+        callbacks=[
+            Poison(),
+            stop,
+            MetricsLog(run, 2, tensorboard=False),
+            Checkpoint(run),
+        ],
         verbose=0,
         shuffle=False,
     )
@@ -107,17 +117,3 @@ def test_sample_grid_and_gif_follow_the_epochs(tmp_path):
     assert len(frames) == 3
     # 10 images in a 4-column grid of 3 rows, 16 px cells enlarged 4x.
     assert frames[0].shape[:2] == (3 * 64 + 4 * 2, 4 * 64 + 5 * 2)
-
-
-def test_metrics_log_widens_for_new_columns_and_plots_them(tmp_path):
-    log = MetricsLog(RunDir(tmp_path))
-    log.set_model(_model())
-    log.on_epoch_end(0, {"d_loss": 1.0, "g_loss": 2.0})
-    log.on_epoch_end(1, {"d_loss": 0.9, "g_loss": 1.8, "kid": 0.05})
-    lines = (tmp_path / "metrics.csv").read_text().splitlines()
-    assert lines == ["epoch,d_loss,g_loss,kid", "1,1.0,2.0,", "2,0.9,1.8,0.05"]
-    # A resumed run rewrites from its epoch, never duplicating rows.
-    log.on_epoch_end(1, {"d_loss": 0.8, "g_loss": 1.7, "kid": 0.04})
-    assert (tmp_path / "metrics.csv").read_text().splitlines()[-1] == "2,0.8,1.7,0.04"
-    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 3
-    assert (tmp_path / "losses.png").stat().st_size > 1000

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -48,6 +49,8 @@ def test_dry_run_from_the_command_line_writes_every_artifact(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        # As a user's shell: earlier in-process commands set it in this one.
+        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
     )
     assert result.returncode == 0, result.stderr
     assert '"seed": 42' in result.stdout
@@ -252,3 +255,39 @@ def test_a_failed_start_leaves_no_run_directory(tmp_path, capsys):
     message = _error(capsys, ["--dry-run", "--run-dir", str(tmp_path / "photos")])
     assert "not a run" in message
     assert [p.name for p in (tmp_path / "photos").iterdir()] == ["cat.jpg"]
+
+
+def test_bad_starts_found_by_trying_fail_before_the_run_directory_exists(
+    tmp_path, capsys, fashion_dir
+):
+    run_dir = tmp_path / "run"
+    base = ["--data-dir", fashion_dir, "--run-dir", str(run_dir), *TINY]
+    message = _error(capsys, [*base, "--image-size", "32", "--quality-every", "2"])
+    assert "--quality-every" in message and "(28, 28, 1)" in message
+    message = _error(
+        capsys, [*base, "--batch-size", "100000", "--steps-per-epoch", "2"]
+    )
+    assert "fewer than one batch" in message
+    assert "--seed" in _error(capsys, [*base, "--seed", str(2**40)])
+    assert not run_dir.exists()
+
+
+def test_damaged_run_files_are_one_line_or_repaired(tmp_path, capsys, fashion_dir):
+    run_dir = tmp_path / "run"
+    _train(
+        ["--data-dir", fashion_dir, "--epochs", "1", "--steps-per-epoch", "2"]
+        + ["--quality-every", "0", "--run-dir", str(run_dir)]
+    )
+    message = _error(capsys, ["--resume", str(run_dir), "--dry-run"])
+    assert "--dry-run" in message
+    # Lost latents are drawn again from the seed, exactly as at the start.
+    latents = np.load(run_dir / "latents.npy")
+    (run_dir / "latents.npy").unlink()
+    main(["--resume", str(run_dir), "--epochs", "2"])
+    assert RunDir(run_dir).completed_epochs() == 2
+    # A config.json edited into nonsense is named, not a KeyError.
+    config = json.loads((run_dir / "config.json").read_text())
+    (run_dir / "config.json").write_text(json.dumps({**config, "dataset": 5}))
+    message = _error(capsys, ["--resume", str(run_dir), "--epochs", "3"])
+    assert "config.json" in message
+    assert latents.shape == (16, 16)

@@ -1,0 +1,280 @@
+"""Watching a run: `steps.csv` every few steps, `metrics.csv` every epoch,
+`losses.png`, TensorBoard event files, and a console line per epoch.
+
+Everything is written from the logs Keras hands the callbacks, never from
+inside the train step, so the three backends log alike. TensorBoard's own
+writer (pure Python, no TensorFlow ops) writes the events live; the CSV files
+and the plot are written atomically when an epoch completes. A resumed run
+first cuts every log back to the step its checkpoint holds, so its curves
+continue with no step missing or repeated, after Ctrl-C or a kill as well.
+"""
+
+import csv
+import io
+import json
+import time
+
+import keras
+import numpy as np
+
+from dcgan_tf import files, rundir
+from dcgan_tf.callbacks import healthy
+from dcgan_tf.gan import METRIC_NAMES
+from dcgan_tf.plots import plot_run
+
+# TensorBoard tags: one section per kind of figure, as the dashboard groups them.
+TAGS = {
+    "d_loss": "losses/d_loss",
+    "g_loss": "losses/g_loss",
+    "d_real": "discriminator/d_real",
+    "d_fake": "discriminator/d_fake",
+    "d_real_accuracy": "discriminator/d_real_accuracy",
+    "d_fake_accuracy": "discriminator/d_fake_accuracy",
+}
+
+
+def _read_rows(path) -> list[dict]:
+    try:
+        with open(path, newline="") as file:
+            return list(csv.DictReader(file))
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return []
+
+
+def _write_rows(path, rows: list[dict], first: str) -> None:
+    columns = [first]
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+
+    def write(tmp):
+        with open(tmp, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    files.write_atomically(path, write)
+
+
+def _number(text) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def cut_events(folder, last_step: int) -> None:
+    """Drops the TensorBoard events after `last_step` from every event file in
+    `folder` (a resumed run writes them again), rewriting each atomically; a
+    record cut short by a kill ends its file."""
+    from tensorboard.backend.event_processing.event_file_loader import (
+        RawEventFileLoader,
+    )
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    for path in sorted(folder.glob("*tfevents*")) if folder.is_dir() else []:
+        kept, dropped = [], 0
+        for record in RawEventFileLoader(str(path)).Load():
+            event = Event.FromString(record)
+            if event.HasField("summary") and event.step > last_step:
+                dropped += 1
+            else:
+                kept.append(record)
+        if not dropped:
+            continue
+
+        def write(tmp, kept=kept):
+            with open(tmp, "wb") as file:
+                writer = RecordWriter(file)
+                for record in kept:
+                    writer.write(record)
+
+        files.write_atomically(path, write)
+
+
+class MetricsLog(keras.callbacks.Callback):
+    """Logs a run's figures every `log_every` steps and every epoch.
+
+    - `steps.csv`: a row every `log_every` steps (or at the first step of an
+      execution past a multiple, with `--steps-per-execution`), each metric
+      averaged over the steps since the row before;
+    - `metrics.csv`: a row per epoch, with the quality metrics of a monitor
+      placed before this callback;
+    - `losses.png`: both, drawn against the step;
+    - `tensorboard/`: the step rows, the epoch's quality metrics, each sample
+      grid and the configuration, for `tensorboard --logdir checkpoints`.
+
+    Args:
+        run: the `RunDir`.
+        steps_per_epoch: steps of one epoch (the global step is counted from
+            them).
+        log_every: steps between rows of `steps.csv` and TensorBoard points.
+        tensorboard: also write TensorBoard events.
+        config: a dict shown in TensorBoard as text (at a run's start, and at
+            each resume).
+        initial_epoch: the epochs already done (a resumed run's checkpoint);
+            every log is cut back to its last step.
+    """
+
+    def __init__(
+        self,
+        run,
+        steps_per_epoch,
+        log_every=25,
+        tensorboard=True,
+        config=None,
+        initial_epoch=0,
+    ):
+        super().__init__()
+        self.run = run
+        self.initial_epoch = initial_epoch
+        self.steps_per_epoch = steps_per_epoch
+        self.log_every = max(1, int(log_every))
+        self.tensorboard = tensorboard
+        self.config = config
+        self.writer = None
+
+    def on_train_begin(self, logs=None):
+        start = self.initial_epoch
+        first_step = start * self.steps_per_epoch
+        self.epoch_rows = [
+            r
+            for r in _read_rows(self.run.file(rundir.METRICS))
+            if (_number(r.get("epoch")) or 0) <= start
+        ]
+        self.step_rows = [
+            r
+            for r in _read_rows(self.run.file(rundir.STEPS))
+            if (_number(r.get("step")) or 0) <= first_step
+        ]
+        if not self.tensorboard:
+            return
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        folder = self.run.file(rundir.TENSORBOARD)
+        cut_events(folder, first_step)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.writer = EventFileWriter(str(folder), flush_secs=10)
+        if self.config is not None:
+            title = "configuration" if start == 0 else f"resumed at epoch {start}"
+            text = f"{title}:\n\n```\n{json.dumps(self.config, indent=2)}\n```"
+            self._write({"text": text}, first_step)
+        if start == 0 and self.run.grid_path(0).is_file():
+            self._write_image("samples", self.run.grid_path(0), 0)
+
+    def _write(self, values: dict, step: int) -> None:
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+        from tensorboard.plugins.text.summary_v2 import text_pb
+
+        for tag, value in values.items():
+            if tag == "text":
+                summary = text_pb("config", value)
+            else:
+                summary = scalar_pb(tag, float(value))
+            self.writer.add_event(
+                Event(wall_time=time.time(), step=step, summary=summary)
+            )
+
+    def _write_image(self, tag: str, path, step: int) -> None:
+        from PIL import Image
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        data = path.read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            channels = len(image.getbands())
+        picture = Summary.Image(
+            height=height, width=width, colorspace=channels, encoded_image_string=data
+        )
+        summary = Summary(value=[Summary.Value(tag=tag, image=picture)])
+        self.writer.add_event(Event(wall_time=time.time(), step=step, summary=summary))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.last = (0, {})  # steps into the epoch, metric sums at that point
+        self.pending = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = batch + 1  # steps of this epoch, the running means' count
+        step = self.epoch * self.steps_per_epoch + done
+        last_done, last_sums = self.last
+        last_step = self.epoch * self.steps_per_epoch + last_done
+        if step // self.log_every == last_step // self.log_every and done < (
+            self.steps_per_epoch
+        ):
+            return
+        sums = {k: float(logs[k]) * done for k in METRIC_NAMES if k in (logs or {})}
+        row = {"step": step, "epoch": self.epoch + 1}
+        for name, total in sums.items():
+            row[name] = (total - last_sums.get(name, 0.0)) / (done - last_done)
+        self.last = (done, sums)
+        self.pending.append(row)
+        if self.writer is not None:
+            self._write({TAGS[k]: v for k, v in row.items() if k in TAGS}, step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not healthy(self.model, logs):
+            return
+        done = epoch + 1
+        step = done * self.steps_per_epoch
+        logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
+        row = {"epoch": done}
+        row.update({k: logs.pop(k) for k in METRIC_NAMES if k in logs})
+        row.update(sorted(logs.items()))
+        self.epoch_rows = [r for r in self.epoch_rows if int(float(r["epoch"])) < done]
+        self.epoch_rows.append(row)
+        self.step_rows += self.pending
+        self.pending = []
+        _write_rows(self.run.file(rundir.METRICS), self.epoch_rows, "epoch")
+        _write_rows(self.run.file(rundir.STEPS), self.step_rows, "step")
+        files.write_atomically(
+            self.run.file(rundir.PLOT),
+            lambda tmp: plot_run(
+                self.step_rows,
+                [dict(r) for r in self.epoch_rows],
+                self.steps_per_epoch,
+                tmp,
+            ),
+        )
+        if self.writer is not None:
+            quality = {
+                f"quality/{k}": v for k, v in logs.items() if k in ("kid", "fid")
+            }
+            self._write(quality, step)
+            if self.run.grid_path(done).is_file():
+                self._write_image("samples", self.run.grid_path(done), step)
+            # On disk before the checkpoint: a kill after it keeps this epoch.
+            self.writer.flush()
+
+    def on_train_end(self, logs=None):
+        self.close()
+
+    def close(self) -> None:
+        """Closes the event file; `fit` calls it when Ctrl-C stops training."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+class EpochLine(keras.callbacks.Callback):
+    """Prints, after each epoch, images per second and the time to the planned end."""
+
+    def __init__(self, batch_size: int, steps_per_epoch: int):
+        super().__init__()
+        self.images = batch_size * steps_per_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.start
+        left = (self.params.get("epochs", epoch + 1) - epoch - 1) * seconds
+        hours, rest = divmod(int(round(left)), 3600)
+        print(
+            f"epoch {epoch + 1}/{self.params.get('epochs')}: "
+            f"{self.images / seconds:.0f} img/s, "
+            f"{hours}:{rest // 60:02d}:{rest % 60:02d} to go",
+            flush=True,
+        )

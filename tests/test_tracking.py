@@ -1,0 +1,164 @@
+"""Watching a run: step rows, epoch rows, the plot, TensorBoard events read
+back with TensorBoard's own reader, and curves that continue across a resume."""
+
+import csv
+
+import keras
+import numpy as np
+
+from dcgan_tf import training
+from dcgan_tf.config import TrainConfig, resume_config
+from dcgan_tf.rundir import RunDir
+from dcgan_tf.tracking import EpochLine, MetricsLog
+
+
+class _Model:
+    diverged = False
+
+
+def _log(tmp_path, steps_per_epoch, log_every):
+    log = MetricsLog(RunDir(tmp_path), steps_per_epoch, log_every, tensorboard=False)
+    log.set_model(_Model())
+    log.set_params({"epochs": 2})
+    log.on_train_begin()
+    return log
+
+
+def _rows(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_step_rows_average_the_steps_since_the_row_before(tmp_path):
+    """Keras hands callbacks the running mean of the epoch; each row holds the
+    mean of the raw values of its own steps."""
+    log = _log(tmp_path, steps_per_epoch=4, log_every=2)
+    raw = [1.0, 3.0, 5.0, 7.0]
+    log.on_epoch_begin(0)
+    for batch in range(4):
+        log.on_train_batch_end(batch, {"d_loss": np.mean(raw[: batch + 1])})
+    log.on_epoch_end(0, {"d_loss": np.mean(raw)})
+    rows = _rows(tmp_path / "steps.csv")
+    assert [r["step"] for r in rows] == ["2", "4"]
+    assert [float(r["d_loss"]) for r in rows] == [2.0, 6.0]
+    assert _rows(tmp_path / "metrics.csv") == [{"epoch": "1", "d_loss": "4.0"}]
+    assert (tmp_path / "losses.png").stat().st_size > 1000
+
+
+def test_several_steps_per_call_log_at_the_first_call_past_a_multiple(tmp_path):
+    log = _log(tmp_path, steps_per_epoch=30, log_every=25)
+    log.on_epoch_begin(0)
+    for end in (9, 19, 29):  # three calls of ten steps
+        log.on_train_batch_end(end, {"g_loss": 1.0})
+    log.on_epoch_end(0, {"g_loss": 1.0})
+    assert [r["step"] for r in _rows(tmp_path / "steps.csv")] == ["30"]
+
+
+def test_epoch_rows_widen_for_new_columns_and_a_resume_rewrites_its_epochs(tmp_path):
+    log = _log(tmp_path, steps_per_epoch=1, log_every=1)
+    for epoch, values in enumerate([{"d_loss": 1.0}, {"d_loss": 0.9, "kid": 0.05}]):
+        log.on_epoch_begin(epoch)
+        log.on_train_batch_end(0, values)
+        log.on_epoch_end(epoch, values)
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert lines == ["epoch,d_loss,kid", "1,1.0,", "2,0.9,0.05"]
+    resumed = MetricsLog(RunDir(tmp_path), 1, 1, tensorboard=False, initial_epoch=1)
+    resumed.set_model(_Model())
+    resumed.on_train_begin()
+    resumed.on_epoch_begin(1)
+    resumed.on_train_batch_end(0, {"d_loss": 0.8})
+    resumed.on_epoch_end(1, {"d_loss": 0.8, "kid": 0.04})
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert lines == ["epoch,d_loss,kid", "1,1.0,", "2,0.8,0.04"]
+    assert [r["step"] for r in _rows(tmp_path / "steps.csv")] == ["1", "2"]
+
+
+def test_the_epoch_line_says_images_per_second_and_time_to_go(capsys):
+    line = EpochLine(batch_size=8, steps_per_epoch=4)
+    line.set_params({"epochs": 3})
+    line.on_epoch_begin(0)
+    line.on_epoch_end(0)
+    out = capsys.readouterr().out
+    assert out.startswith("epoch 1/3: ") and "img/s" in out and "to go" in out
+
+
+class _InterruptAt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.at = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == self.at and batch == 2:
+            raise KeyboardInterrupt
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+
+def _events(folder):
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+
+    events = EventAccumulator(str(folder), size_guidance={"images": 0, "tensors": 0})
+    events.Reload()
+    return events
+
+
+def test_tensorboard_curves_continue_unbroken_across_ctrl_c_and_resume(
+    tmp_path, fashion_dir
+):
+    config = TrainConfig(
+        dataset="fashion_mnist",
+        data_dir=fashion_dir,
+        epochs=2,
+        steps_per_epoch=6,
+        batch_size=8,
+        generator_filters=8,
+        discriminator_filters=8,
+        latent_dim=8,
+        grid_size=4,
+        log_every=2,
+        steps_per_execution=1,
+        quality_every=0,
+        run_dir=str(tmp_path / "run"),
+    )
+    first = training.train(config, verbose=0)
+    run = RunDir(first.run_dir)
+    more = resume_config(run.read_config(), {"epochs": 3})
+    stopped = training.train(
+        more, resume=run.path, callbacks=[_InterruptAt(2)], verbose=0
+    )
+    assert stopped.interrupted
+    training.train(more, resume=run.path, verbose=0)
+
+    events = _events(run.file("tensorboard"))
+    tags = events.Tags()
+    for tag in ("losses/d_loss", "losses/g_loss", "discriminator/d_real"):
+        steps = [event.step for event in events.Tensors(tag)]
+        assert steps == list(range(2, 19, 2)), (tag, steps)  # 3 epochs of 6
+    images = events.Images("samples")
+    assert [image.step for image in images] == [0, 6, 12, 18]
+    assert images[-1].encoded_image_string.startswith(b"\x89PNG")
+    config_tag = next(tag for tag in tags["tensors"] if tag.startswith("config"))
+    texts = [event.step for event in events.Tensors(config_tag)]
+    assert texts == [0, 12, 12]  # the start, and each resume from epoch 2
+    steps_csv = [int(r["step"]) for r in _rows(run.file("steps.csv"))]
+    assert steps_csv == list(range(2, 19, 2))
+
+
+def test_no_tensorboard_writes_no_events(tmp_path):
+    config = TrainConfig(
+        dataset="fashion_mnist",
+        batch_size=8,
+        generator_filters=8,
+        discriminator_filters=8,
+        latent_dim=8,
+        grid_size=4,
+        quality_every=0,
+        tensorboard=False,
+        run_dir=str(tmp_path / "run"),
+    )
+    run = training.train(config, dry_run=True, verbose=0)
+    assert not (run.run_dir / "tensorboard").exists()
+    assert (run.run_dir / "steps.csv").is_file()
