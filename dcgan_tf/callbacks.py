@@ -53,7 +53,9 @@ class SampleGrid(keras.callbacks.Callback):
             latents, labels = class_grid(self.latents, self.model.num_classes)
             inputs = [latents, one_hot(labels, self.model.num_classes)]
             columns = len(latents) // self.model.num_classes
-        images = self.model.generator.predict(inputs, verbose=0, batch_size=256)
+        images = self.model.sampling_generator.predict(
+            inputs, verbose=0, batch_size=256
+        )
         grid = make_grid(to_uint8(images), columns=columns)
         path = files.write_atomically(
             self.run.grid_path(epoch), lambda tmp: save_image(grid, tmp)
@@ -97,9 +99,11 @@ class Checkpoint(keras.callbacks.Callback):
         done = epoch + 1
         self.run.save_checkpoint(self.model, done, self.model.seed_generator.state)
         self.saved_epoch = done
-        files.save_model(self.model.generator, self.run.generator_path)
+        files.save_model(self.model.sampling_generator, self.run.generator_path)
         if self.keep_every and done % self.keep_every == 0:
-            files.save_model(self.model.generator, self.run.kept_generator_path(done))
+            files.save_model(
+                self.model.sampling_generator, self.run.kept_generator_path(done)
+            )
 
 
 def restore(model, checkpoint: rundir.Checkpoint | None) -> int:

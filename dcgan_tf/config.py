@@ -15,6 +15,7 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")
 FIT_MODES = ("crop", "pad")
 STRATEGIES = ("none", "mirrored", "multiworker")
 PRECISIONS = ("off", "float16", "bfloat16")
+AUGMENTS = ("none", "diffaugment", "ada")
 
 # Per data set: the image geometry and the tutorials' batch size and length.
 # Fashion-MNIST follows the TensorFlow DCGAN tutorial (batch 128, 50 epochs);
@@ -26,6 +27,8 @@ PRESETS = {
         "batch_size": 128,
         "epochs": 50,
         "quality_every": 5,
+        "augment": "none",
+        "ema": 0.0,
     },
     "mnist": {
         "image_size": 28,
@@ -33,6 +36,8 @@ PRESETS = {
         "batch_size": 128,
         "epochs": 50,
         "quality_every": 0,
+        "augment": "none",
+        "ema": 0.0,
     },
     "cifar10": {
         "image_size": 32,
@@ -40,6 +45,8 @@ PRESETS = {
         "batch_size": 128,
         "epochs": 30,
         "quality_every": 5,
+        "augment": "none",
+        "ema": 0.0,
     },
     "biked": {
         "image_size": 128,
@@ -47,6 +54,8 @@ PRESETS = {
         "batch_size": 64,
         "epochs": 100,
         "quality_every": 0,
+        "augment": "none",
+        "ema": 0.0,
     },
     "folder": {
         "image_size": 64,
@@ -54,6 +63,8 @@ PRESETS = {
         "batch_size": 64,
         "epochs": 50,
         "quality_every": 0,
+        "augment": "none",
+        "ema": 0.0,
     },
 }
 QUALITY_METRICS = ("kid", "fid", "kid,fid")
@@ -66,6 +77,8 @@ DRY_RUN_STEPS = 2
 RESUME_CHANGEABLE = ("epochs", "learning_rate", "beta_1")
 # Fields renamed since the first release: old run directories still load.
 RENAMED = {"num_samples": "grid_size"}
+# Fields added since the first release, as runs made before them trained.
+ADDED = {"augment": "none", "ema": 0.0, "saved_generator": "trained"}
 
 
 def _field(default, help, **kwargs):
@@ -137,6 +150,41 @@ class TrainConfig:
         None,
         "Set from the data set's labels when --conditional; recorded in "
         "config.json, not a flag to pass.",
+        flag=False,
+    )
+    # Zhao et al. 2020 (DiffAugment), Karras et al. 2020 (ADA): on a small
+    # data set D memorises the images; transforming all it sees stops that.
+    augment: str | None = _field(
+        None,
+        "Augment every image D sees, real and generated: 'diffaugment' always "
+        "(colour, translation, cut-out), 'ada' each with a probability tuned "
+        "while training, 'none' (preset per data set).",
+        choices=AUGMENTS,
+    )
+    augment_flips: bool = _field(
+        False, "Also mirror images left to right when augmenting."
+    )
+    # Karras et al. 2020 §2.3: r_t = E[sign(D(x))], target 0.6. They let p
+    # move by 1 in 500k images; these runs are shorter.
+    ada_target: float = _field(
+        0.6, "ADA: the E[sign(D(real))] that the augmentation probability aims at."
+    )
+    ada_kimg: float = _field(
+        100, "ADA: thousands of images over which p can go from 0 to 1."
+    )
+    # Yazici et al. 2019: an exponential moving average of G's weights draws
+    # better images than the weights at any one step.
+    ema: float | None = _field(
+        None,
+        "Decay of the averaged generator that samples, generator.keras and the "
+        "quality monitor use (e.g. 0.999; 0: the trained generator; preset per "
+        "data set).",
+    )
+    # Recorded, not chosen: which generator the run's .keras files hold.
+    saved_generator: str | None = _field(
+        None,
+        "Set when a run starts: 'ema' (the averaged generator) or 'trained'; "
+        "recorded in config.json, not a flag to pass.",
         flag=False,
     )
     seed: int = _field(42, "Seed of weights, data order and latents.")
@@ -212,9 +260,17 @@ class TrainConfig:
         values = dataclasses.asdict(self)
         if dry_run:
             values.update(epochs=1, steps_per_epoch=DRY_RUN_STEPS)
-        for key in ("image_size", "epochs", "batch_size", "quality_every"):
+        for key in (
+            "image_size",
+            "epochs",
+            "batch_size",
+            "quality_every",
+            "augment",
+            "ema",
+        ):
             if values[key] is None:
                 values[key] = preset[key]
+        values["saved_generator"] = "ema" if values["ema"] else "trained"
         if self.quality_every is None and values["image_size"] != preset["image_size"]:
             # The shipped classifiers see the native size only.
             values["quality_every"] = 0
@@ -279,6 +335,24 @@ class TrainConfig:
             )
         if not 0.0 <= self.beta_1 < 1.0:
             raise ValueError(f"--beta-1 must be in [0, 1), got {self.beta_1}.")
+        if self.augment is not None and self.augment not in AUGMENTS:
+            raise ValueError(f"--augment must be one of {', '.join(AUGMENTS)}.")
+        if self.ema is not None and not (
+            isinstance(self.ema, (int, float)) and 0.0 <= self.ema < 1.0
+        ):
+            raise ValueError(
+                f"--ema must be a decay in [0, 1) (0: off), got {self.ema}."
+            )
+        if not (
+            isinstance(self.ada_target, (int, float)) and -1.0 < self.ada_target < 1.0
+        ):
+            raise ValueError(f"--ada-target must be in (-1, 1), got {self.ada_target}.")
+        if not (
+            isinstance(self.ada_kimg, (int, float))
+            and math.isfinite(self.ada_kimg)
+            and self.ada_kimg > 0
+        ):
+            raise ValueError(f"--ada-kimg must be positive, got {self.ada_kimg}.")
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise ValueError(
                 "--latent-distribution must be one of "
@@ -321,7 +395,10 @@ class TrainConfig:
         """
         if not isinstance(values, dict):
             raise ValueError(f"expected a JSON object, got {type(values).__name__}")
-        values = {RENAMED.get(key, key): value for key, value in values.items()}
+        values = {
+            **ADDED,
+            **{RENAMED.get(key, key): value for key, value in values.items()},
+        }
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

@@ -19,8 +19,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from dcgan_tf import augment as augmentation
 from dcgan_tf import steps
-from dcgan_tf.config import TrainConfig
+from dcgan_tf.config import AUGMENTS, TrainConfig
 from dcgan_tf.networks import build_discriminator, build_generator
 from dcgan_tf.steps.jax_state import JAXStateMixin
 
@@ -32,6 +33,8 @@ METRIC_NAMES = (
     "d_real",
     "d_fake",
 )
+# Logged under ADA only: the augmentation probability p.
+AUGMENT_METRIC = "augment_p"
 
 
 def _class_logits(frequencies, num_classes) -> np.ndarray:
@@ -85,11 +88,23 @@ class DCGAN(JAXStateMixin, keras.Model):
         class_frequencies: for conditional networks, the share of each class
             in the training data, from which the labels of generated images
             are drawn (default: uniform). Ignored for unconditional ones.
+        augment: `"none"`, `"diffaugment"` (every image D sees, real and
+            generated, in both updates, is transformed; `dcgan_tf.augment`)
+            or `"ada"` (each transformation with probability p, a model
+            variable steered by `ada_target`).
+        augment_flips: also mirror images left to right when augmenting.
+        ada_target: ADA's target for E[sign(D(x))] on real images
+            (Karras et al. 2020 use 0.6).
+        ada_kimg: thousands of images over which p can go from 0 to 1.
+        ema: decay of `ema_generator`, a copy of the generator whose weights
+            and batch-norm statistics follow the trained ones as an
+            exponential moving average (Yazici et al. 2019); 0 for none.
 
     Metrics (progress bar and history): `d_loss`, `g_loss`, the
     discriminator's accuracy on real and on generated images
     (`d_real_accuracy`, `d_fake_accuracy`), and the mean D(x) and D(G(z))
-    (`d_real`, `d_fake`) before the discriminator's update.
+    (`d_real`, `d_fake`) before the discriminator's update, and under ADA
+    the augmentation probability `augment_p`.
     """
 
     def __init__(
@@ -101,6 +116,11 @@ class DCGAN(JAXStateMixin, keras.Model):
         seed=None,
         sync_batch_norm=True,
         class_frequencies=None,
+        augment="none",
+        augment_flips=False,
+        ada_target=0.6,
+        ada_kimg=100,
+        ema=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -123,10 +143,50 @@ class DCGAN(JAXStateMixin, keras.Model):
         self.label_smoothing = float(label_smoothing)
         self.sync_batch_norm = bool(sync_batch_norm)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        names = METRIC_NAMES
+        self._init_augmentation(augment, augment_flips, ada_target, ada_kimg)
+        if self.augment == "ada":
+            names = (*names, AUGMENT_METRIC)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self._init_ema(ema)
         # Both networks are built by their Input layers, so this model is too;
         # saving and BackupAndRestore need a built model.
         self.built = True
+
+    def _init_augmentation(self, augment, flips, ada_target, ada_kimg):
+        if augment not in AUGMENTS:
+            raise ValueError(
+                f"augment must be one of {', '.join(AUGMENTS)}, got {augment!r}."
+            )
+        self.augment = augment
+        self.augment_flips = bool(flips)
+        self.ada_target = float(ada_target)
+        self.ada_kimg = float(ada_kimg)
+        self.augment_probability = None
+        if augment == "ada":
+            # A variable, not a Python number: it is part of the state that
+            # JAX carries through the step, of checkpoints, and of a resume.
+            # Replicas average their updates.
+            self.augment_probability = self.add_weight(
+                shape=(),
+                initializer="zeros",
+                trainable=False,
+                aggregation="mean",
+                name="augment_probability",
+            )
+
+    def _init_ema(self, decay):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {decay}.")
+        self.ema = float(decay)
+        self.ema_generator = None
+        if self.ema:
+            ema_generator = keras.models.clone_model(self.generator)
+            ema_generator.set_weights(self.generator.get_weights())
+            # Not trained by gradients: its variables are the model's
+            # non-trainable state, updated by `averaged_weights`.
+            ema_generator.trainable = False
+            self.ema_generator = ema_generator
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures training.
@@ -148,6 +208,11 @@ class DCGAN(JAXStateMixin, keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    @property
+    def sampling_generator(self):
+        """The generator to sample from: the averaged one when there is one."""
+        return self.ema_generator or self.generator
 
     def call(self, inputs, training=False):
         # `latents`, or `[latents, classes]` for a conditional generator.
@@ -183,12 +248,66 @@ class DCGAN(JAXStateMixin, keras.Model):
             )
         return keras.random.normal(shape, seed=self.seed_generator)
 
+    def draw_augmentation(self, count, probability=None):
+        """Draws the augmentation of `count` images (see `augment.draw`);
+        `probability` is ADA's p (default: the variable's value)."""
+        if self.augment == "ada" and probability is None:
+            probability = self.augment_probability.value
+        image_size = self.discriminator.inputs[0].shape[1]
+        return augmentation.draw(
+            count, image_size, self.seed_generator, probability, self.augment_flips
+        )
+
+    def augment_images(self, images, parameters):
+        """`images` as D sees them: transformed by `parameters`, or as they
+        are when the model does not augment."""
+        if parameters is None:
+            return images
+        return augmentation.apply(images, parameters)
+
+    def next_augment_probability(self, probability, real_logits):
+        """ADA's p after a step with D's logits on the augmented real batch."""
+        batch_size = ops.shape(real_logits)[0]
+        return augmentation.ada_probability(
+            probability, real_logits, batch_size, self.ada_target, self.ada_kimg
+        )
+
+    def averaged_weights(self, ema_values, values, updates):
+        """The averaged generator's new values after `updates` generator
+        updates: `ema_values` moved toward the trained `values`.
+
+        The decay ramps up as min(ema, (1 + t) / (10 + t)), so the average
+        forgets the random initial weights within the first few hundred
+        steps instead of over 1 / (1 - ema) of them.
+        """
+        updates = ops.cast(updates, "float32")
+        decay = ops.minimum(self.ema, (1.0 + updates) / (10.0 + updates))
+        return [
+            average * ops.cast(decay, average.dtype)
+            + ops.cast(value, average.dtype) * ops.cast(1.0 - decay, average.dtype)
+            for average, value in zip(ema_values, values)
+        ]
+
+    def update_ema(self):
+        """Moves the averaged generator toward the trained one (TensorFlow,
+        PyTorch; the JAX step uses `averaged_weights` on its state)."""
+        pairs = list(zip(self.ema_generator.variables, self.generator.variables))
+        new_values = self.averaged_weights(
+            [average.value for average, _ in pairs],
+            [variable.value for _, variable in pairs],
+            self.g_optimizer.iterations.value,
+        )
+        for (average, _), value in zip(pairs, new_values):
+            average.assign(value)
+
     def train_step(self, *args):
         # TensorFlow and PyTorch pass the batch and take the logs back; JAX
         # passes (state, batch) and takes (logs, state) back.
         return steps.train_step(self, *args)
 
-    def update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+    def update_metrics(
+        self, d_loss, g_loss, real_logits, fake_logits, augment_probability=None
+    ):
         """Adds one step's figures to the trackers; returns the logs."""
         values = {
             "d_loss": d_loss,
@@ -198,6 +317,8 @@ class DCGAN(JAXStateMixin, keras.Model):
             "d_real": ops.mean(ops.sigmoid(real_logits)),
             "d_fake": ops.mean(ops.sigmoid(fake_logits)),
         }
+        if augment_probability is not None:
+            values[AUGMENT_METRIC] = augment_probability
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
@@ -256,6 +377,11 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
             label_smoothing=config.label_smoothing,
             seed=config.seed,
             class_frequencies=class_frequencies,
+            augment=config.augment,
+            augment_flips=config.augment_flips,
+            ada_target=config.ada_target,
+            ada_kimg=config.ada_kimg,
+            ema=config.ema,
         )
         model.compile(
             d_optimizer=_optimizer(config),

@@ -1,5 +1,6 @@
-"""The run's plot, `losses.png`: step curves of the losses and of D's outputs,
-with epoch boundaries marked, and the quality metrics at epoch ends.
+"""The run's plot, `losses.png`: step curves of the losses and of D's outputs
+(and ADA's p), with epoch boundaries marked, and the quality metrics at epoch
+ends.
 
 Drawn on a bare matplotlib `Figure`, so a notebook's backend is left alone.
 """
@@ -22,6 +23,8 @@ PANELS = (
     ),
 )
 QUALITY = ("kid", "fid")
+# Under ADA: the probability of each augmentation, steered by D's accuracy.
+AUGMENTATION = ("Augmentation probability (ADA)", ("augment_p",), ())
 
 
 def smooth(values, weight: float = 0.6) -> np.ndarray:
@@ -59,6 +62,8 @@ def plot_run(step_rows, epoch_rows, steps_per_epoch: int, path) -> None:
     panels = list(PANELS) + [
         (f"{q.upper()} (lower is better)", (q,), ()) for q in quality
     ]
+    if any(r.get(AUGMENTATION[1][0], "") != "" for r in step_rows):
+        panels.append(AUGMENTATION)
     figure = Figure(figsize=(4.5 * len(panels), 3.6))
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     last_step = max([int(float(r["step"])) for r in step_rows + epoch_rows] or [0])

@@ -19,7 +19,7 @@ import numpy as np
 
 from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import healthy
-from dcgan_tf.gan import METRIC_NAMES
+from dcgan_tf.gan import AUGMENT_METRIC, METRIC_NAMES
 from dcgan_tf.plots import plot_run
 
 # TensorBoard tags: one section per kind of figure, as the dashboard groups them.
@@ -30,7 +30,9 @@ TAGS = {
     "d_fake": "discriminator/d_fake",
     "d_real_accuracy": "discriminator/d_real_accuracy",
     "d_fake_accuracy": "discriminator/d_fake_accuracy",
+    AUGMENT_METRIC: "augment/p",
 }
+LOGGED = (*METRIC_NAMES, AUGMENT_METRIC)
 
 
 def _read_rows(path) -> list[dict]:
@@ -205,7 +207,7 @@ class MetricsLog(keras.callbacks.Callback):
             self.steps_per_epoch
         ):
             return
-        sums = {k: float(logs[k]) * done for k in METRIC_NAMES if k in (logs or {})}
+        sums = {k: float(logs[k]) * done for k in LOGGED if k in (logs or {})}
         row = {"step": step, "epoch": self.epoch + 1}
         for name, total in sums.items():
             row[name] = (total - last_sums.get(name, 0.0)) / (done - last_done)
@@ -221,7 +223,7 @@ class MetricsLog(keras.callbacks.Callback):
         step = done * self.steps_per_epoch
         logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
         row = {"epoch": done}
-        row.update({k: logs.pop(k) for k in METRIC_NAMES if k in logs})
+        row.update({k: logs.pop(k) for k in LOGGED if k in logs})
         row.update(sorted(logs.items()))
         self.epoch_rows = [r for r in self.epoch_rows if int(float(r["epoch"])) < done]
         self.epoch_rows.append(row)

@@ -308,7 +308,7 @@ def fit(run: Run, callbacks=(), verbose="auto") -> Run:
     except KeyboardInterrupt:
         run.interrupted = True
         files.save_model(
-            run.model.generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
+            run.model.sampling_generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
         )
     finally:
         log.close()

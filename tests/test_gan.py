@@ -131,3 +131,50 @@ def test_conditional_runs_repeat_with_the_seed():
         model.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
     for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("augment", ["diffaugment", "ada"])
+def test_augmented_training_with_an_averaged_generator(augment):
+    model = _model(augment=augment, ema=0.5, ada_kimg=0.01)
+    start = [np.array(w) for w in model.ema_generator.get_weights()]
+    history = model.fit(
+        _dataset(), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False
+    )
+    assert model.sampling_generator is model.ema_generator
+    averaged = model.ema_generator.get_weights()
+    trained = model.generator.get_weights()
+    # The average moved from the initial weights but trails the trained ones.
+    assert any(not np.allclose(a, s) for a, s in zip(averaged, start))
+    assert any(not np.allclose(a, t) for a, t in zip(averaged, trained))
+    if augment == "ada":
+        assert set(history.history) == {*METRIC_NAMES, "augment_p"}
+        probability = float(np.asarray(model.augment_probability))
+        # 4 images a step, 10 images from 0 to 1: 3 steps move p by 0.4 at most.
+        assert 0.0 <= probability <= 0.4 + 1e-6
+    else:
+        assert set(history.history) == set(METRIC_NAMES)
+
+
+def test_augmented_runs_repeat_with_the_seed_and_round_trip(tmp_path):
+    first, second = [_model(seed=3, augment="ada", ema=0.9) for _ in range(2)]
+    for model in (first, second):
+        model.fit(_dataset(), epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    first.save_weights(tmp_path / "dcgan.weights.h5")
+    fresh = _model(seed=9, augment="ada", ema=0.9)
+    fresh.load_weights(tmp_path / "dcgan.weights.h5")
+    np.testing.assert_array_equal(
+        np.asarray(fresh.augment_probability), np.asarray(first.augment_probability)
+    )
+    for a, b in zip(
+        first.ema_generator.get_weights(), fresh.ema_generator.get_weights()
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_augment_and_ema_are_rejected():
+    with pytest.raises(ValueError, match="augment must be one of"):
+        _model(augment="flip")
+    with pytest.raises(ValueError, match="ema must be in"):
+        _model(ema=1.0)

@@ -97,8 +97,13 @@ def test_short_run_on_real_fashion_mnist_writes_every_artifact(tmp_path, fashion
     assert images.shape == (16, 28, 28, 1)
 
 
-def test_resume_after_one_epoch_equals_two_epochs(tmp_path, fashion_dir):
-    common = ["--data-dir", fashion_dir, "--steps-per-epoch", "3"]
+# ADA's p moves by 1 in 50 images here, so that it changes at every step.
+AUGMENTED = ["--augment", "ada", "--ada-kimg", "0.05", "--ema", "0.9"]
+
+
+@pytest.mark.parametrize("flags", [[], AUGMENTED], ids=["plain", "ada_ema"])
+def test_resume_after_one_epoch_equals_two_epochs(tmp_path, fashion_dir, flags):
+    common = ["--data-dir", fashion_dir, "--steps-per-epoch", "3", *flags]
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     _train([*common, "--epochs", "2", "--run-dir", str(straight)])
     _train([*common, "--epochs", "1", "--run-dir", str(resumed)])
@@ -114,6 +119,13 @@ def test_resume_after_one_epoch_equals_two_epochs(tmp_path, fashion_dir):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     assert len(_csv_rows(resumed)) == 2
     assert len(read_gif(resumed / "progress.gif")) == 3
+    if flags:
+        # p and the averaged generator are part of the state that resumes.
+        assert 0.0 < float(np.asarray(b.augment_probability)) < 1.0
+        assert config.saved_generator == "ema"
+        saved = keras.models.load_model(resumed / "generator.keras")
+        for x, y in zip(saved.get_weights(), b.ema_generator.get_weights()):
+            np.testing.assert_array_equal(x, y)
 
 
 def _error(capsys, args):
@@ -151,6 +163,10 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys, fashion_dir):
         capsys, ["--discriminator-filters", "-8"]
     )
     assert "--seed" in _error(capsys, ["--seed", "-1"])
+    assert "--ema" in _error(capsys, ["--ema", "1.5"])
+    assert "--ada-kimg" in _error(capsys, ["--ada-kimg", "0"])
+    assert "--ada-target" in _error(capsys, ["--ada-target", "nan"])
+    assert "invalid choice" in _error(capsys, ["--augment", "mixup"])
 
 
 def test_a_run_directory_is_never_overwritten(tmp_path, capsys, fashion_dir):

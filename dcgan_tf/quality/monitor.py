@@ -148,7 +148,7 @@ class QualityMonitor(keras.callbacks.Callback):
             )
             self._real = extractor.extract(images, keep="kid" in self.metrics)
         values = evaluate_generator(
-            self.model.generator,
+            self.model.sampling_generator,
             self._real,
             extractor,
             num_samples=self.num_samples,
@@ -178,7 +178,7 @@ class QualityMonitor(keras.callbacks.Callback):
         best = self.best()
         self.history.append({"epoch": done, **values})
         if best is None or values[self.metric] < best[self.metric]:
-            files.save_model(self.model.generator, self.best_path)
+            files.save_model(self.model.sampling_generator, self.best_path)
         streak = self.worse_streak()
         if self.verbose and streak >= self.patience:
             best = self.best()

@@ -35,6 +35,36 @@ class _Values:
             self.values[self.position[id(variable)]] = value
 
 
+def _update_ema(model, trainable, non_trainable, g_slots):
+    """Moves the averaged generator's values in `non_trainable` toward the
+    trained generator's new ones."""
+    generator = model.generator
+    values = dict(
+        zip(
+            map(id, generator.trainable_variables),
+            trainable.get(generator.trainable_variables),
+        )
+    )
+    values.update(
+        zip(
+            map(id, generator.non_trainable_variables),
+            non_trainable.get(generator.non_trainable_variables),
+        )
+    )
+    slot = [id(v) for v in model.g_optimizer.variables].index(
+        id(model.g_optimizer.iterations)
+    )
+    averages = model.ema_generator.variables
+    non_trainable.set(
+        averages,
+        model.averaged_weights(
+            non_trainable.get(averages),
+            [values[id(v)] for v in generator.variables],
+            g_slots[slot],
+        ),
+    )
+
+
 def train_step(model, state, batch):
     """One stateless step of `model` (a `DCGAN`) on a batch (images, or images
     and labels); returns `(logs, state)`."""
@@ -50,14 +80,26 @@ def train_step(model, state, batch):
     g_state = non_trainable.get(generator.non_trainable_variables)
     d_state = non_trainable.get(discriminator.non_trainable_variables)
 
+    augment_p = None
+    if model.augment == "ada":
+        (augment_p,) = non_trainable.get([model.augment_probability])
+
+    count = real_images.shape[0]
     seed = model.seed_generator.state
     with keras.StatelessScope(
         state_mapping=[(seed, non_trainable.get([seed])[0])]
     ) as scope:
-        latents = model.sample_latents(real_images.shape[0])
+        latents = model.sample_latents(count)
         fake_classes = None
         if model.num_classes:
-            fake_classes = model.sample_classes(real_images.shape[0])
+            fake_classes = model.sample_classes(count)
+        # Each image D sees gets its own transformation (none when the model
+        # does not augment): reals and fakes in D's update, fakes in G's.
+        real_params = fake_params = g_params = None
+        if model.augment != "none":
+            real_params, fake_params, g_params = (
+                model.draw_augmentation(count, augment_p) for _ in range(3)
+            )
     non_trainable.set([seed], [scope.get_current_value(seed)])
 
     def generate(g_weights):
@@ -71,13 +113,17 @@ def train_step(model, state, batch):
         real_logits, d_state = discriminator.stateless_call(
             d_weights,
             d_state,
-            model.with_classes(real_images, real_classes),
+            model.with_classes(
+                model.augment_images(real_images, real_params), real_classes
+            ),
             training=True,
         )
         fake_logits, d_state = discriminator.stateless_call(
             d_weights,
             d_state,
-            model.with_classes(fake_images, fake_classes),
+            model.with_classes(
+                model.augment_images(fake_images, fake_params), fake_classes
+            ),
             training=True,
         )
         loss = discriminator_loss(real_logits, fake_logits, model.label_smoothing)
@@ -90,6 +136,11 @@ def train_step(model, state, batch):
     d_weights, d_slots = model.d_optimizer.stateless_apply(
         d_slots, d_gradients, d_weights
     )
+    if model.augment == "ada":
+        non_trainable.set(
+            [model.augment_probability],
+            [model.next_augment_probability(augment_p, real_logits)],
+        )
 
     # 2. Update G through the updated D with the non-saturating loss: the
     #    gradient reaches the fakes, then G's weights through the vjp.
@@ -97,7 +148,9 @@ def train_step(model, state, batch):
         logits, d_state = discriminator.stateless_call(
             d_weights,
             d_state,
-            model.with_classes(fake_images, fake_classes),
+            model.with_classes(
+                model.augment_images(fake_images, g_params), fake_classes
+            ),
             training=True,
         )
         loss = generator_loss(logits)
@@ -113,12 +166,14 @@ def train_step(model, state, batch):
 
     metrics = model.metrics_variables
     with keras.StatelessScope(state_mapping=list(zip(metrics, metric_values))) as scope:
-        logs = model.update_metrics(d_loss, g_loss, real_logits, fake_logits)
+        logs = model.update_metrics(d_loss, g_loss, real_logits, fake_logits, augment_p)
     metric_values = [scope.get_current_value(v) for v in metrics]
 
     trainable.set(generator.trainable_variables, g_weights)
     trainable.set(discriminator.trainable_variables, d_weights)
     non_trainable.set(generator.non_trainable_variables, g_state)
     non_trainable.set(discriminator.non_trainable_variables, d_state)
+    if model.ema_generator is not None:
+        _update_ema(model, trainable, non_trainable, g_slots)
     state = (trainable.values, non_trainable.values, d_slots + g_slots, metric_values)
     return logs, state

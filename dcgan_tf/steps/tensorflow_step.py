@@ -68,7 +68,16 @@ def train_step(model, batch):
         fake_classes = None
         if model.num_classes:
             fake_classes = _share(model.sample_classes, local_batch, replica)
-        real_inputs = model.with_classes(real_images, real_classes)
+        # Each image D sees gets its own transformation (none when the
+        # model does not augment): reals and fakes in D's update, fakes in G's.
+        real_params = fake_params = g_params = None
+        if model.augment != "none":
+            real_params, fake_params, g_params = (
+                _share(model.draw_augmentation, local_batch, replica) for _ in range(3)
+            )
+        real_inputs = model.with_classes(
+            model.augment_images(real_images, real_params), real_classes
+        )
         # G's tape records its forward and, later, D on the fakes; D's tape
         # records only D, so neither holds more than its backward needs.
         with tf.GradientTape() as g_tape:
@@ -82,7 +91,12 @@ def train_step(model, batch):
                 with tf.GradientTape() as d_tape:
                     real_logits = discriminator(real_inputs, training=True)
                     fake_logits = discriminator(
-                        model.with_classes(tf.stop_gradient(fake_images), fake_classes),
+                        model.with_classes(
+                            model.augment_images(
+                                tf.stop_gradient(fake_images), fake_params
+                            ),
+                            fake_classes,
+                        ),
                         training=True,
                     )
                     d_loss = discriminator_loss(
@@ -95,19 +109,30 @@ def train_step(model, batch):
                 d_weights = discriminator.trainable_variables
                 d_gradients = d_tape.gradient(d_scaled, d_weights)
                 model.d_optimizer.apply(d_gradients, d_weights)
+                augment_p = None
+                if model.augment == "ada":
+                    augment_p = model.augment_probability.value
+                    model.augment_probability.assign(
+                        model.next_augment_probability(augment_p, real_logits)
+                    )
 
             # 2. Update G through the updated D with the non-saturating loss:
             #    descend -log D(G(z)).
             g_loss = generator_loss(
                 discriminator(
-                    model.with_classes(fake_images, fake_classes), training=True
+                    model.with_classes(
+                        model.augment_images(fake_images, g_params), fake_classes
+                    ),
+                    training=True,
                 )
             )
             g_scaled = model.g_optimizer.scale_loss(g_loss / replicas)
         g_weights = generator.trainable_variables
         model.g_optimizer.apply(g_tape.gradient(g_scaled, g_weights), g_weights)
+        if model.ema_generator is not None:
+            model.update_ema()
 
-    logs = model.update_metrics(d_loss, g_loss, real_logits, fake_logits)
+    logs = model.update_metrics(d_loss, g_loss, real_logits, fake_logits, augment_p)
     if is_multiworker(tf.distribute.get_strategy()):
         # Keras 3 averages fit's logs across workers along axis 0, which
         # fails on scalars (tensorflow/tensorflow#72388): give it rank 1.
