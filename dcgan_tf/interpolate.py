@@ -216,8 +216,17 @@ def run(args, out, gif) -> str:
         )
     images = to_uint8(result.images)  # (rows, steps, h, w, c)
     save_grid(images.reshape(-1, *images.shape[2:]), out, columns=args.steps)
+    classes = result.classes
     npz = latent_space.save_latents(
-        out.with_suffix(".npz"), result.latents, seed, distribution, args.steps
+        out.with_suffix(".npz"),
+        result.latents,
+        seed,
+        distribution,
+        args.steps,
+        # Each image's class (the nearer one on a path between two classes)
+        # and its exact class input.
+        labels=None if classes is None else classes.argmax(axis=-1),
+        classes=classes,
     )
     written = [f"{out} ({len(images)} rows of {args.steps})", str(npz)]
     if gif:

@@ -209,6 +209,7 @@ def save_latents(
     distribution: str = "normal",
     columns: int | None = None,
     labels=None,
+    classes=None,
 ) -> Path:
     """Writes latents as `.npz`: `latents` `(n, latent_dim)` plus provenance.
 
@@ -221,6 +222,9 @@ def save_latents(
         columns: columns of the grid they were shown in, if any.
         labels: for a conditional generator, the class index of each image,
             `(n,)` in the same order (stored as `labels`).
+        classes: for a conditional generator, the class input of each image,
+            `(..., num_classes)` (mixes along a path between classes), stored
+            as `classes` `(n, num_classes)`.
 
     Returns:
         The path written, exactly `path` (no `.npz` is added).
@@ -239,6 +243,9 @@ def save_latents(
     }
     if labels is not None:
         arrays["labels"] = np.asarray(labels, np.int64).reshape(-1)
+    if classes is not None:
+        classes = np.asarray(classes, np.float32)
+        arrays["classes"] = classes.reshape(-1, classes.shape[-1])
 
     def write(temporary):
         # Through a file object: np.savez would append .npz to a bare name.

@@ -88,13 +88,16 @@ class Samples(NamedTuple):
 
     `images` are float32 in [-1, 1], the generator's tanh range (pass them
     to `dcgan_tf.images.to_uint8` to save them); `latents` are float32.
-    Both share their leading axes: `(n, ...)` for `sample`, `(steps, ...)`
-    or `(pairs, steps, ...)` for `interpolate`, `(segments, steps, ...)`
-    for `walk`.
+    Both (and `classes`) share their leading axes: `(n, ...)` for `sample`,
+    `(steps, ...)` or `(pairs, steps, ...)` for `interpolate`, `(segments,
+    steps, ...)` for `walk`.
     """
 
     images: np.ndarray
     latents: np.ndarray
+    # A conditional generator's class input for each image, `(..., classes)`
+    # float32: one-hot, or a mix along a path between classes; else None.
+    classes: np.ndarray | None = None
 
 
 def check_generator(model: keras.Model, name: str = "model") -> tuple[int, tuple]:
@@ -354,6 +357,12 @@ def generate(
     return images.reshape(latents.shape[:-1] + images.shape[1:])
 
 
+def _samples(generator, latents, labels, forward_batch=FORWARD_BATCH) -> Samples:
+    classes = resolve_labels(generator, labels, np.shape(latents)[:-1])
+    images = generate(generator, latents, forward_batch, classes)
+    return Samples(images, latents, classes)
+
+
 def sample(
     generator,
     n: int,
@@ -378,7 +387,7 @@ def sample(
     generator = as_generator(generator)
     distribution = distribution or generator.latent_distribution
     latents = sample_latents(n, generator.latent_dim, seed, distribution)
-    return Samples(generate(generator, latents, labels=labels), latents)
+    return _samples(generator, latents, labels)
 
 
 def interpolate(
@@ -415,7 +424,7 @@ def interpolate(
     elif labels is None and latents.ndim == 3 and as_generator(generator).num_classes:
         labels = np.repeat(np.arange(len(latents))[:, None], steps, axis=1)
         labels %= as_generator(generator).num_classes
-    return Samples(generate(generator, latents, forward_batch, labels), latents)
+    return _samples(generator, latents, labels, forward_batch)
 
 
 def interpolate_classes(
@@ -459,7 +468,7 @@ def interpolate_classes(
     path = (1.0 - t) * eye[first] + t * eye[last]  # (steps, num_classes)
     latents = np.repeat(latents[..., None, :], steps, axis=-2)
     classes = np.broadcast_to(path, latents.shape[:-1] + path.shape[-1:])
-    return Samples(generate(generator, latents, forward_batch, classes), latents)
+    return _samples(generator, latents, classes, forward_batch)
 
 
 def walk(
@@ -482,4 +491,4 @@ def walk(
     latents = walk_latents(keyframes, steps, method, loop)
     if labels is None and as_generator(generator).num_classes:
         labels = 0
-    return Samples(generate(generator, latents, forward_batch, labels), latents)
+    return _samples(generator, latents, labels, forward_batch)

@@ -178,6 +178,21 @@ def test_generate_and_interpolate_by_class(conditional_runs, tmp_path):
         + ["--pairs", "2", "--steps", "3", "--out", str(walk)]
     )
     assert walk.exists()
+    # The latents file says which class input made each image: sandal (5),
+    # halfway, sneaker (7), for each of the two rows.
+    with np.load(walk.with_suffix(".npz")) as saved:
+        np.testing.assert_allclose(
+            saved["classes"][:3, [5, 7]], [[1, 0], [0.5, 0.5], [0, 1]]
+        )
+        assert saved["labels"][[0, 2, 3, 5]].tolist() == [5, 7, 5, 7]
+    # Walking from it keeps the class of the first image picked.
+    again = tmp_path / "again.png"
+    interpolate_main(
+        [str(straight), "--from", str(walk.with_suffix(".npz")), "--indices", "2", "5"]
+        + ["--steps", "3", "--out", str(again)]
+    )
+    with np.load(again.with_suffix(".npz")) as saved:
+        assert saved["labels"].tolist() == [7, 7, 7]
 
 
 def test_asking_for_a_class_is_a_one_line_error(conditional_runs, tmp_path, capsys):
