@@ -133,14 +133,18 @@ def apply(images, parameters):
     return x * keep
 
 
-def ada_probability(probability, real_logits, batch_size, target, kimg):
+def overfitting_measure(real_logits):
+    """ADA's r_t = E[sign(D(x))] on the (augmented) real batch: 1 when D
+    calls every training image real, 0 when it cannot tell."""
+    return ops.mean(ops.sign(ops.cast(real_logits, "float32")))
+
+
+def ada_probability(probability, measure, batch_size, target, kimg):
     """ADA's new p after a step (Karras et al. 2020, §2.3).
 
-    The overfitting measure r_t = E[sign(D(x))] on the (augmented) real batch
-    moves p up when above `target` (D too sure of the training images) and
-    down when below, by the amount that takes p from 0 to 1 in `kimg`
-    thousand images.
+    The overfitting measure (`overfitting_measure`) moves p up when above
+    `target` (D too sure of the training images) and down when below, by the
+    amount that takes p from 0 to 1 in `kimg` thousand images.
     """
-    measure = ops.mean(ops.sign(ops.cast(real_logits, "float32")))
     step = ops.cast(batch_size, "float32") / (kimg * 1000.0)
     return ops.clip(probability + ops.sign(measure - target) * step, 0.0, 1.0)

@@ -311,11 +311,14 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
         kind = next((k for k in (int, float) if field.type in (k, k | None)), str)
         if field.default is not None:
             help_text += f" (default: {field.default})"
+        choices = field.metadata.get("choices")
         parser.add_argument(
             "--" + field.name.replace("_", "-"),
             type=kind,
             default=None,
-            choices=field.metadata.get("choices"),
+            choices=choices,
+            # argparse's {a,b} would hide a choice such as "kid,fid".
+            metavar="|".join(choices) if choices else None,
             help=help_text,
         )
 

@@ -265,11 +265,17 @@ class DCGAN(JAXStateMixin, keras.Model):
             return images
         return augmentation.apply(images, parameters)
 
-    def next_augment_probability(self, probability, real_logits):
-        """ADA's p after a step with D's logits on the augmented real batch."""
+    def next_augment_probability(self, probability, real_logits, replica=None):
+        """ADA's p after a step with D's logits on the augmented real batch;
+        under `tf.distribute`, `replica` (the replica context) makes the
+        measure that of the global batch, so every replica moves p alike."""
         batch_size = ops.shape(real_logits)[0]
+        measure = augmentation.overfitting_measure(real_logits)
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            measure = replica.all_reduce("mean", measure)
+            batch_size = batch_size * replica.num_replicas_in_sync
         return augmentation.ada_probability(
-            probability, real_logits, batch_size, self.ada_target, self.ada_kimg
+            probability, measure, batch_size, self.ada_target, self.ada_kimg
         )
 
     def averaged_weights(self, ema_values, values, updates):

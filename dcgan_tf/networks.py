@@ -131,14 +131,30 @@ class ClassStddev(layers.Layer):
 
     Call it on `[features (batch, n), classes (batch, num_classes) one-hot]`;
     it returns `(batch, n)` float32.
+
+    Like batch norm, it sees the whole batch: under a `tf.distribute` strategy
+    the TensorFlow train step sets `synchronized` while it traces, so that
+    each replica's sums are added up across replicas (the global batch's
+    statistics, as one device computes them). Not part of the saved
+    configuration.
     """
+
+    synchronized = False
+
+    def _sum(self, value):
+        if not self.synchronized:
+            return value
+        import tensorflow as tf  # only the TensorFlow step sets `synchronized`
+
+        return tf.distribute.get_replica_context().all_reduce("sum", value)
 
     def call(self, inputs):
         features, classes = (ops.cast(x, "float32") for x in inputs)
-        counts = ops.maximum(ops.sum(classes, axis=0), 1.0)[:, None]  # (C, 1)
-        means = ops.matmul(ops.transpose(classes), features) / counts  # (C, n)
+        per_class = ops.transpose(classes)  # (C, batch)
+        counts = ops.maximum(self._sum(ops.sum(classes, axis=0)), 1.0)[:, None]
+        means = self._sum(ops.matmul(per_class, features)) / counts  # (C, n)
         deviations = features - ops.matmul(classes, means)  # (batch, n)
-        variances = ops.matmul(ops.transpose(classes), deviations**2) / counts
+        variances = self._sum(ops.matmul(per_class, deviations**2)) / counts
         return ops.matmul(classes, ops.sqrt(variances + 1e-8))  # (batch, n)
 
     def compute_output_shape(self, input_shape):

@@ -67,6 +67,9 @@ class Run:
     diverged: bool = False
     saved_epoch: int | None = None
     labels: np.ndarray | None = None  # the images' classes, when conditional
+    # The quality monitor's feature network, when built to check it (so that
+    # InceptionV3 is built once); else the monitor builds it.
+    features: object = None
 
     @property
     def run_dir(self) -> Path:
@@ -168,8 +171,9 @@ def prepare(
             f"--batch-size {config.batch_size} does not split evenly between "
             f"{replicas(strategy)} replicas; use a multiple of {replicas(strategy)}."
         )
+    features = None
     if config.quality_every:
-        check_quality_features(config)
+        features = check_quality_features(config)
     images, labels, config = load_training_data(config, dry_run=dry_run)
     if len(images) < config.batch_size:
         raise ValueError(
@@ -225,6 +229,7 @@ def prepare(
         strategy,
         dry_run,
         labels=labels,
+        features=features,
     )
 
 
@@ -268,7 +273,7 @@ def fit(run: Run, callbacks=(), verbose="auto") -> Run:
     checkpoint = Checkpoint(run.run, keep_every=config.keep_every)
     all_callbacks = [guard, *callbacks]
     if config.quality_every:
-        all_callbacks.append(quality_monitor(config, run.images, run.run))
+        all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
     steps = config.steps_per_epoch
     log = MetricsLog(
         run.run,
@@ -337,8 +342,12 @@ def train(
     return fit(run, callbacks=callbacks, verbose=verbose)
 
 
-def check_quality_features(config: TrainConfig) -> None:
+def check_quality_features(config: TrainConfig):
     """Checks, before any data is loaded, that `--quality-every` can measure.
+
+    Returns:
+        InceptionV3's feature network when the data set has no shipped
+        classifier (built to check its weights), else None.
 
     Raises:
         ValueError: in one line, when the shipped classifier does not see
@@ -356,25 +365,28 @@ def check_quality_features(config: TrainConfig) -> None:
         )
     if native is None:
         try:
-            feature_extractor("inception")
+            return feature_extractor("inception")
         except Exception as error:  # the weights' download fails many ways
             raise ValueError(
                 f"--quality-every needs InceptionV3's ImageNet weights for "
                 f"{config.dataset} (no classifier ships for it), and they cannot be "
                 f"had ({type(error).__name__}); use --quality-every 0."
             ) from None
+    return None
 
 
-def quality_monitor(config: TrainConfig, images, run: rundir.RunDir):
+def quality_monitor(config: TrainConfig, images, run: rundir.RunDir, features=None):
     """The run's quality monitor: KID (or FID) against its training images,
-    on the shipped classifier's features where there is one, else InceptionV3."""
+    on the shipped classifier's features where there is one, else InceptionV3
+    (`features`, when already built)."""
     from dcgan_tf.quality.classifiers import IMAGE_SHAPES
     from dcgan_tf.quality.monitor import QualityMonitor
 
     return QualityMonitor(
         images,
         run.path,
-        features="classifier" if config.dataset in IMAGE_SHAPES else "inception",
+        features=features
+        or ("classifier" if config.dataset in IMAGE_SHAPES else "inception"),
         dataset=config.dataset,
         every=config.quality_every,
         num_samples=config.quality_samples,

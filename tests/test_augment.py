@@ -96,7 +96,8 @@ def test_ada_probability_follows_the_overfitting_measure():
     step = 10 / 1000.0  # 10 images, p from 0 to 1 in 1,000 images
 
     def moved(probability, logits):
-        value = augment.ada_probability(probability, logits, 10, 0.6, kimg=1)
+        measure = augment.overfitting_measure(logits)
+        value = augment.ada_probability(probability, measure, 10, 0.6, kimg=1)
         return float(ops.convert_to_numpy(value))
 
     assert moved(0.5, sure) == pytest.approx(0.5 + step)

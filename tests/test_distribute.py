@@ -37,7 +37,7 @@ from dcgan_tf.distribute import make_strategy, replicas
 
 config = TrainConfig(
     dataset="fashion_mnist", batch_size=8, latent_dim=16, generator_filters=8,
-    discriminator_filters=8, grid_size=4,
+    discriminator_filters=8, grid_size=4, **json.loads(sys.argv[2]),
 )
 weights, saved = {}, {}
 for strategy in ("none", "mirrored"):
@@ -68,9 +68,14 @@ print(json.dumps({
 """
 
 
-def test_mirrored_on_two_devices_equals_one_device(tmp_path):
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"conditional": True, "augment": "ada", "ada_kimg": 0.01, "ema": 0.5}],
+    ids=["plain", "conditional_ada_ema"],
+)
+def test_mirrored_on_two_devices_equals_one_device(tmp_path, options):
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path)],
+        [sys.executable, "-c", SCRIPT, str(tmp_path), json.dumps(options)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -101,16 +101,25 @@ def test_several_steps_per_execution_train_the_same_steps(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
-def test_bfloat16_run_trains_and_saves_a_float32_generator(tmp_path):
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"conditional": True, "augment": "ada", "ema": 0.9}],
+    ids=["plain", "conditional_ada_ema"],
+)
+def test_bfloat16_run_trains_and_saves_a_float32_generator(tmp_path, options):
     config = dataclasses.replace(
-        TINY, mixed_precision="bfloat16", run_dir=str(tmp_path / "run")
+        TINY, mixed_precision="bfloat16", run_dir=str(tmp_path / "run"), **options
     )
     run = training.train(config, dry_run=True, verbose=0)
     assert run.model.generator.get_layer("project").compute_dtype == "bfloat16"
     assert all(w.dtype == "float32" for w in run.model.weights)
     assert keras.config.dtype_policy().name == "float32"  # left as it was
+    assert np.isfinite(run.history.history["d_loss"]).all()
     generator = keras.models.load_model(run.run_dir / "generator.keras")
-    images = ops.convert_to_numpy(generator(np.zeros((2, 16), "float32")))
+    inputs = np.zeros((2, 16), "float32")
+    if options:
+        inputs = [inputs, np.eye(10, dtype="float32")[:2]]
+    images = ops.convert_to_numpy(generator(inputs))
     assert images.dtype == np.float32 and np.isfinite(images).all()
 
 

@@ -15,11 +15,13 @@ from keras import layers
 
 from dcgan_tf.distribute import is_multiworker
 from dcgan_tf.losses import discriminator_loss, generator_loss
+from dcgan_tf.networks import ClassStddev
 
 
 @contextlib.contextmanager
 def _synchronized_batch_norm(models):
-    """Makes batch norm all-reduce its statistics while the step is traced.
+    """Makes batch norm (and a conditional D's per-class spread) all-reduce
+    its statistics while the step is traced.
 
     Only the traced graph changes: the layers' saved configuration keeps
     `synchronized=False`, which every backend can load.
@@ -28,7 +30,7 @@ def _synchronized_batch_norm(models):
         layer
         for model in models
         for layer in model.layers
-        if isinstance(layer, layers.BatchNormalization)
+        if isinstance(layer, (layers.BatchNormalization, ClassStddev))
     ]
     for layer in norms:
         layer.synchronized = True
@@ -113,7 +115,7 @@ def train_step(model, batch):
                 if model.augment == "ada":
                     augment_p = model.augment_probability.value
                     model.augment_probability.assign(
-                        model.next_augment_probability(augment_p, real_logits)
+                        model.next_augment_probability(augment_p, real_logits, replica)
                     )
 
             # 2. Update G through the updated D with the non-saturating loss:
