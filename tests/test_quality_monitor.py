@@ -21,6 +21,7 @@ class TinyGAN(keras.Model):
         super().__init__()
         keras.utils.set_random_seed(0)
         self.generator = build_generator((28, 28, 1), latent_dim=8, filters=8)
+        self.sampling_generator = self.generator  # as a DCGAN without EMA
         self.latent_distribution = "normal"
 
 
