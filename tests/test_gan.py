@@ -149,8 +149,10 @@ def test_augmented_training_with_an_averaged_generator(augment):
     if augment == "ada":
         assert set(history.history) == {*METRIC_NAMES, "augment_p"}
         probability = float(np.asarray(model.augment_probability))
-        # 4 images a step, 10 images from 0 to 1: 3 steps move p by 0.4 at most.
-        assert 0.0 <= probability <= 0.4 + 1e-6
+        # 4 images a step, 10 images from 0 to 1: each step moves p by 0.4
+        # within [0, 1]; the logged p, the mean of each step's, shows it moved.
+        assert min(abs(probability - v) for v in (0.0, 0.4, 0.8, 1.0)) < 1e-6
+        assert history.history["augment_p"][0] > 0.1
     else:
         assert set(history.history) == set(METRIC_NAMES)
 
