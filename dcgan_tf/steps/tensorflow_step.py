@@ -113,7 +113,8 @@ def train_step(model, batch):
                 model.d_optimizer.apply(d_gradients, d_weights)
                 augment_p = None
                 if model.augment == "ada":
-                    augment_p = model.augment_probability.value
+                    # Read now: the p this step's augmentations used.
+                    augment_p = tf.identity(model.augment_probability.value)
                     model.augment_probability.assign(
                         model.next_augment_probability(augment_p, real_logits, replica)
                     )
