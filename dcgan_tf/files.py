@@ -4,7 +4,8 @@ Every file the project writes for a user (a run's files, latents, grids,
 metric records) goes through `write_atomically`: a hidden temporary file
 beside the target, flushed to disk, then renamed over it. A kill at any
 moment leaves the old file or the new one; a full disk or a read-only folder
-is a `WriteError` whose one-line message names the file.
+is a `WriteError` whose one-line message names the file. `Lock` keeps two
+processes from writing the same files at once.
 """
 
 import contextlib
@@ -106,3 +107,47 @@ def save_model(model, path) -> Path:
     """Saves a whole Keras model as a `.keras` file, atomically."""
     check_room(path, variables_bytes(model.variables))
     return write_atomically(path, model.save)
+
+
+class Lock:
+    """An exclusive advisory lock on a file (POSIX `flock`), held until
+    `release` or until the process ends: the system drops it after a crash
+    or kill -9 too, so a stale lock never blocks anyone.
+
+    Where locks are not to be had (no `fcntl`, a read-only folder), `acquire`
+    succeeds without one: the lock guards against a second writer, and a
+    folder nobody can write to has none.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.file = None
+
+    def acquire(self) -> int | None:
+        """Takes the lock; returns None, or the holder's process id (0 when
+        unknown) when another process holds it."""
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            return None
+        try:
+            file = open(self.path, "a+")  # noqa: SIM115 (held while locked)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            file.seek(0)
+            holder = file.read().strip()
+            file.close()
+            return int(holder) if holder.isdigit() else 0
+        file.truncate(0)
+        file.write(str(os.getpid()))
+        file.flush()
+        self.file = file
+        return None
+
+    def release(self) -> None:
+        if self.file is not None:
+            self.file.close()  # closing drops the lock
+            self.file = None

@@ -12,7 +12,8 @@ results. Its promises, each tested in `tests/test_rundir.py`:
 - a directory is created only once its run can start, and a folder that is
   not a run is never written into;
 - a full disk or a read-only folder is a `dcgan_tf.files.WriteError` naming
-  the path, raised before the old file is touched.
+  the path, raised before the old file is touched;
+- one process at a time trains a run (`RunDir.lock`).
 """
 
 import dataclasses
@@ -27,6 +28,7 @@ import numpy as np
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.files import (
     TEMPORARY_PREFIX,
+    Lock,
     WriteError,
     check_room,
     io_advice,
@@ -50,6 +52,8 @@ GENERATOR = "generator.keras"
 BEST_GENERATOR = "generator_best.keras"
 INTERRUPTED_GENERATOR = "generator_interrupted.keras"
 MONITOR_STATE = "monitor_state.json"
+# Held by the process training the run (hidden; it holds that process's id).
+LOCK = ".lock"
 # Two checkpoints: if the newest is damaged after it was written (a disk
 # error, a user's copy cut short), the one before it still resumes the run.
 KEPT_CHECKPOINTS = 2
@@ -386,6 +390,23 @@ class RunDir:
                     missing_ok=True
                 )
         return Checkpoint(epoch, weights, seed_state)
+
+    def lock(self) -> Lock:
+        """Claims the run for this process until the returned lock is
+        released (or the process ends).
+
+        Raises:
+            RunDirError: when another process is training it.
+        """
+        lock = Lock(self.file(LOCK))
+        holder = lock.acquire()
+        if holder is not None:
+            who = f"process {holder}" if holder else "another process"
+            raise RunDirError(
+                f"{self.path} is being trained by {who}; wait for it to end "
+                "(or stop it) before resuming it."
+            )
+        return lock
 
     def remove_temporary_files(self) -> None:
         """Deletes what an interrupted atomic write left (hidden `.tmp-` files)."""

@@ -70,6 +70,7 @@ class Run:
     # The quality monitor's feature network, when built to check it (so that
     # InceptionV3 is built once); else the monitor builds it.
     features: object = None
+    lock: object = None  # this process's claim on the run directory
 
     @property
     def run_dir(self) -> Path:
@@ -128,6 +129,27 @@ def load_training_images(config: TrainConfig, dry_run=False) -> np.ndarray:
 
 
 def prepare(
+    config: TrainConfig, resume=None, dry_run=False, root=rundir.RUNS_ROOT
+) -> Run:
+    """Gets a run ready to `fit` (see `_prepare`), claiming its directory for
+    this process until `fit` ends: a second process resuming the same run
+    is refused (`dcgan_tf.rundir.RunDirError`)."""
+    lock = None
+    if resume is not None and rundir.RunDir(resume).is_run():
+        lock = rundir.RunDir(resume).lock()
+    try:
+        run = _prepare(config, resume, dry_run, root)
+        if lock is None and is_chief(run.strategy):
+            lock = run.run.lock()
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    run.lock = lock
+    return run
+
+
+def _prepare(
     config: TrainConfig, resume=None, dry_run=False, root=rundir.RUNS_ROOT
 ) -> Run:
     """Gets a run ready to `fit`: everything that can fail, then its directory.
@@ -266,6 +288,15 @@ def fit(run: Run, callbacks=(), verbose="auto") -> Run:
         dcgan_tf.files.WriteError: when a file of the run cannot be written
             (full disk, read-only folder); the last complete checkpoint stays.
     """
+    try:
+        return _fit(run, callbacks, verbose)
+    finally:
+        if run.lock is not None:
+            run.lock.release()
+            run.lock = None
+
+
+def _fit(run: Run, callbacks, verbose) -> Run:
     config = run.config
     if run.initial_epoch >= config.epochs:
         return run

@@ -9,6 +9,7 @@ import pytest
 from conftest import TINY
 
 from dcgan_tf.callbacks import restore
+from dcgan_tf.files import Lock
 from dcgan_tf.gan import build_dcgan
 from dcgan_tf.images import read_gif
 from dcgan_tf.rundir import RunDir
@@ -307,3 +308,23 @@ def test_damaged_run_files_are_one_line_or_repaired(tmp_path, capsys, fashion_di
     message = _error(capsys, ["--resume", str(run_dir), "--epochs", "3"])
     assert "config.json" in message
     assert latents.shape == (16, 16)
+
+
+def test_a_run_being_trained_is_not_resumed_by_a_second_process(
+    tmp_path, capsys, fashion_dir
+):
+    run_dir = tmp_path / "run"
+    _train(
+        ["--data-dir", fashion_dir, "--steps-per-epoch", "2", "--epochs", "1"]
+        + ["--run-dir", str(run_dir)]
+    )
+    # Another process training the run holds its lock (flock: a second open
+    # file conflicts even within one process).
+    other = Lock(run_dir / ".lock")
+    assert other.acquire() is None
+    message = _error(capsys, ["--resume", str(run_dir), "--epochs", "2"])
+    assert "being trained by process" in message
+    assert RunDir(run_dir).completed_epochs() == 1
+    other.release()  # it ended (a crash or kill -9 drops the lock as well)
+    main(["--resume", str(run_dir), "--epochs", "2"])
+    assert RunDir(run_dir).completed_epochs() == 2
