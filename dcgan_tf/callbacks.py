@@ -57,13 +57,9 @@ class SampleGrid(keras.callbacks.Callback):
             inputs, verbose=0, batch_size=256
         )
         grid = make_grid(to_uint8(images), columns=columns)
-        path = files.write_atomically(
-            self.run.grid_path(epoch), lambda tmp: save_image(grid, tmp)
-        )
+        path = save_image(grid, self.run.grid_path(epoch))  # atomically
         frames = [np.asarray(Image.open(p)) for p in self.run.grid_paths()]
-        files.write_atomically(
-            self.run.file(rundir.GIF), lambda tmp: save_gif(frames, tmp)
-        )
+        save_gif(frames, self.run.file(rundir.GIF))
         return path
 
     def on_train_begin(self, logs=None):

@@ -1,15 +1,20 @@
 """Image conversion, sample grids and GIFs, in numpy, Pillow and imageio only.
 
 Nothing here imports TensorFlow or Keras: these helpers take numpy arrays
-(or anything `np.asarray` accepts) of NHWC images.
+(or anything `np.asarray` accepts) of NHWC images. Files are encoded in
+memory, then written atomically (`dcgan_tf.files`): a full disk leaves an
+earlier file whole and is a `WriteError`, with nothing half-written.
 """
 
+import io
 import math
 from pathlib import Path
 
 import imageio.v2 as imageio
 import numpy as np
 from PIL import Image
+
+from dcgan_tf.files import write_atomically
 
 # Cells of a grid are enlarged by a whole factor until they are this many
 # pixels across, so that 28x28 samples are readable at a glance.
@@ -72,12 +77,19 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
 def save_image(image, path: str | Path) -> Path:
     """Writes one uint8 `(height, width, 1 or 3)` image; the suffix picks the format."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    Image.fromarray(image).save(path)
-    return path
+    image_format = Image.registered_extensions().get(path.suffix.lower())
+    if image_format is None:
+        raise ValueError(f"Unknown image file extension: {path.name}")
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=image_format)
+    return _write_bytes(path, buffer.getvalue())
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    return write_atomically(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def save_grid(images, path: str | Path, columns: int | None = None) -> Path:
@@ -103,10 +115,8 @@ def save_gif(frames, path: str | Path, seconds_per_frame: float = 0.5) -> Path:
     durations[-1] *= 3
     if len(durations) == 1:
         durations = durations[0]  # Pillow takes a list only for several frames.
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    imageio.mimsave(path, frames, format="GIF", duration=durations, loop=0)
-    return path
+    data = imageio.mimsave("<bytes>", frames, format="GIF", duration=durations, loop=0)
+    return _write_bytes(Path(path), data)
 
 
 def read_gif(path: str | Path) -> list[np.ndarray]:

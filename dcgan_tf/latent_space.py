@@ -292,6 +292,8 @@ def load_latents(path: str | Path, latent_dim: int | None = None) -> np.ndarray:
         raise ValueError(
             f"{path} should hold latents of shape (n, latent_dim), got {latents.shape}."
         )
+    if not np.isfinite(latents).all():
+        raise ValueError(f"{path} holds latents that are NaN or infinite.")
     if latent_dim is not None and latents.shape[1] != latent_dim:
         raise ValueError(
             f"{path} holds {latents.shape[1]}-dimensional latents but the "

@@ -159,3 +159,11 @@ def test_latents_files_and_indices_give_one_line_errors(tmp_path, action, match)
         else:
             latent_space.load_latents(tmp_path / "nothing.npz")
     assert "\n" not in str(raised.value)
+
+
+def test_latents_that_are_not_finite_are_refused(tmp_path):
+    latents = np.zeros((3, 4), np.float32)
+    latents[1, 2] = np.nan
+    path = latent_space.save_latents(tmp_path / "nan.npz", latents)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        latent_space.load_latents(path)
