@@ -203,3 +203,21 @@ def test_new_runs_are_numbered(tmp_path):
     (tmp_path / "00000-mnist").mkdir()
     (tmp_path / "00007-cifar10").mkdir()
     assert rundir.next_run_dir("mnist", tmp_path).name == "00008-mnist"
+
+
+def test_a_run_from_before_augmentation_and_ema_reads_as_it_trained(tmp_path):
+    values = TrainConfig(dataset="fashion_mnist").resolve().to_dict()
+    for name in ("augment", "ema", "saved_generator", "ada_target"):
+        del values[name]
+    values["num_samples"] = 16  # and a field renamed since
+    (tmp_path / rundir.CONFIG).write_text(json.dumps(values))
+    config = RunDir(tmp_path).read_config()
+    assert (config.augment, config.ema, config.saved_generator) == (
+        "none",
+        0.0,
+        "trained",
+    )
+    assert config.ada_target == 0.6 and config.grid_size == 16
+    # A new run records which generator its .keras files hold.
+    ema = TrainConfig(dataset="fashion_mnist", ema=0.999).resolve()
+    assert ema.saved_generator == "ema"

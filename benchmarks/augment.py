@@ -1,0 +1,117 @@
+"""Augmentation and the averaged generator on small and full data (issue #10).
+
+Trains one setting (`--augment`, always with an averaged generator beside
+the trained one) on a fixed subset of a classic data set and measures FID
+every `--eval-every` steps on the shipped classifier's features, 10,000
+samples against the test split, for both generators of the same run: the
+trained one ("without EMA") and the averaged one ("with EMA"). The EMA does
+not change training, so one run gives both.
+
+The subset is `dcgan_tf.quality.evaluation.random_subset(train, N, seed=0)`:
+N images drawn with numpy's default_rng(0), kept in the data set's order.
+
+    python benchmarks/augment.py --dataset fashion_mnist \\
+        --data-dir ../shared/data/fashion-mnist --train-images 600 \\
+        --augment ada --steps 4000 --eval-every 500 \\
+        --json benchmarks/results/augment/fashion_mnist_600_ada.json
+"""
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=("fashion_mnist", "cifar10"))
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--train-images", type=int, help="Subset size (default all).")
+    parser.add_argument("--augment", default="none")
+    parser.add_argument("--ema", type=float, default=0.999)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=0, help="0: TF's choice.")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", required=True)
+    args = parser.parse_args()
+
+    import keras
+    import tensorflow as tf
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    from dcgan_tf import files
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.data import load_images, make_dataset
+    from dcgan_tf.gan import build_dcgan
+    from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
+    from dcgan_tf.quality.features import ClassifierFeatures
+
+    config = TrainConfig(
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        augment=args.augment,
+        ema=args.ema,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.eval_every,
+        epochs=args.steps // args.eval_every,
+        seed=args.seed,
+    ).resolve()
+    config.validate()
+    keras.utils.set_random_seed(config.seed)
+    train = load_images(args.dataset, data_dir=args.data_dir)
+    train = random_subset(train, args.train_images, seed=0)
+    test = load_images(args.dataset, data_dir=args.data_dir, split="test")
+    features = ClassifierFeatures(args.dataset)
+    real = features.extract(test, keep=False)
+    model = build_dcgan(config)
+    dataset = make_dataset(train, config.batch_size, config.seed)
+
+    result = {
+        "what": __doc__.split("\n\n")[0],
+        "command": shlex.join([sys.executable.split("/")[-1], *sys.argv]),
+        "config": config.to_dict(),
+        "train_images": len(train),
+        "test_images": len(test),
+        "samples": args.samples,
+        "load_average_start": os.getloadavg()[0],
+        "curve": [],
+    }
+    start = time.time()
+    for chunk in range(config.epochs):
+        history = model.fit(
+            dataset,
+            initial_epoch=chunk,
+            epochs=chunk + 1,
+            steps_per_epoch=config.steps_per_epoch,
+            shuffle=False,  # the stream is shuffled by make_dataset
+            verbose=0,
+        )
+        point = {"step": (chunk + 1) * config.steps_per_epoch}
+        point.update({k: float(v[-1]) for k, v in history.history.items()})
+        for name, generator in (("fid", model.generator), ("fid_ema", model.ema_generator)):
+            measured = evaluate_generator(
+                generator, real, features, args.samples, metrics=("fid",), seed=0
+            )
+            point[name] = measured["fid"]
+        point["minutes"] = (time.time() - start) / 60
+        result["curve"].append(point)
+        print(json.dumps(point), flush=True)
+        files.write_json(args.json, result)
+    for name in ("fid", "fid_ema"):
+        values = [p[name] for p in result["curve"]]
+        result[f"best_{name}"] = min(values)
+        result[f"best_{name}_step"] = result["curve"][values.index(min(values))]["step"]
+        result[f"end_{name}"] = values[-1]
+    result["load_average_end"] = os.getloadavg()[0]
+    files.write_json(args.json, result)
+
+
+if __name__ == "__main__":
+    main()

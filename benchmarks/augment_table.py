@@ -1,0 +1,45 @@
+"""The README's augmentation table from `benchmarks/augment.py`'s records.
+
+    python benchmarks/augment_table.py benchmarks/results/augment/*.json
+"""
+
+import json
+import sys
+from pathlib import Path
+
+
+def row(path: Path) -> str:
+    record = json.loads(path.read_text())
+    curve = record["curve"]
+    config = record["config"]
+    steps = curve[-1]["step"]
+    cells = [
+        config["dataset"],
+        f"{record['train_images']:,}",
+        config["augment"],
+        f"{steps:,}" + ("" if "end_fid" in record else " (cut short)"),
+    ]
+    for name in ("fid", "fid_ema"):
+        values = [point[name] for point in curve]
+        best = min(values)
+        best_step = curve[values.index(best)]["step"]
+        cells += [f"{best:.1f} @ {best_step:,}", f"{values[-1]:.1f}"]
+    cells.append(f"{curve[-1]['d_real_accuracy']:.2f}")
+    cells.append(f"{curve[-1].get('augment_p', 0.0):.2f}")
+    cells.append(" ".join(f"{point['fid']:.0f}" for point in curve))
+    return "| " + " | ".join(cells) + " |"
+
+
+def main(paths):
+    print(
+        "| data set | training images | --augment | steps | FID best (step) | FID end "
+        "| EMA FID best (step) | EMA FID end | D real acc. at end | p at end "
+        "| FID every eval |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for path in sorted(map(Path, paths)):
+        print(row(path))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
