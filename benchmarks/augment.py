@@ -95,7 +95,10 @@ def main():
         )
         point = {"step": (chunk + 1) * config.steps_per_epoch}
         point.update({k: float(v[-1]) for k, v in history.history.items()})
-        for name, generator in (("fid", model.generator), ("fid_ema", model.ema_generator)):
+        for name, generator in (
+            ("fid", model.generator),
+            ("fid_ema", model.ema_generator),
+        ):
             measured = evaluate_generator(
                 generator, real, features, args.samples, metrics=("fid",), seed=0
             )

@@ -1,6 +1,6 @@
 """The README's augmentation table from `benchmarks/augment.py`'s records.
 
-    python benchmarks/augment_table.py benchmarks/results/augment/*.json
+python benchmarks/augment_table.py benchmarks/results/augment/*.json
 """
 
 import json

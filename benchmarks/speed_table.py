@@ -1,6 +1,6 @@
 """The README's speed table from `benchmarks/speed.sh`'s records.
 
-    python benchmarks/speed_table.py benchmarks/results/speed/*.json
+python benchmarks/speed_table.py benchmarks/results/speed/*.json
 """
 
 import json
