@@ -25,7 +25,8 @@ def row(path: Path) -> str:
         best_step = curve[values.index(best)]["step"]
         cells += [f"{best:.1f} @ {best_step:,}", f"{values[-1]:.1f}"]
     cells.append(f"{curve[-1]['d_real_accuracy']:.2f}")
-    cells.append(f"{curve[-1].get('augment_p', 0.0):.2f}")
+    ada = config["augment"] == "ada"
+    cells.append(f"{curve[-1]['augment_p']:.2f}" if ada else "-")
     cells.append(" ".join(f"{point['fid']:.0f}" for point in curve))
     return "| " + " | ".join(cells) + " |"
 
