@@ -235,8 +235,10 @@ class TrainConfig:
         "Train steps per call into the compiled graph (TensorFlow, JAX). Rounded "
         "down to a divisor of the steps per epoch, so epochs and resumes stay exact.",
     )
-    # Off by default, as results then match across machines; bfloat16 measured
-    # 1.35x faster on a 2-core AVX512-BF16 CPU (see the README's speed table).
+    # Off by default, as results then match across machines. bfloat16 on a
+    # 2-core AVX512-BF16 CPU: `fit` at 1.94x the float32 PyTorch peer against
+    # float32's 1.42x, i.e. about 1.37x (benchmarks/results/speed_bfloat16_*.json
+    # and the README's speed table, bench --mixed-precision bfloat16).
     mixed_precision: str = _field(
         "off",
         "Compute in 'float16' (GPUs; the losses are scaled against underflow) or "
