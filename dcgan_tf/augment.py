@@ -18,6 +18,8 @@ that the three backends run the same code.
 import keras
 from keras import ops
 
+from dcgan_tf.config import AUGMENTS
+
 # Zhao et al. 2020 (DiffAugment's reference code): shifts up to 1/8 of the
 # side, a cut-out square of half the side.
 TRANSLATION_RATIO = 0.125
@@ -148,3 +150,61 @@ def ada_probability(probability, measure, batch_size, target, kimg):
     """
     step = ops.cast(batch_size, "float32") / (kimg * 1000.0)
     return ops.clip(probability + ops.sign(measure - target) * step, 0.0, 1.0)
+
+
+class AugmentationMixin:
+    """`DCGAN`'s augmentation: its settings, ADA's p (a model variable) and
+    the calls its train steps make; the transformations are the functions
+    above."""
+
+    def _init_augmentation(self, augment, flips, ada_target, ada_kimg):
+        if augment not in AUGMENTS:
+            raise ValueError(
+                f"augment must be one of {', '.join(AUGMENTS)}, got {augment!r}."
+            )
+        self.augment = augment
+        self.augment_flips = bool(flips)
+        self.ada_target = float(ada_target)
+        self.ada_kimg = float(ada_kimg)
+        self.augment_probability = None
+        if augment == "ada":
+            # A variable, not a Python number: it is part of the state that
+            # JAX carries through the step, of checkpoints, and of a resume.
+            # Replicas average their updates.
+            self.augment_probability = self.add_weight(
+                shape=(),
+                initializer="zeros",
+                trainable=False,
+                aggregation="mean",
+                name="augment_probability",
+            )
+
+    def draw_augmentation(self, count, probability=None):
+        """Draws the augmentation of `count` images (see `augment.draw`);
+        `probability` is ADA's p (default: the variable's value)."""
+        if self.augment == "ada" and probability is None:
+            probability = self.augment_probability.value
+        image_size = self.discriminator.inputs[0].shape[1]
+        return draw(
+            count, image_size, self.seed_generator, probability, self.augment_flips
+        )
+
+    def augment_images(self, images, parameters):
+        """`images` as D sees them: transformed by `parameters`, or as they
+        are when the model does not augment."""
+        if parameters is None:
+            return images
+        return apply(images, parameters)
+
+    def next_augment_probability(self, probability, real_logits, replica=None):
+        """ADA's p after a step with D's logits on the augmented real batch;
+        under `tf.distribute`, `replica` (the replica context) makes the
+        measure that of the global batch, so every replica moves p alike."""
+        batch_size = ops.shape(real_logits)[0]
+        measure = overfitting_measure(real_logits)
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            measure = replica.all_reduce("mean", measure)
+            batch_size = batch_size * replica.num_replicas_in_sync
+        return ada_probability(
+            probability, measure, batch_size, self.ada_target, self.ada_kimg
+        )

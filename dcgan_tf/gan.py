@@ -19,9 +19,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from dcgan_tf import augment as augmentation
 from dcgan_tf import steps
-from dcgan_tf.config import AUGMENTS, TrainConfig
+from dcgan_tf.augment import AugmentationMixin
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.ema import AveragedGeneratorMixin
 from dcgan_tf.networks import build_discriminator, build_generator
 from dcgan_tf.steps.jax_state import JAXStateMixin
 
@@ -63,7 +64,7 @@ def default_optimizer(learning_rate=2e-4, beta_1=0.5):
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1)
 
 
-class DCGAN(JAXStateMixin, keras.Model):
+class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Model):
     """A generator and a discriminator trained against each other.
 
     Each step draws one batch of latents and runs the generator once: the
@@ -153,41 +154,6 @@ class DCGAN(JAXStateMixin, keras.Model):
         # saving and BackupAndRestore need a built model.
         self.built = True
 
-    def _init_augmentation(self, augment, flips, ada_target, ada_kimg):
-        if augment not in AUGMENTS:
-            raise ValueError(
-                f"augment must be one of {', '.join(AUGMENTS)}, got {augment!r}."
-            )
-        self.augment = augment
-        self.augment_flips = bool(flips)
-        self.ada_target = float(ada_target)
-        self.ada_kimg = float(ada_kimg)
-        self.augment_probability = None
-        if augment == "ada":
-            # A variable, not a Python number: it is part of the state that
-            # JAX carries through the step, of checkpoints, and of a resume.
-            # Replicas average their updates.
-            self.augment_probability = self.add_weight(
-                shape=(),
-                initializer="zeros",
-                trainable=False,
-                aggregation="mean",
-                name="augment_probability",
-            )
-
-    def _init_ema(self, decay):
-        if not 0.0 <= decay < 1.0:
-            raise ValueError(f"ema must be in [0, 1), got {decay}.")
-        self.ema = float(decay)
-        self.ema_generator = None
-        if self.ema:
-            ema_generator = keras.models.clone_model(self.generator)
-            ema_generator.set_weights(self.generator.get_weights())
-            # Not trained by gradients: its variables are the model's
-            # non-trainable state, updated by `averaged_weights`.
-            ema_generator.trainable = False
-            self.ema_generator = ema_generator
-
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures training.
 
@@ -208,11 +174,6 @@ class DCGAN(JAXStateMixin, keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
-
-    @property
-    def sampling_generator(self):
-        """The generator to sample from: the averaged one when there is one."""
-        return self.ema_generator or self.generator
 
     def call(self, inputs, training=False):
         # `latents`, or `[latents, classes]` for a conditional generator.
@@ -247,64 +208,6 @@ class DCGAN(JAXStateMixin, keras.Model):
                 shape, minval=-1.0, maxval=1.0, seed=self.seed_generator
             )
         return keras.random.normal(shape, seed=self.seed_generator)
-
-    def draw_augmentation(self, count, probability=None):
-        """Draws the augmentation of `count` images (see `augment.draw`);
-        `probability` is ADA's p (default: the variable's value)."""
-        if self.augment == "ada" and probability is None:
-            probability = self.augment_probability.value
-        image_size = self.discriminator.inputs[0].shape[1]
-        return augmentation.draw(
-            count, image_size, self.seed_generator, probability, self.augment_flips
-        )
-
-    def augment_images(self, images, parameters):
-        """`images` as D sees them: transformed by `parameters`, or as they
-        are when the model does not augment."""
-        if parameters is None:
-            return images
-        return augmentation.apply(images, parameters)
-
-    def next_augment_probability(self, probability, real_logits, replica=None):
-        """ADA's p after a step with D's logits on the augmented real batch;
-        under `tf.distribute`, `replica` (the replica context) makes the
-        measure that of the global batch, so every replica moves p alike."""
-        batch_size = ops.shape(real_logits)[0]
-        measure = augmentation.overfitting_measure(real_logits)
-        if replica is not None and replica.num_replicas_in_sync > 1:
-            measure = replica.all_reduce("mean", measure)
-            batch_size = batch_size * replica.num_replicas_in_sync
-        return augmentation.ada_probability(
-            probability, measure, batch_size, self.ada_target, self.ada_kimg
-        )
-
-    def averaged_weights(self, ema_values, values, updates):
-        """The averaged generator's new values after `updates` generator
-        updates: `ema_values` moved toward the trained `values`.
-
-        The decay ramps up as min(ema, (1 + t) / (10 + t)), so the average
-        forgets the random initial weights within the first few hundred
-        steps instead of over 1 / (1 - ema) of them.
-        """
-        updates = ops.cast(updates, "float32")
-        decay = ops.minimum(self.ema, (1.0 + updates) / (10.0 + updates))
-        return [
-            average * ops.cast(decay, average.dtype)
-            + ops.cast(value, average.dtype) * ops.cast(1.0 - decay, average.dtype)
-            for average, value in zip(ema_values, values)
-        ]
-
-    def update_ema(self):
-        """Moves the averaged generator toward the trained one (TensorFlow,
-        PyTorch; the JAX step uses `averaged_weights` on its state)."""
-        pairs = list(zip(self.ema_generator.variables, self.generator.variables))
-        new_values = self.averaged_weights(
-            [average.value for average, _ in pairs],
-            [variable.value for _, variable in pairs],
-            self.g_optimizer.iterations.value,
-        )
-        for (average, _), value in zip(pairs, new_values):
-            average.assign(value)
 
     def train_step(self, *args):
         # TensorFlow and PyTorch pass the batch and take the logs back; JAX
