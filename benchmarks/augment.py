@@ -14,6 +14,12 @@ N images drawn with numpy's default_rng(0), kept in the data set's order.
         --data-dir ../shared/data/fashion-mnist --train-images 600 \\
         --augment ada --steps 4000 --eval-every 500 \\
         --json benchmarks/results/augment/fashion_mnist_600_ada.json
+
+A folder (`--dataset folder`, the flower photographs standing in for BIKED)
+has no test split and no shipped classifier: FID compares the samples with
+the whole folder, on the features of `--classifier` (trained by
+`benchmarks/flowers_classifier.py`). `--log-every` records D's accuracy and
+p more often than FID, and `--grids` writes both generators' last samples.
 """
 
 import argparse
@@ -26,14 +32,18 @@ import time
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", choices=("fashion_mnist", "cifar10"))
+    parser.add_argument("--dataset", choices=("fashion_mnist", "cifar10", "folder"))
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--train-images", type=int, help="Subset size (default all).")
+    parser.add_argument("--image-size", type=int, help="Default: the preset's.")
+    parser.add_argument("--classifier", help="Weights for the FID features.")
     parser.add_argument("--augment", default="none")
     parser.add_argument("--ema", type=float, default=0.999)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--log-every", type=int, help="Default: --eval-every.")
+    parser.add_argument("--grids", action="store_true", help="Save last samples.")
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=0, help="0: TF's choice.")
     parser.add_argument("--seed", type=int, default=42)
@@ -50,25 +60,38 @@ def main():
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.data import load_images, make_dataset
     from dcgan_tf.gan import build_dcgan
+    from dcgan_tf.images import save_grid, to_uint8
+    from dcgan_tf.latent_space import sample_latents
+    from dcgan_tf.quality.classifiers import build_classifier
     from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
     from dcgan_tf.quality.features import ClassifierFeatures
 
+    log_every = args.log_every or args.eval_every
+    if args.eval_every % log_every:
+        parser.error("--eval-every must be a multiple of --log-every")
     config = TrainConfig(
         dataset=args.dataset,
         data_dir=args.data_dir,
         augment=args.augment,
         ema=args.ema,
+        image_size=args.image_size,
         batch_size=args.batch_size,
-        steps_per_epoch=args.eval_every,
-        epochs=args.steps // args.eval_every,
+        steps_per_epoch=log_every,
+        epochs=args.steps // log_every,
         seed=args.seed,
     ).resolve()
     config.validate()
     keras.utils.set_random_seed(config.seed)
-    train = load_images(args.dataset, data_dir=args.data_dir)
+    train = load_images(args.dataset, args.data_dir, config.image_size)
     train = random_subset(train, args.train_images, seed=0)
-    test = load_images(args.dataset, data_dir=args.data_dir, split="test")
-    features = ClassifierFeatures(args.dataset)
+    if args.dataset == "folder":
+        test = train  # no test split: the folder is the reference
+        classifier = build_classifier(config.image_shape, 5)
+        classifier.load_weights(args.classifier)
+        features = ClassifierFeatures(classifier=classifier)
+    else:
+        test = load_images(args.dataset, data_dir=args.data_dir, split="test")
+        features = ClassifierFeatures(args.dataset, args.classifier)
     real = features.extract(test, keep=False)
     model = build_dcgan(config)
     dataset = make_dataset(train, config.batch_size, config.seed)
@@ -95,23 +118,29 @@ def main():
         )
         point = {"step": (chunk + 1) * config.steps_per_epoch}
         point.update({k: float(v[-1]) for k, v in history.history.items()})
-        for name, generator in (
-            ("fid", model.generator),
-            ("fid_ema", model.ema_generator),
-        ):
-            measured = evaluate_generator(
-                generator, real, features, args.samples, metrics=("fid",), seed=0
-            )
-            point[name] = measured["fid"]
+        generators = {"fid": model.generator, "fid_ema": model.ema_generator}
+        if point["step"] % args.eval_every == 0:
+            for name, generator in generators.items():
+                measured = evaluate_generator(
+                    generator, real, features, args.samples, metrics=("fid",), seed=0
+                )
+                point[name] = measured["fid"]
         point["minutes"] = (time.time() - start) / 60
         result["curve"].append(point)
         print(json.dumps(point), flush=True)
         files.write_json(args.json, result)
     for name in ("fid", "fid_ema"):
-        values = [p[name] for p in result["curve"]]
-        result[f"best_{name}"] = min(values)
-        result[f"best_{name}_step"] = result["curve"][values.index(min(values))]["step"]
-        result[f"end_{name}"] = values[-1]
+        measured = [p for p in result["curve"] if name in p]
+        best = min(measured, key=lambda p: p[name])
+        result[f"best_{name}"] = best[name]
+        result[f"best_{name}_step"] = best["step"]
+        result[f"end_{name}"] = measured[-1][name]
+    if args.grids:  # the same 64 latents for both generators
+        latents = sample_latents(64, config.latent_dim, seed=0)
+        for name, generator in generators.items():
+            images = to_uint8(generator.predict(latents, verbose=0))
+            kind = "ema" if name == "fid_ema" else "trained"
+            save_grid(images, args.json.replace(".json", f"_{kind}.png"))
     result["load_average_end"] = os.getloadavg()[0]
     files.write_json(args.json, result)
 

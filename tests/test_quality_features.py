@@ -105,6 +105,17 @@ def test_classifier_features_are_the_penultimate_layer_of_its_weights(tmp_path):
     np.testing.assert_allclose(features(images)[0], expected, rtol=1e-5, atol=1e-6)
 
 
+def test_features_of_any_classifier_take_its_shape_and_classes():
+    model = build_classifier((16, 16, 3), num_classes=5, name="flowers")
+    features = ClassifierFeatures(classifier=model)
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), np.uint8)
+    vectors, probabilities = features(images)
+    assert vectors.shape == (3, 128) and probabilities.shape == (3, 5)
+    assert features.name == "classifier-flowers"
+    with pytest.raises(ValueError, match=r"\(16, 16, 3\)"):
+        features.extract(np.zeros((4, 28, 28, 1), np.uint8))
+
+
 def test_inception_without_weights_fails_in_one_line(monkeypatch):
     def offline(**kwargs):
         raise Exception("URL fetch failure on https://storage.googleapis.com/...\nx")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_tf.quality.classifiers import IMAGE_SHAPES, load_classifier
+from dcgan_tf.quality.classifiers import load_classifier
 from dcgan_tf.quality.distances import RunningStats
 
 FEATURES = ("classifier", "inception")
@@ -136,11 +136,13 @@ class FeatureExtractor:
 
 
 class ClassifierFeatures(FeatureExtractor):
-    """The 128-d penultimate features of the shipped domain classifier.
+    """The 128-d penultimate features of a domain classifier.
 
     Args:
-        dataset: `fashion_mnist` or `cifar10`.
+        dataset: `fashion_mnist` or `cifar10`: the classifier the package ships.
         weights: a `.weights.h5` file (default: the one the package ships).
+        classifier: instead of the two above, any network of
+            `build_classifier` (e.g. one `fit_classifier` trained on a folder).
 
     Raises:
         ValueError: for a data set without a classifier.
@@ -149,16 +151,17 @@ class ClassifierFeatures(FeatureExtractor):
 
     batch_size = 500
 
-    def __init__(self, dataset: str, weights=None):
+    def __init__(self, dataset: str | None = None, weights=None, *, classifier=None):
         import keras
 
-        classifier = load_classifier(dataset, weights)
+        if classifier is None:
+            classifier = load_classifier(dataset, weights)
         self.model = keras.Model(
             classifier.input,
             [classifier.get_layer("features").output, classifier.output],
         )
-        self.image_shape = IMAGE_SHAPES[dataset]
-        self.name = f"classifier-{dataset}"
+        self.image_shape = tuple(classifier.input_shape[1:])
+        self.name = f"classifier-{dataset or classifier.name}"
 
 
 class InceptionFeatures(FeatureExtractor):
