@@ -13,21 +13,22 @@ def row(path: Path) -> str:
     curve = record["curve"]
     config = record["config"]
     steps = curve[-1]["step"]
+    evaluated = [point for point in curve if "fid" in point]
     cells = [
-        config["dataset"],
+        "flowers (folder)" if config["dataset"] == "folder" else config["dataset"],
         f"{record['train_images']:,}",
         config["augment"],
         f"{steps:,}" + ("" if "end_fid" in record else " (cut short)"),
     ]
     for name in ("fid", "fid_ema"):
-        values = [point[name] for point in curve]
+        values = [point[name] for point in evaluated]
         best = min(values)
-        best_step = curve[values.index(best)]["step"]
+        best_step = evaluated[values.index(best)]["step"]
         cells += [f"{best:.1f} @ {best_step:,}", f"{values[-1]:.1f}"]
     cells.append(f"{curve[-1]['d_real_accuracy']:.2f}")
     ada = config["augment"] == "ada"
     cells.append(f"{curve[-1]['augment_p']:.2f}" if ada else "-")
-    cells.append(" ".join(f"{point['fid']:.0f}" for point in curve))
+    cells.append(" ".join(f"{point['fid']:.0f}" for point in evaluated))
     return "| " + " | ".join(cells) + " |"
 
 
