@@ -21,7 +21,8 @@ from dcgan_tf.quality.distances import (
     kernel_distance,
 )
 from dcgan_tf.quality.features import FeatureExtractor, Features, feature_extractor
-from dcgan_tf.sampling import as_generator, generate
+from dcgan_tf.sampling import generate
+from dcgan_tf.saved_generator import as_generator
 
 # Generated images per forward pass and per trip through the feature network:
 # 250 28x28 images are a few MB, and a pass per 250 keeps the CPU busy.
