@@ -99,6 +99,20 @@ def _expected_errors() -> tuple:
     return tuple(errors)
 
 
+# What each backend raises when an allocation fails (numpy's is MemoryError;
+# XLA says RESOURCE_EXHAUSTED in the message of a generic runtime error).
+OUT_OF_MEMORY = ("MemoryError", "ResourceExhaustedError", "OutOfMemoryError")
+OUT_OF_MEMORY_ADVICE = (
+    "lower --batch-size, --image-size, --latent-dim or the networks' --*-filters"
+)
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether `error` is a failed allocation, on any backend."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return bool(names & set(OUT_OF_MEMORY)) or "RESOURCE_EXHAUSTED" in str(error)
+
+
 def _describe(error: BaseException) -> str:
     """The message of an expected error, with its file for a bare OSError."""
     if isinstance(error, OSError) and error.strerror and error.filename:
@@ -119,7 +133,8 @@ def run_command(prog: str, body):
     Raises:
         SystemExit: 2 after a ValueError (DataError included), an OSError
             (FileNotFoundError), a RunDirError or a WriteError (writing a file),
-            printed as `PROG: error: MESSAGE`; 130 after Ctrl-C.
+            or running out of memory, printed as `PROG: error: MESSAGE`; 130
+            after Ctrl-C.
     """
     try:
         return body()
@@ -127,6 +142,10 @@ def run_command(prog: str, body):
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(INTERRUPTED)
     except Exception as error:
+        if out_of_memory(error):
+            fail(
+                prog, f"out of memory ({type(error).__name__}); {OUT_OF_MEMORY_ADVICE}."
+            )
         # Looked up now: body() may have imported dcgan_tf.data.
         if not isinstance(error, _expected_errors()):
             raise  # a bug: its traceback is what a report needs

@@ -68,6 +68,18 @@ PRESETS = {
     },
 }
 QUALITY_METRICS = ("kid", "fid", "kid,fid")
+# Upper bounds on the sizes that allocate memory, far above any DCGAN's (the
+# paper: batches of 128, z of 100, 64x64 images): a typo of a few digits is one
+# line, not minutes of allocating before running out (or TensorFlow refusing a
+# tensor over 2 GB with a traceback).
+LIMITS = {
+    "batch_size": 4096,
+    "latent_dim": 4096,
+    "image_size": 1024,
+    "generator_filters": 1024,
+    "discriminator_filters": 1024,
+    "grid_size": 1024,
+}
 # A dry run trains this many steps on synthetic images: enough to write every
 # file of a run in seconds.
 DRY_RUN_STEPS = 2
@@ -313,6 +325,12 @@ class TrainConfig:
             if value is not None and value < 1:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be at least 1, got {value}."
+                )
+        for name, most in LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and value > most:
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be at most {most}, got {value}."
                 )
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
             raise ValueError(

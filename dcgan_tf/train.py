@@ -105,6 +105,15 @@ def main(argv=None):
         run = training.fit(run, verbose=verbose)
     except (rundir.RunDirError, WriteError) as error:
         cli.fail(PROG, f"{error} Resume with: {PROG} --resume {run.run_dir}")
+    except Exception as error:
+        if not cli.out_of_memory(error):
+            raise  # a bug: its traceback is what a report needs
+        cli.fail(
+            PROG,
+            f"out of memory ({type(error).__name__}); the completed epochs are "
+            f"saved: free memory and resume with {PROG} --resume {run.run_dir}, "
+            f"or start again and {cli.OUT_OF_MEMORY_ADVICE}.",
+        )
     if run.interrupted:
         print(
             "Interrupted. Resume from the last completed epoch with: "

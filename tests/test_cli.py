@@ -107,6 +107,8 @@ def test_fail_prints_one_line_and_exits_2(capsys):
         (RunDirError("Cannot write x: the disk is full."), "the disk is full"),
         (PermissionError(13, "Permission denied", "out/grid.png"), "out/grid.png"),
         (IsADirectoryError(21, "Is a directory", "grid.png"), "Is a directory"),
+        (MemoryError(), "out of memory (MemoryError); lower --batch-size"),
+        (RuntimeError("RESOURCE_EXHAUSTED: Out of memory"), "out of memory"),
     ],
 )
 def test_run_command_turns_expected_errors_into_one_line(capsys, error, message):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import TINY
 
+from dcgan_tf import training
 from dcgan_tf.callbacks import restore
 from dcgan_tf.files import Lock
 from dcgan_tf.gan import build_dcgan
@@ -168,6 +169,25 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys, fashion_dir):
     assert "--ada-kimg" in _error(capsys, ["--ada-kimg", "0"])
     assert "--ada-target" in _error(capsys, ["--ada-target", "nan"])
     assert "invalid choice" in _error(capsys, ["--augment", "mixup"])
+    # Typos of a few digits are refused before anything is allocated.
+    assert "--latent-dim must be at most" in _error(
+        capsys, ["--latent-dim", "100000000"]
+    )
+    assert "--grid-size must be at most" in _error(capsys, ["--grid-size", "100000"])
+
+
+def test_running_out_of_memory_is_one_line_that_says_how_to_resume(
+    tmp_path, capsys, monkeypatch, fashion_dir
+):
+    def out_of_memory(run, **kwargs):
+        raise MemoryError("Unable to allocate 3.2 TiB")
+
+    monkeypatch.setattr(training, "fit", out_of_memory)
+    run_dir = tmp_path / "run"
+    args = ["--data-dir", fashion_dir, *TINY, "--run-dir", str(run_dir)]
+    message = _error(capsys, args)
+    assert "out of memory (MemoryError)" in message
+    assert f"--resume {run_dir}" in message and "--batch-size" in message
 
 
 def test_a_run_directory_is_never_overwritten(tmp_path, capsys, fashion_dir):
