@@ -57,15 +57,18 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
     if scale > 1:
         images = images.repeat(scale, axis=1).repeat(scale, axis=2)
         height, width = height * scale, width * scale
-    grid = np.full(
-        (
-            rows * (height + PADDING) + PADDING,
-            columns * (width + PADDING) + PADDING,
-            channels,
-        ),
-        128,
-        dtype=np.uint8,
+    shape = (
+        rows * (height + PADDING) + PADDING,
+        columns * (width + PADDING) + PADDING,
+        channels,
     )
+    if shape[0] * shape[1] > Image.MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"A grid of {count} images would be {shape[1]}x{shape[0]} pixels, more "
+            f"than an image file should hold ({Image.MAX_IMAGE_PIXELS:,}); ask for "
+            "fewer images per grid."
+        )
+    grid = np.full(shape, 128, dtype=np.uint8)
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
         top = PADDING + row * (height + PADDING)

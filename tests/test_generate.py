@@ -169,6 +169,21 @@ def test_bad_input_exits_2_with_a_one_line_error(
     assert message in errors[0]
 
 
+def test_a_grid_too_big_for_an_image_file_is_one_line(
+    trained_run, tmp_path, monkeypatch, capsys
+):
+    # Pillow's limit lowered, rather than generating a grid of 200 M pixels.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3 * (CELL + PADDING) ** 2)
+    with pytest.raises(SystemExit) as raised:
+        generate.main(
+            [str(trained_run), "--num", "4", "--out", str(tmp_path / "g.png")]
+        )
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "ask for fewer images per grid" in errors[0]
+    assert not (tmp_path / "g.png").exists()
+
+
 def test_a_read_only_folder_is_refused_before_any_work(
     trained_run, tmp_path, monkeypatch, capsys
 ):
