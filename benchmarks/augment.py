@@ -19,7 +19,8 @@ A folder (`--dataset folder`, the flower photographs standing in for BIKED)
 has no test split and no shipped classifier: FID compares the samples with
 the whole folder, on the features of `--classifier` (trained by
 `benchmarks/flowers_classifier.py`). `--log-every` records D's accuracy and
-p more often than FID, and `--grids` writes both generators' last samples.
+p more often than FID, and `--grids` writes both generators' samples at each
+evaluation (the latest kept).
 """
 
 import argparse
@@ -106,6 +107,7 @@ def main():
         "load_average_start": os.getloadavg()[0],
         "curve": [],
     }
+    latents = sample_latents(64, config.latent_dim, seed=0)
     start = time.time()
     for chunk in range(config.epochs):
         history = model.fit(
@@ -125,6 +127,10 @@ def main():
                     generator, real, features, args.samples, metrics=("fid",), seed=0
                 )
                 point[name] = measured["fid"]
+                if args.grids:  # the latest, from the same 64 latents for both
+                    images = to_uint8(generator.predict(latents, verbose=0))
+                    kind = "ema" if name == "fid_ema" else "trained"
+                    save_grid(images, args.json.replace(".json", f"_{kind}.png"))
         point["minutes"] = (time.time() - start) / 60
         result["curve"].append(point)
         print(json.dumps(point), flush=True)
@@ -135,12 +141,6 @@ def main():
         result[f"best_{name}"] = best[name]
         result[f"best_{name}_step"] = best["step"]
         result[f"end_{name}"] = measured[-1][name]
-    if args.grids:  # the same 64 latents for both generators
-        latents = sample_latents(64, config.latent_dim, seed=0)
-        for name, generator in generators.items():
-            images = to_uint8(generator.predict(latents, verbose=0))
-            kind = "ema" if name == "fid_ema" else "trained"
-            save_grid(images, args.json.replace(".json", f"_{kind}.png"))
     result["load_average_end"] = os.getloadavg()[0]
     files.write_json(args.json, result)
 
