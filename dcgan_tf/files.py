@@ -10,6 +10,7 @@ processes from writing the same files at once.
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -71,6 +72,16 @@ def write_text(path, text: str) -> Path:
 
 def write_json(path, value) -> Path:
     return write_text(path, json.dumps(value, indent=2) + "\n")
+
+
+def sha256(path) -> str:
+    """The SHA-256 of a file's bytes, in hex: what tells a damaged checkpoint
+    (flipped bytes inside a file that still opens) from a good one."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def variables_bytes(variables) -> int:

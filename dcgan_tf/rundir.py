@@ -32,6 +32,7 @@ from dcgan_tf.files import (
     WriteError,
     check_room,
     io_advice,
+    sha256,
     variables_bytes,
     write_atomically,
     write_json,
@@ -311,14 +312,22 @@ class RunDir:
         return sorted(found, reverse=True)
 
     def _read_checkpoint(self, epoch: int, weights: Path) -> Checkpoint | None:
-        """The checkpoint if its files are complete, else None."""
+        """The checkpoint if its files are complete and, where the sidecar
+        recorded one, match their checksum; else None."""
         if not _is_complete_h5(weights):
             return None
         sidecar = weights.with_name(weights.name.replace(".weights.h5", ".json"))
         try:
-            seed_state = json.loads(sidecar.read_text())["seed_state"]
-            seed_state = [int(value) for value in seed_state]
-        except (OSError, ValueError, KeyError, TypeError):
+            recorded = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            recorded = {}
+        recorded = recorded if isinstance(recorded, dict) else {}
+        # Checkpoints from before checksums have none, and are trusted.
+        if "sha256" in recorded and recorded["sha256"] != sha256(weights):
+            return None
+        try:
+            seed_state = [int(value) for value in recorded["seed_state"]]
+        except (KeyError, TypeError, ValueError):
             seed_state = None
         return Checkpoint(epoch, weights, seed_state)
 
@@ -365,8 +374,9 @@ class RunDir:
     def save_checkpoint(self, model, epoch: int, seed_state) -> Checkpoint:
         """Saves both networks and optimisers after `epoch`, then `state.json`.
 
-        The weights, then their sidecar (the latent seed generator's state),
-        then `state.json` naming them; checkpoints older than the last
+        The weights, then their sidecar (the latent seed generator's state
+        and the weights' SHA-256, checked on reading), then `state.json`
+        naming them; checkpoints older than the last
         `KEPT_CHECKPOINTS` are removed only after that.
 
         Raises:
@@ -378,7 +388,8 @@ class RunDir:
         write_atomically(weights, model.save_weights)
         seed_state = np.asarray(seed_state).tolist()
         sidecar = weights.with_name(weights.name.replace(".weights.h5", ".json"))
-        write_json(sidecar, {"epoch": epoch, "seed_state": seed_state})
+        recorded = {"epoch": epoch, "seed_state": seed_state, "sha256": sha256(weights)}
+        write_json(sidecar, recorded)
         write_json(
             self.state_path,
             {"epoch": epoch, "weights": weights.name, "seed_state": seed_state},

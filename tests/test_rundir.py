@@ -4,6 +4,7 @@ raises ENOSPC or EROFS, a truncated or deleted file, a folder that is no run."""
 import errno
 import json
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -113,6 +114,15 @@ def test_checkpoints_resume_without_state_json_and_past_a_damaged_one(tmp_path):
     newest.weights.write_bytes(weights[: len(weights) // 2])  # truncated
     assert run.latest_checkpoint().epoch == 2
     newest.weights.write_bytes(b"")  # empty
+    assert run.latest_checkpoint().epoch == 2
+
+    # Flipped bytes inside a file that still opens: its checksum tells.
+    newest.weights.write_bytes(weights)
+    assert run.latest_checkpoint().epoch == 3
+    damaged = bytearray(weights)
+    damaged[-100] ^= 0xFF  # in the last weights written, past HDF5's headers
+    newest.weights.write_bytes(bytes(damaged))
+    assert h5py.File(newest.weights, "r").visit(lambda name: None) is None  # opens
     assert run.latest_checkpoint().epoch == 2
 
     run.checkpoint_path(2).write_bytes(b"")
