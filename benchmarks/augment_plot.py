@@ -1,8 +1,11 @@
 """Draws `benchmarks/augment.py`'s records over training: FID (trained and
-averaged generator), D's accuracy on real images, and ADA's p.
+averaged generator), D's accuracy on real images, and ADA's p; with
+`--grids`, the runs' last sample grids (written by `augment.py --grids`)
+side by side, the trained generator's above the averaged one's.
 
 python benchmarks/augment_plot.py benchmarks/results/flowers/flowers_64_*.json \\
-    --out benchmarks/results/flowers/curves.png
+    --out benchmarks/results/flowers/curves.png \\
+    --grids benchmarks/results/flowers/grids.png
 """
 
 import argparse
@@ -14,6 +17,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("records", nargs="+")
     parser.add_argument("--out", required=True, help="A .png file.")
+    parser.add_argument("--grids", help="A .png file for the sample grids.")
     args = parser.parse_args()
 
     import matplotlib
@@ -50,6 +54,29 @@ def main():
     figure.tight_layout()
     figure.savefig(args.out, dpi=100)
     print(args.out)
+    if args.grids:
+        draw_grids(plt, args.records, args.grids)
+
+
+def draw_grids(plt, records, out):
+    figure, axes = plt.subplots(
+        2, len(records), figsize=(5 * len(records), 10.4), squeeze=False
+    )
+    for column, path in enumerate(records):
+        record = json.loads(Path(path).read_text())
+        last = [point for point in record["curve"] if "fid" in point][-1]
+        for row, (kind, fid) in enumerate((("trained", "fid"), ("ema", "fid_ema"))):
+            axis = axes[row, column]
+            axis.imshow(plt.imread(path.replace(".json", f"_{kind}.png")))
+            label = "" if kind == "trained" else ", EMA"
+            axis.set_title(
+                f"--augment {record['config']['augment']}{label}: step "
+                f"{last['step']:,}, FID {last[fid]:.1f}"
+            )
+            axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(out, dpi=100)
+    print(out)
 
 
 if __name__ == "__main__":
