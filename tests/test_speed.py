@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_tf import bench, cli
+from dcgan_tf import bench, cli, speed
 from dcgan_tf.gan import DCGAN
 from dcgan_tf.networks import build_discriminator, build_generator
 from dcgan_tf.speed import harness
@@ -155,6 +155,16 @@ def test_bench_writes_its_json(tmp_path, monkeypatch, capsys):
         assert result["paths"]["peer"]["over_peer"] == 1.0
     table = capsys.readouterr().out
     assert "| dcgan_tf fit, " in table and "fraction of matmul ceiling" in table
+
+
+def test_bench_times_the_plain_dcgan_unless_asked(monkeypatch):
+    # The folder preset augments with ADA; the peer it is timed against does not.
+    seen = []
+    monkeypatch.setattr(speed, "run_benchmark", lambda c, *a: seen.append(c) or {})
+    monkeypatch.setattr(speed, "format_table", lambda result: "")
+    bench.main(["--dataset", "folder", "--synthetic"])
+    bench.main(["--dataset", "folder", "--synthetic", "--augment", "ada"])
+    assert [(c.augment, c.ema) for c in seen] == [("none", 0.0), ("ada", 0.0)]
 
 
 def test_backend_flag_sets_keras_backend():
