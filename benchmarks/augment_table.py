@@ -18,7 +18,9 @@ def row(path: Path) -> str:
         "flowers (folder)" if config["dataset"] == "folder" else config["dataset"],
         f"{record['train_images']:,}",
         config["augment"],
-        f"{steps:,}" + ("" if "end_fid" in record else " (cut short)"),
+        f"{steps:,}"
+        + ("" if config["seed"] == 42 else f" (seed {config['seed']})")
+        + ("" if "end_fid" in record else " (cut short)"),
     ]
     for name in ("fid", "fid_ema"):
         values = [point[name] for point in evaluated]
