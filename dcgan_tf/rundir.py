@@ -316,9 +316,8 @@ class RunDir:
         recorded one, match their checksum; else None."""
         if not _is_complete_h5(weights):
             return None
-        sidecar = weights.with_name(weights.name.replace(".weights.h5", ".json"))
         try:
-            recorded = json.loads(sidecar.read_text())
+            recorded = json.loads(_sidecar(weights).read_text())
         except (OSError, ValueError):
             recorded = {}
         recorded = recorded if isinstance(recorded, dict) else {}
@@ -387,9 +386,8 @@ class RunDir:
         check_room(weights, variables_bytes(model.variables))
         write_atomically(weights, model.save_weights)
         seed_state = np.asarray(seed_state).tolist()
-        sidecar = weights.with_name(weights.name.replace(".weights.h5", ".json"))
         recorded = {"epoch": epoch, "seed_state": seed_state, "sha256": sha256(weights)}
-        write_json(sidecar, recorded)
+        write_json(_sidecar(weights), recorded)
         write_json(
             self.state_path,
             {"epoch": epoch, "weights": weights.name, "seed_state": seed_state},
@@ -397,9 +395,7 @@ class RunDir:
         for old_epoch, path in self._checkpoint_files()[KEPT_CHECKPOINTS:]:
             if old_epoch < epoch:
                 path.unlink(missing_ok=True)
-                path.with_name(path.name.replace(".weights.h5", ".json")).unlink(
-                    missing_ok=True
-                )
+                _sidecar(path).unlink(missing_ok=True)
         return Checkpoint(epoch, weights, seed_state)
 
     def lock(self) -> Lock:
@@ -424,6 +420,11 @@ class RunDir:
         for folder in (self.path, self.path / SAMPLES):
             for path in folder.glob(TEMPORARY_PREFIX + "*"):
                 path.unlink(missing_ok=True)
+
+
+def _sidecar(weights: Path) -> Path:
+    """A checkpoint's `.json` beside its `.weights.h5`."""
+    return weights.with_name(weights.name.replace(".weights.h5", ".json"))
 
 
 def _is_complete_h5(path: Path) -> bool:
