@@ -25,8 +25,10 @@ def _finite(logs) -> bool:
 
 
 def healthy(model, logs) -> bool:
-    """Whether an epoch ended with finite logs and a model `DivergenceGuard`
-    found finite."""
+    """Whether an epoch ended whole: not cut short by a signal, with finite
+    logs and a model `DivergenceGuard` found finite."""
+    if getattr(model, "interrupted", False):
+        return False
     return _finite(logs) and not getattr(model, "diverged", False)
 
 
@@ -75,31 +77,141 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Saves everything a resume needs after each epoch, and the generator.
+    """Saves everything a resume needs after each epoch, every few steps, and
+    when a signal asks training to stop; and the generator.
 
     Through `RunDir.save_checkpoint`: both networks and both optimisers, the
-    latent seed generator's state, then `state.json` naming them. Then
+    latent seed generator's state (within an epoch, the epoch's running
+    metrics too), then `state.json` naming them. After an epoch, then
     `generator.keras` (the latest) and, every `keep_every` epochs,
-    `generator_epoch_NNNN.keras`.
+    `generator_epoch_NNNN.keras`; after a signal, `generator_interrupted.keras`.
+
+    Args:
+        run: the `RunDir`.
+        keep_every: epochs between kept generators (0: none).
+        every_steps: steps between checkpoints within an epoch (0: none).
+        steps_per_epoch: the run's steps per epoch.
+        initial_step: steps of the first epoch done before this `fit` (a run
+            resumed within an epoch trains the rest of it alone).
+        interruptions: a `dcgan_tf.interrupt.Interruptions`, whose first
+            signal stops training after the step that is running.
+        log: the `MetricsLog`, whose step rows are written before a
+            checkpoint within an epoch (so the logs hold what it holds).
     """
 
-    def __init__(self, run: rundir.RunDir, keep_every=0):
+    def __init__(
+        self,
+        run: rundir.RunDir,
+        keep_every=0,
+        every_steps=0,
+        steps_per_epoch=None,
+        initial_step=0,
+        interruptions=None,
+        log=None,
+    ):
         super().__init__()
         self.run = run
         self.keep_every = keep_every
-        self.saved_epoch = None
+        self.every_steps = every_steps
+        self.steps_per_epoch = steps_per_epoch
+        self.initial_step = initial_step
+        self.interruptions = interruptions
+        self.log = log
+        self.saved = None  # the last checkpoint saved
+        self.interrupted_at = None  # (epoch, step) where a signal stopped it
+
+    @property
+    def saved_epoch(self):
+        return self.saved.epoch if self.saved and not self.saved.step else None
+
+    def on_train_begin(self, logs=None):
+        self.first_epoch = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.offset = self.initial_step if self.first_epoch else 0
+        self.first_epoch = False
+        self.epoch = epoch
+        self.previous = self.offset  # steps done at the last batch's end
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.offset + batch + 1  # steps done in this epoch
+        previous, self.previous = self.previous, step
+        if self.steps_per_epoch is not None and step >= self.steps_per_epoch:
+            return  # the epoch's end saves it
+        signalled = self.interruptions is not None and self.interruptions.requested
+        every = self.every_steps
+        # Crossing a multiple: executions of several steps may step over it.
+        due = bool(every) and step // every > previous // every
+        if not (signalled or due) or getattr(self.model, "diverged", False):
+            return
+        if not _finite(logs):
+            return
+        if self.log is not None:
+            self.log.write_steps()
+        metrics = {
+            m.name: [float(np.asarray(v.value)) for v in m.variables]
+            for m in self.model.metrics
+        }
+        seed_state = self.model.seed_generator.state
+        self.saved = self.run.save_checkpoint(
+            self.model, self.epoch, seed_state, step=step, metrics=metrics
+        )
+        if signalled:
+            files.save_model(
+                self.model.sampling_generator,
+                self.run.file(rundir.INTERRUPTED_GENERATOR),
+            )
+            self.interrupted_at = (self.epoch, step)
+            self.model.interrupted = True
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         if not healthy(self.model, logs):
             return
         done = epoch + 1
-        self.run.save_checkpoint(self.model, done, self.model.seed_generator.state)
-        self.saved_epoch = done
+        self.saved = self.run.save_checkpoint(
+            self.model, done, self.model.seed_generator.state
+        )
         files.save_model(self.model.sampling_generator, self.run.generator_path)
         if self.keep_every and done % self.keep_every == 0:
             files.save_model(
                 self.model.sampling_generator, self.run.kept_generator_path(done)
             )
+        if self.interruptions is not None and self.interruptions.requested:
+            files.save_model(
+                self.model.sampling_generator,
+                self.run.file(rundir.INTERRUPTED_GENERATOR),
+            )
+            self.interrupted_at = (done, 0)
+            self.model.stop_training = True
+
+
+class StopAfterEpoch(keras.callbacks.Callback):
+    """Ends `fit` after its first epoch: a run resumed within an epoch trains
+    the rest of it in a `fit` of its own, whose epochs are that short."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
+class RestoreMetrics(keras.callbacks.Callback):
+    """Puts back, at the start of a run resumed within an epoch, the running
+    metrics its checkpoint held, so that the epoch's figures average all of
+    its steps as if it had never stopped."""
+
+    def __init__(self, metrics: dict | None):
+        super().__init__()
+        self.metrics = metrics
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.metrics:
+            return
+        for metric in self.model.metrics:
+            values = self.metrics.get(metric.name)
+            if values is not None and len(values) == len(metric.variables):
+                for variable, value in zip(metric.variables, values):
+                    variable.assign(np.asarray(value, dtype=variable.dtype))
+        self.metrics = None
 
 
 def restore(model, checkpoint: rundir.Checkpoint | None) -> int:

@@ -10,6 +10,7 @@ functions that need them, so that `--help` and flag errors answer at once.
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 from dcgan_tf import latent_space
 from dcgan_tf.config import LATENT_DISTRIBUTIONS
 from dcgan_tf.files import WriteError
+from dcgan_tf.interrupt import describe, exit_code
 from dcgan_tf.rundir import RunDirError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -26,8 +28,6 @@ INDICES_HELP = (
     "Indices of samples in the --from grid as the grid shows them: counted "
     "from 0 along the first row, left to right, then row after row."
 )
-# The exit status of a command stopped by Ctrl-C: 128 + SIGINT, as shells do.
-INTERRUPTED = 130
 
 
 def quiet_tensorflow() -> None:
@@ -138,9 +138,10 @@ def run_command(prog: str, body):
     """
     try:
         return body()
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        sys.exit(INTERRUPTED)
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        print(f"\n{prog}: stopped by {describe(signum)}", file=sys.stderr)
+        sys.exit(exit_code(signum))
     except Exception as error:
         if out_of_memory(error):
             fail(

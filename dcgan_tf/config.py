@@ -7,6 +7,7 @@ generated from these fields (see `dcgan_tf.train`), so the two cannot drift.
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,9 @@ LIMITS = {
     "generator_filters": 1024,
     "discriminator_filters": 1024,
     "grid_size": 1024,
+    # Not allocations, but a run of more is a typo (or damage in config.json).
+    "epochs": 10**6,
+    "steps_per_epoch": 10**9,
 }
 # A dry run trains this many steps on synthetic images: enough to write every
 # file of a run in seconds.
@@ -90,7 +94,7 @@ DRY_RUN_STEPS = 2
 # What a resumed run may change: more epochs, and the optimiser's settings
 # (the advice after a divergence is a lower learning rate). Everything else
 # defines the run and must stay as recorded.
-RESUME_CHANGEABLE = ("epochs", "learning_rate", "beta_1")
+RESUME_CHANGEABLE = ("epochs", "learning_rate", "beta_1", "checkpoint_every_steps")
 # Fields renamed since the first release: old run directories still load.
 RENAMED = {"num_samples": "grid_size"}
 # Fields added since the first release, as runs made before them trained.
@@ -221,6 +225,13 @@ class TrainConfig:
     keep_every: int = _field(
         10, "Also keep generator_epoch_NNNN.keras every this many epochs (0: never)."
     )
+    # Ctrl-C, SIGTERM and SIGHUP checkpoint the step they stop at; this bounds
+    # what a kill without warning (kill -9, a lost machine) can cost.
+    checkpoint_every_steps: int = _field(
+        0,
+        "Also checkpoint every this many steps within an epoch, so that a kill "
+        "loses at most that many (0: at epoch ends, and where a signal stops it).",
+    )
     # Quality during training (dcgan_tf.monitor): on by default where the
     # package ships a classifier for offline features (fashion_mnist, cifar10);
     # elsewhere it needs InceptionV3's weights, so it is opt-in.
@@ -346,6 +357,8 @@ class TrainConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
         if self.keep_every < 0:
             raise ValueError("--keep-every must be 0 (never) or more.")
+        if self.checkpoint_every_steps < 0:
+            raise ValueError("--checkpoint-every-steps must be 0 (never) or more.")
         if self.quality_every is not None and self.quality_every < 0:
             raise ValueError("--quality-every must be 0 (never) or more.")
         if self.quality_samples < 2:
@@ -424,8 +437,45 @@ class TrainConfig:
             **ADDED,
             **{RENAMED.get(key, key): value for key, value in values.items()},
         }
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for name, value in values.items():
+            if name in fields and not _has_type(value, fields[name].type):
+                raise ValueError(f"{name} is {value!r}, not {_type_name(fields[name])}")
+        return cls(**{k: v for k, v in values.items() if k in fields})
+
+
+def _has_type(value, annotation) -> bool:
+    """Whether a value read from JSON has a field's type (`int | None`,
+    `float`, `list[str] | None`, ...): no float where an int goes, no bool
+    for a number."""
+    allowed = typing.get_args(annotation) if typing.get_origin(annotation) else ()
+    allowed = allowed or (annotation,)
+    for kind in allowed:
+        origin = typing.get_origin(kind) or kind
+        if kind is type(None) and value is None:
+            return True
+        if origin is bool and isinstance(value, bool):
+            return True
+        if isinstance(value, bool):
+            continue
+        if origin is int and isinstance(value, int):
+            return True
+        if origin is float and isinstance(value, (int, float)):
+            return True
+        if origin is str and isinstance(value, str):
+            return True
+        if origin is list and isinstance(value, list):
+            return all(isinstance(item, str) for item in value)
+    return False
+
+
+def _type_name(field_) -> str:
+    names = {int: "a whole number", float: "a number", str: "text", bool: "true/false"}
+    kinds = typing.get_args(field_.type) or (field_.type,)
+    return " or ".join(
+        names.get(kind, "null" if kind is type(None) else "a list of names")
+        for kind in kinds
+    )
 
 
 def _same(name: str, given, recorded) -> bool:

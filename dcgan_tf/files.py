@@ -23,6 +23,10 @@ TEMPORARY_PREFIX = ".tmp-"
 HEADROOM_BYTES = 1 << 20
 
 
+class LinkError(Exception):
+    """A file the project makes is a symbolic link, which it never follows."""
+
+
 class WriteError(Exception):
     """A file cannot be written (full disk, read-only folder); the message
     names it and says what to do."""
@@ -51,6 +55,9 @@ def write_atomically(path, write) -> Path:
     temporary = path.with_name(TEMPORARY_PREFIX + path.name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # A file or link already under the temporary name (a kill's leftover,
+        # or planted) is removed, never written through.
+        temporary.unlink(missing_ok=True)
         write(temporary)
         with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
@@ -142,8 +149,15 @@ class Lock:
         except ImportError:  # Windows
             return None
         try:
-            file = open(self.path, "a+")  # noqa: SIM115 (held while locked)
-        except OSError:
+            # Never through a link: the lock file is the run's own.
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            file = os.fdopen(os.open(self.path, flags, 0o644), "r+")
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise LinkError(
+                    f"{self.path} is a symbolic link; remove it (the run makes its "
+                    "own lock file) and try again."
+                ) from None
             return None
         try:
             fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

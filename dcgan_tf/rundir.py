@@ -17,23 +17,24 @@ results. Its promises, each tested in `tests/test_rundir.py`:
 """
 
 import dataclasses
+import errno
 import json
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from dcgan_tf import checkpoints
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.files import (
     TEMPORARY_PREFIX,
+    LinkError,
     Lock,
     WriteError,
-    check_room,
     io_advice,
-    sha256,
-    variables_bytes,
     write_atomically,
     write_json,
 )
@@ -42,7 +43,7 @@ RUNS_ROOT = Path("checkpoints")
 
 CONFIG = "config.json"
 LATENTS = "latents.npy"
-STATE = "state.json"
+STATE = checkpoints.STATE
 SAMPLES = "samples"
 GIF = "progress.gif"
 METRICS = "metrics.csv"
@@ -55,11 +56,14 @@ INTERRUPTED_GENERATOR = "generator_interrupted.keras"
 MONITOR_STATE = "monitor_state.json"
 # Held by the process training the run (hidden; it holds that process's id).
 LOCK = ".lock"
-# Two checkpoints: if the newest is damaged after it was written (a disk
-# error, a user's copy cut short), the one before it still resumes the run.
-KEPT_CHECKPOINTS = 2
-
-_CHECKPOINT = re.compile(r"checkpoint_epoch_(\d{4,})\.weights\.h5$")
+# What the run itself writes (and so may clean up after a kill): its files,
+# grids, checkpoints and TensorBoard events.
+_OWN_FILE = re.compile(
+    r"(config\.json|latents\.npy|state\.json|progress\.gif|metrics\.csv|steps\.csv"
+    r"|losses\.png|monitor_state\.json|generator(_\w+)?\.keras|epoch_\d{4,}\.png"
+    r"|checkpoint_epoch_\d{4,}(_step_\d{6,})?\.(weights\.h5|json)"
+    r"|events\.out\.tfevents\..*)$"
+)
 
 
 class RunDirError(Exception):
@@ -75,6 +79,56 @@ def next_run_dir(dataset: str, root=RUNS_ROOT) -> Path:
         if (match := re.match(r"(\d{5})-", path.name))
     ]
     return root / f"{max(numbers, default=-1) + 1:05d}-{dataset}"
+
+
+def create_numbered(config: TrainConfig, latents, name: str, root=RUNS_ROOT):
+    """Makes `root/NNNNN-name` for a new run, numbered one past the highest.
+
+    Runs started together each get their own number: the run is made under a
+    hidden name of its own, then renamed to its number, which fails when
+    another run took it first; then the next number is tried.
+
+    Returns:
+        `(RunDir, config)`, the configuration naming the directory.
+
+    Raises:
+        RunDirError: when `root` cannot be written.
+    """
+    root = Path(root)
+    for _ in range(1000):
+        path = next_run_dir(name, root)
+        config = dataclasses.replace(config, run_dir=str(path))
+        staging = _stage(root, config, latents, path)
+        try:
+            os.rename(staging, path)
+            return RunDir(path), config
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise RunDirError(
+                    f"Cannot create {path}: {io_advice(error)}."
+                ) from None
+    raise RunDirError(f"Cannot number a new run in {root}; use --run-dir.")
+
+
+def _stage(parent: Path, config: TrainConfig, latents, path: Path) -> Path:
+    """A hidden folder of this process's own in `parent`, holding a new run's
+    configuration and latents, to be renamed into place: a kill leaves no
+    half-made run where the user pointed."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=TEMPORARY_PREFIX, dir=parent))
+    except OSError as error:
+        raise RunDirError(f"Cannot create {path}: {io_advice(error)}.") from None
+    try:
+        write_atomically(
+            staging / LATENTS, lambda tmp: np.save(tmp, np.asarray(latents))
+        )
+        write_json(staging / CONFIG, config.to_dict())
+    except WriteError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
 
 
 def generator_file(path) -> Path:
@@ -110,13 +164,8 @@ def config_beside(file) -> TrainConfig | None:
     return RunDir(path.parent).read_config() if path.is_file() else None
 
 
-@dataclasses.dataclass(frozen=True)
-class Checkpoint:
-    """A complete checkpoint of a run: what `--resume` loads."""
-
-    epoch: int
-    weights: Path
-    seed_state: list | None
+# A run's checkpoints live in dcgan_tf.checkpoints; these names stay here.
+Checkpoint = checkpoints.Checkpoint
 
 
 class RunDir:
@@ -162,8 +211,8 @@ class RunDir:
     def kept_generator_path(self, epoch: int) -> Path:
         return self.path / f"generator_epoch_{epoch:04d}.keras"
 
-    def checkpoint_path(self, epoch: int) -> Path:
-        return self.path / f"checkpoint_epoch_{epoch:04d}.weights.h5"
+    def checkpoint_path(self, epoch: int, step: int = 0) -> Path:
+        return self.path / checkpoints.checkpoint_name(epoch, step)
 
     # --- Creating --------------------------------------------------------------
 
@@ -200,25 +249,16 @@ class RunDir:
                 (then nothing this call made is left).
         """
         self.check_new()
-        # Made under a hidden name and renamed into place, so that a kill
-        # leaves no half-made run where the user pointed --run-dir.
-        staging = self.path.with_name(TEMPORARY_PREFIX + self.path.name)
+        staging = _stage(self.path.parent, config, latents, self.path)
         try:
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            write_atomically(
-                staging / LATENTS, lambda tmp: np.save(tmp, np.asarray(latents))
-            )
-            write_json(staging / CONFIG, config.to_dict())
-            os.replace(staging, self.path)
+            os.rename(staging, self.path)
         except OSError as error:
             shutil.rmtree(staging, ignore_errors=True)
+            if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                self.check_new()  # another process made it meanwhile
             raise RunDirError(
                 f"Cannot create {self.path}: {io_advice(error)}."
             ) from None
-        except (RunDirError, WriteError):
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
 
     # --- Reading ---------------------------------------------------------------
 
@@ -303,65 +343,17 @@ class RunDir:
                 "latents are lost: start a new run, or copy them from a backup."
             ) from None
 
-    def _checkpoint_files(self) -> list[tuple[int, Path]]:
-        found = [
-            (int(match.group(1)), path)
-            for path in (self.path.iterdir() if self.path.is_dir() else [])
-            if (match := _CHECKPOINT.match(path.name))
-        ]
-        return sorted(found, reverse=True)
-
-    def _read_checkpoint(self, epoch: int, weights: Path) -> Checkpoint | None:
-        """The checkpoint if its files are complete and, where the sidecar
-        recorded one, match their checksum; else None."""
-        if not _is_complete_h5(weights):
-            return None
-        try:
-            recorded = json.loads(_sidecar(weights).read_text())
-        except (OSError, ValueError):
-            recorded = {}
-        recorded = recorded if isinstance(recorded, dict) else {}
-        # Checkpoints from before checksums have none, and are trusted.
-        if "sha256" in recorded and recorded["sha256"] != sha256(weights):
-            return None
-        try:
-            seed_state = [int(value) for value in recorded["seed_state"]]
-        except (KeyError, TypeError, ValueError):
-            seed_state = None
-        return Checkpoint(epoch, weights, seed_state)
-
-    def latest_checkpoint(self) -> Checkpoint | None:
-        """The newest complete checkpoint, or None before the first epoch.
-
-        `state.json` names it; without a readable `state.json`, or when the
-        file it names is damaged, the newest complete checkpoint file is used.
+    def latest_checkpoint(self) -> checkpoints.Checkpoint | None:
+        """The newest complete checkpoint, or None before the first (see
+        `dcgan_tf.checkpoints.latest`).
 
         Raises:
             RunDirError: when checkpoint files exist but none is complete.
         """
-        files = self._checkpoint_files()
         try:
-            state = json.loads(self.state_path.read_text())
-            named = self.path / state["weights"]
-            epoch = int(state["epoch"])
-        except (OSError, ValueError, KeyError, TypeError):
-            state = None
-        if state is not None:
-            checkpoint = self._read_checkpoint(epoch, named)
-            if checkpoint is not None:
-                seed_state = checkpoint.seed_state or state.get("seed_state")
-                return dataclasses.replace(checkpoint, seed_state=seed_state)
-        for epoch, path in files:
-            checkpoint = self._read_checkpoint(epoch, path)
-            if checkpoint is not None:
-                return checkpoint
-        if files:
-            names = ", ".join(path.name for _, path in files)
-            raise RunDirError(
-                f"No complete checkpoint in {self.path} ({names} cannot be read); "
-                "restore one from a backup, or start a new run."
-            )
-        return None
+            return checkpoints.latest(self.path)
+        except ValueError as error:
+            raise RunDirError(str(error)) from None
 
     def completed_epochs(self) -> int:
         """Epochs a run has checkpointed (0 before its first)."""
@@ -370,43 +362,32 @@ class RunDir:
 
     # --- Writing ---------------------------------------------------------------
 
-    def save_checkpoint(self, model, epoch: int, seed_state) -> Checkpoint:
-        """Saves both networks and optimisers after `epoch`, then `state.json`.
-
-        The weights, then their sidecar (the latent seed generator's state
-        and the weights' SHA-256, checked on reading), then `state.json`
-        naming them; checkpoints older than the last
-        `KEPT_CHECKPOINTS` are removed only after that.
+    def save_checkpoint(
+        self, model, epoch: int, seed_state, step=0, metrics=None
+    ) -> checkpoints.Checkpoint:
+        """Saves both networks and optimisers after `epoch` epochs and `step`
+        steps (see `dcgan_tf.checkpoints.save`).
 
         Raises:
-            RunDirError: when the disk is full or the folder read-only; the
-                previous checkpoint and `state.json` are then left as they were.
+            dcgan_tf.files.WriteError: when the disk is full or the folder
+                read-only; the previous checkpoint and `state.json` are left.
         """
-        weights = self.checkpoint_path(epoch)
-        check_room(weights, variables_bytes(model.variables))
-        write_atomically(weights, model.save_weights)
-        seed_state = np.asarray(seed_state).tolist()
-        recorded = {"epoch": epoch, "seed_state": seed_state, "sha256": sha256(weights)}
-        write_json(_sidecar(weights), recorded)
-        write_json(
-            self.state_path,
-            {"epoch": epoch, "weights": weights.name, "seed_state": seed_state},
-        )
-        for old_epoch, path in self._checkpoint_files()[KEPT_CHECKPOINTS:]:
-            if old_epoch < epoch:
-                path.unlink(missing_ok=True)
-                _sidecar(path).unlink(missing_ok=True)
-        return Checkpoint(epoch, weights, seed_state)
+        return checkpoints.save(self.path, model, epoch, seed_state, step, metrics)
 
     def lock(self) -> Lock:
         """Claims the run for this process until the returned lock is
         released (or the process ends).
 
         Raises:
-            RunDirError: when another process is training it.
+            RunDirError: when another process is training it, or the run
+                holds symbolic links (`check_closed`).
         """
+        self.check_closed()
         lock = Lock(self.file(LOCK))
-        holder = lock.acquire()
+        try:
+            holder = lock.acquire()
+        except LinkError as error:
+            raise RunDirError(str(error)) from None
         if holder is not None:
             who = f"process {holder}" if holder else "another process"
             raise RunDirError(
@@ -416,24 +397,33 @@ class RunDir:
         return lock
 
     def remove_temporary_files(self) -> None:
-        """Deletes what an interrupted atomic write left (hidden `.tmp-` files)."""
-        for folder in (self.path, self.path / SAMPLES):
+        """Deletes what an interrupted atomic write of this run left: hidden
+        `.tmp-NAME` files whose NAME is one of the run's own files."""
+        for folder in (self.path, self.path / SAMPLES, self.path / TENSORBOARD):
+            if folder.is_symlink() or not folder.is_dir():
+                continue
             for path in folder.glob(TEMPORARY_PREFIX + "*"):
-                path.unlink(missing_ok=True)
+                if _OWN_FILE.match(path.name[len(TEMPORARY_PREFIX) :]):
+                    path.unlink(missing_ok=True)
 
+    def check_closed(self) -> None:
+        """Refuses a run whose files or folders are symbolic links: a write,
+        delete or lock through one would reach outside the run.
 
-def _sidecar(weights: Path) -> Path:
-    """A checkpoint's `.json` beside its `.weights.h5`."""
-    return weights.with_name(weights.name.replace(".weights.h5", ".json"))
-
-
-def _is_complete_h5(path: Path) -> bool:
-    """Whether an HDF5 file opens and lists its contents (not truncated)."""
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as file:
-            file.visit(lambda name: None)
-        return True
-    except (OSError, ValueError, KeyError, RuntimeError):
-        return False
+        Raises:
+            RunDirError: naming the links.
+        """
+        links = [
+            path
+            for folder in (self.path, self.path / SAMPLES, self.path / TENSORBOARD)
+            if folder.is_dir() and not folder.is_symlink()
+            for path in folder.iterdir()
+            if path.is_symlink()
+        ]
+        if links:
+            names = ", ".join(str(p.relative_to(self.path)) for p in links[:5])
+            raise RunDirError(
+                f"{self.path} has symbolic links ({names}) where the run writes its "
+                "own files; replace them with the files themselves (or remove them) "
+                "and resume again."
+            )

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -35,12 +36,33 @@ TAGS = {
 LOGGED = (*METRIC_NAMES, AUGMENT_METRIC)
 
 
-def _read_rows(path) -> list[dict]:
+def _read_rows(path, key: str) -> list[dict]:
+    """The rows of a log whose `key` and every value are numbers; a file cut
+    short or damaged keeps its good rows, with a warning (the log is
+    rewritten whole at the next epoch's end)."""
     try:
         with open(path, newline="") as file:
-            return list(csv.DictReader(file))
-    except (OSError, csv.Error, UnicodeDecodeError):
+            rows = list(csv.DictReader(file))
+    except FileNotFoundError:
         return []
+    except (OSError, csv.Error, UnicodeDecodeError) as error:
+        warnings.warn(
+            f"{path} cannot be read ({type(error).__name__}); it starts again.",
+            stacklevel=2,
+        )
+        return []
+    good = [row for row in rows if _is_numeric_row(row, key)]
+    if len(good) < len(rows):
+        warnings.warn(
+            f"{path}: {len(rows) - len(good)} damaged row(s) dropped.", stacklevel=2
+        )
+    return good
+
+
+def _is_numeric_row(row: dict, key: str) -> bool:
+    if None in row or _number(row.get(key)) is None:
+        return False  # more fields than the header: a damaged line
+    return all(value == "" or _number(value) is not None for value in row.values())
 
 
 def _write_rows(path, rows: list[dict], first: str) -> None:
@@ -94,6 +116,19 @@ def cut_events(folder, last_step: int) -> None:
         files.write_atomically(path, write)
 
 
+def _set_aside(folder, error) -> None:
+    """Renames the damaged event files of `folder` to `*.damaged`, with a
+    warning: TensorBoard's curves start again from this point."""
+    for path in sorted(folder.glob("*tfevents*")):
+        if not path.name.endswith(".damaged"):
+            path.rename(path.with_name(path.name + ".damaged"))
+    warnings.warn(
+        f"{folder} has damaged event files ({type(error).__name__}); set aside as "
+        "*.damaged, and TensorBoard's curves start again here.",
+        stacklevel=3,
+    )
+
+
 class MetricsLog(keras.callbacks.Callback):
     """Logs a run's figures every `log_every` steps and every epoch.
 
@@ -116,6 +151,12 @@ class MetricsLog(keras.callbacks.Callback):
             each resume).
         initial_epoch: the epochs already done (a resumed run's checkpoint);
             every log is cut back to its last step.
+        initial_step: the steps of the next epoch done too (a checkpoint
+            within an epoch), and `initial_metrics` its running metrics.
+
+    Logging never costs training: damaged logs keep their good rows, and a
+    failure to draw the plot is a warning (a full disk still stops the run,
+    as the checkpoint after it could not be written either).
     """
 
     def __init__(
@@ -126,10 +167,14 @@ class MetricsLog(keras.callbacks.Callback):
         tensorboard=True,
         config=None,
         initial_epoch=0,
+        initial_step=0,
+        initial_metrics=None,
     ):
         super().__init__()
         self.run = run
         self.initial_epoch = initial_epoch
+        self.initial_step = initial_step
+        self.initial_metrics = initial_metrics
         self.steps_per_epoch = steps_per_epoch
         self.log_every = max(1, int(log_every))
         self.tensorboard = tensorboard
@@ -138,23 +183,28 @@ class MetricsLog(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         start = self.initial_epoch
-        first_step = start * self.steps_per_epoch
+        first_step = start * self.steps_per_epoch + self.initial_step
         self.epoch_rows = [
             r
-            for r in _read_rows(self.run.file(rundir.METRICS))
-            if (_number(r.get("epoch")) or 0) <= start
+            for r in _read_rows(self.run.file(rundir.METRICS), "epoch")
+            if _number(r["epoch"]) <= start
         ]
         self.step_rows = [
             r
-            for r in _read_rows(self.run.file(rundir.STEPS))
-            if (_number(r.get("step")) or 0) <= first_step
+            for r in _read_rows(self.run.file(rundir.STEPS), "step")
+            if _number(r["step"]) <= first_step
         ]
         if not self.tensorboard:
             return
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
         folder = self.run.file(rundir.TENSORBOARD)
-        cut_events(folder, first_step)
+        try:
+            cut_events(folder, first_step)
+        except files.WriteError:
+            raise
+        except Exception as error:  # a damaged event file must not cost training
+            _set_aside(folder, error)
         folder.mkdir(parents=True, exist_ok=True)
         self.writer = EventFileWriter(str(folder), flush_secs=10)
         if self.config is not None:
@@ -194,19 +244,34 @@ class MetricsLog(keras.callbacks.Callback):
         self.writer.add_event(Event(wall_time=time.time(), step=step, summary=summary))
 
     def on_epoch_begin(self, epoch, logs=None):
+        # A run resumed within an epoch starts it at its checkpoint's step,
+        # with the running means of the steps before (`RestoreMetrics`).
+        offset = self.initial_step if epoch == self.initial_epoch else 0
         self.epoch = epoch
-        self.last = (0, {})  # steps into the epoch, metric sums at that point
+        self.offset = offset
+        sums = {}
+        if offset and self.initial_metrics:
+            # A Mean's variables are its total and count.
+            sums = {k: float(v[0]) for k, v in self.initial_metrics.items() if v}
+        self.last = (offset, sums)  # steps into the epoch, metric sums then
+        self.latest = None  # the last batch's (done, logs)
         self.pending = []
 
     def on_train_batch_end(self, batch, logs=None):
-        done = batch + 1  # steps of this epoch, the running means' count
+        done = self.offset + batch + 1  # steps of this epoch: the means' count
+        self.latest = (done, logs)
         step = self.epoch * self.steps_per_epoch + done
-        last_done, last_sums = self.last
-        last_step = self.epoch * self.steps_per_epoch + last_done
+        last_step = self.epoch * self.steps_per_epoch + self.last[0]
         if step // self.log_every == last_step // self.log_every and done < (
             self.steps_per_epoch
         ):
             return
+        self._add_row(done, logs)
+
+    def _add_row(self, done, logs):
+        """A row of `steps.csv` for the steps since the last one."""
+        last_done, last_sums = self.last
+        step = self.epoch * self.steps_per_epoch + done
         sums = {k: float(logs[k]) * done for k in LOGGED if k in (logs or {})}
         row = {"step": step, "epoch": self.epoch + 1}
         for name, total in sums.items():
@@ -215,6 +280,17 @@ class MetricsLog(keras.callbacks.Callback):
         self.pending.append(row)
         if self.writer is not None:
             self._write({TAGS[k]: v for k, v in row.items() if k in TAGS}, step)
+
+    def write_steps(self) -> None:
+        """Writes the step rows up to the last step (a row ends there), for a
+        checkpoint within an epoch: the log then holds what it holds."""
+        if self.latest is not None and self.latest[0] > self.last[0]:
+            self._add_row(*self.latest)
+        self.step_rows += self.pending
+        self.pending = []
+        _write_rows(self.run.file(rundir.STEPS), self.step_rows, "step")
+        if self.writer is not None:
+            self.writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         if not healthy(self.model, logs):
@@ -231,15 +307,24 @@ class MetricsLog(keras.callbacks.Callback):
         self.pending = []
         _write_rows(self.run.file(rundir.METRICS), self.epoch_rows, "epoch")
         _write_rows(self.run.file(rundir.STEPS), self.step_rows, "step")
-        files.write_atomically(
-            self.run.file(rundir.PLOT),
-            lambda tmp: plot_run(
-                self.step_rows,
-                [dict(r) for r in self.epoch_rows],
-                self.steps_per_epoch,
-                tmp,
-            ),
-        )
+        try:
+            files.write_atomically(
+                self.run.file(rundir.PLOT),
+                lambda tmp: plot_run(
+                    self.step_rows,
+                    [dict(r) for r in self.epoch_rows],
+                    self.steps_per_epoch,
+                    tmp,
+                ),
+            )
+        except files.WriteError:
+            raise  # a full disk: the checkpoint after it could not be written
+        except Exception as error:  # a plot must never cost a checkpoint
+            warnings.warn(
+                f"{self.run.file(rundir.PLOT)} not drawn "
+                f"({type(error).__name__}: {error}); training goes on.",
+                stacklevel=2,
+            )
         if self.writer is not None:
             quality = {
                 f"quality/{k}": v for k, v in logs.items() if k in ("kid", "fid")

@@ -9,6 +9,7 @@ import sys
 
 from dcgan_tf import cli
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.interrupt import describe, exit_code
 
 PROG = "python -m dcgan_tf.train"
 EXAMPLES = """\
@@ -97,6 +98,8 @@ def main(argv=None):
         run = training.prepare(config, resume=args.resume, dry_run=args.dry_run)
         print("configuration:", json.dumps(run.config.to_dict(), indent=2))
         print(f"run directory: {run.run_dir}", flush=True)
+        if args.resume:
+            print(_resume_line(run), flush=True)
         return run
 
     run = cli.run_command(PROG, start)
@@ -115,11 +118,10 @@ def main(argv=None):
             f"or start again and {cli.OUT_OF_MEMORY_ADVICE}.",
         )
     if run.interrupted:
-        print(
-            "Interrupted. Resume from the last completed epoch with: "
-            f"{PROG} --resume {run.run_dir}"
-        )
-        sys.exit(130)
+        # On a line of its own: Keras' progress bar may have left one open.
+        print(file=sys.stderr)
+        print(_interrupted_line(run), file=sys.stderr, flush=True)
+        sys.exit(exit_code(run.interrupted))
     if run.diverged:
         if run.saved_epoch:
             kept = (
@@ -134,6 +136,31 @@ def main(argv=None):
         )
         sys.exit(1)
     print(f"done: trained to epoch {run.config.epochs} in {run.run_dir}")
+
+
+def _resume_line(run) -> str:
+    if run.saved is None:
+        return f"resuming {run.run_dir} from its start: no step was checkpointed."
+    return (
+        f"resuming {run.run_dir} from {run.saved.describe()} "
+        f"({run.saved.weights.name})."
+    )
+
+
+def _interrupted_line(run) -> str:
+    from dcgan_tf import rundir
+
+    saved = (
+        f"checkpointed at {run.saved.describe()} ({run.saved.weights.name})"
+        if run.saved
+        else "no step had been checkpointed"
+    )
+    generator = run.run.file(rundir.INTERRUPTED_GENERATOR)
+    kept = f", the generator as it was in {generator}" if generator.is_file() else ""
+    return (
+        f"Stopped by {describe(run.interrupted)}: {saved}{kept}. Resume with: "
+        f"{PROG} --resume {run.run_dir}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ directory; `fit` trains it with the run's callbacks; `train` is both.
 
 import dataclasses
 import shutil
+import signal
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dcgan_tf import files, rundir
+from dcgan_tf import checkpoints, files, rundir
 from dcgan_tf.callbacks import (
     Checkpoint,
     DivergenceGuard,
+    RestoreMetrics,
     SampleGrid,
+    StopAfterEpoch,
     restore,
 )
 from dcgan_tf.config import TrainConfig
@@ -32,6 +35,7 @@ from dcgan_tf.data import (
 )
 from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
 from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies
+from dcgan_tf.interrupt import Interruptions
 from dcgan_tf.latent_space import sample_latents
 from dcgan_tf.networks import check_image_size
 from dcgan_tf.tracking import EpochLine, MetricsLog
@@ -47,11 +51,15 @@ class Run:
         model: the compiled `DCGAN`, restored from the checkpoint when resumed.
         images: the training images, uint8.
         initial_epoch: epochs completed before this `fit`.
+        initial_step: steps of the next epoch done too (a checkpoint taken
+            within an epoch), with `initial_metrics` its running metrics.
         history: Keras' history once `fit` ran.
-        interrupted: Ctrl-C ended `fit`.
+        interrupted: the signal (Ctrl-C's SIGINT, SIGTERM, SIGHUP) that
+            stopped `fit`, after checkpointing the step it had reached; None
+            when it ran to its end.
         diverged: a loss or a weight stopped being finite; the last good
             checkpoint, if any, is kept.
-        saved_epoch: the last epoch checkpointed (None when none is).
+        saved: the last checkpoint saved or resumed from (None when none is).
     """
 
     config: TrainConfig
@@ -63,9 +71,11 @@ class Run:
     strategy: object = None
     dry_run: bool = False
     history: keras.callbacks.History | None = None
-    interrupted: bool = False
+    interrupted: int | None = None
     diverged: bool = False
-    saved_epoch: int | None = None
+    saved: checkpoints.Checkpoint | None = None
+    initial_step: int = 0
+    initial_metrics: dict | None = None
     labels: np.ndarray | None = None  # the images' classes, when conditional
     # The quality monitor's feature network, when built to check it (so that
     # InceptionV3 is built once); else the monitor builds it.
@@ -75,6 +85,13 @@ class Run:
     @property
     def run_dir(self) -> Path:
         return self.run.path
+
+    @property
+    def saved_epoch(self) -> int | None:
+        """The last epoch checkpointed whole (None when none is)."""
+        if self.saved is None:
+            return None
+        return self.saved.epoch or None
 
 
 def fixed_latents(config: TrainConfig) -> np.ndarray:
@@ -138,7 +155,10 @@ def prepare(
     if resume is not None and rundir.RunDir(resume).is_run():
         lock = rundir.RunDir(resume).lock()
     try:
-        run = _prepare(config, resume, dry_run, root)
+        # A signal before training (loading data, building networks) stops at
+        # once: nothing is lost there.
+        with Interruptions():
+            run = _prepare(config, resume, dry_run, root)
         if lock is None and is_chief(run.strategy):
             lock = run.run.lock()
     except BaseException:
@@ -184,6 +204,12 @@ def _prepare(
                 f"{run.path} has completed {checkpoint.epoch} epochs already; pass "
                 f"--epochs above {checkpoint.epoch} to train it further."
             )
+        elif checkpoint.step and checkpoint.step >= (config.steps_per_epoch or 0):
+            raise rundir.RunDirError(
+                f"{checkpoint.weights} is at step {checkpoint.step} of an epoch of "
+                f"{config.steps_per_epoch} steps ({rundir.CONFIG} disagrees); "
+                "restore the run from a backup or start a new run."
+            )
     elif config.run_dir:
         rundir.RunDir(config.run_dir).check_new()
     # Before any TensorFlow op: a multi-worker strategy must come first.
@@ -226,18 +252,19 @@ def _prepare(
         if recorded is not None and recorded.shape == latents.shape:
             latents = recorded  # a run of an older version drew them otherwise
     else:
-        name = config.dataset + ("-dry-run" if dry_run else "")
-        path = config.run_dir or rundir.next_run_dir(name, root)
-        run = rundir.RunDir(path)
-        config = dataclasses.replace(config, run_dir=str(run.path))
         latents = fixed_latents(config)
         initial_epoch = 0
     if not is_chief(strategy):
         # The other workers of a cluster run every callback as the chief does
         # (sampling is a distributed computation too), on a scratch copy.
         run = _scratch_copy(resume)
-    elif resume is None:
+    elif resume is None and config.run_dir:
+        run = rundir.RunDir(config.run_dir)
+        config = dataclasses.replace(config, run_dir=str(run.path))
         run.create(config, latents)
+    elif resume is None:
+        name = config.dataset + ("-dry-run" if dry_run else "")
+        run, config = rundir.create_numbered(config, latents, name, root)
     else:
         run.remove_temporary_files()
         run.write_config(config, at_epoch=initial_epoch)
@@ -252,6 +279,9 @@ def _prepare(
         dry_run,
         labels=labels,
         features=features,
+        saved=checkpoint,
+        initial_step=checkpoint.step if checkpoint else 0,
+        initial_metrics=checkpoint.metrics if checkpoint else None,
     )
 
 
@@ -300,59 +330,97 @@ def _fit(run: Run, callbacks, verbose) -> Run:
     config = run.config
     if run.initial_epoch >= config.epochs:
         return run
-    guard = DivergenceGuard()
-    checkpoint = Checkpoint(run.run, keep_every=config.keep_every)
-    all_callbacks = [guard, *callbacks]
-    if config.quality_every:
-        all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
+    epoch, step = run.initial_epoch, run.initial_step
+    with Interruptions() as interruptions, interruptions.deferred():
+        try:
+            if step:
+                # Resumed within an epoch: the rest of it alone, then the others.
+                _fit_epochs(run, callbacks, verbose, interruptions, epoch, step)
+                epoch += 1
+            if not (run.interrupted or run.diverged) and epoch < config.epochs:
+                _fit_epochs(run, callbacks, verbose, interruptions, epoch)
+        finally:
+            if not is_chief(run.strategy):
+                shutil.rmtree(run.run.path, ignore_errors=True)
+    return run
+
+
+def _fit_epochs(run: Run, callbacks, verbose, interruptions, epoch, step=0):
+    """One `model.fit` from `epoch` epochs and `step` steps: to the planned
+    epochs, or, from within an epoch, only to its end."""
+    config = run.config
     steps = config.steps_per_epoch
+    rest_of_epoch, initial_step = bool(step), step
     log = MetricsLog(
         run.run,
         steps,
         log_every=config.log_every,
         tensorboard=config.tensorboard,
         config=config.to_dict(),
-        initial_epoch=run.initial_epoch,
+        initial_epoch=epoch,
+        initial_step=initial_step,
+        initial_metrics=run.initial_metrics if rest_of_epoch else None,
     )
+    guard = DivergenceGuard()
+    checkpoint = Checkpoint(
+        run.run,
+        keep_every=config.keep_every,
+        every_steps=config.checkpoint_every_steps,
+        steps_per_epoch=steps,
+        initial_step=initial_step,
+        interruptions=interruptions if is_chief(run.strategy) else None,
+        log=log,
+    )
+    all_callbacks = [guard, *callbacks]
+    if rest_of_epoch:
+        all_callbacks.insert(0, RestoreMetrics(run.initial_metrics))
+    if config.quality_every:
+        all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
     all_callbacks += [SampleGrid(run.run, run.latents, every=config.sample_every), log]
     if verbose:
         # Keras' own progress line first (it would otherwise come last), then
         # the speed and the time to the end.
         all_callbacks += [
             keras.callbacks.ProgbarLogger(),
-            EpochLine(config.batch_size, steps),
+            EpochLine(config.batch_size, steps - initial_step),
         ]
     all_callbacks.append(checkpoint)
+    if rest_of_epoch:
+        all_callbacks.append(StopAfterEpoch())
     dataset = make_dataset(
         run.images,
         config.batch_size,
         config.seed,
-        start_batch=run.initial_epoch * steps,
+        start_batch=epoch * steps + initial_step,
         labels=run.labels,
     )
     dataset = shard_by_batch(dataset, run.strategy)
+    run.model.interrupted = False
     try:
-        run.history = run.model.fit(
+        history = run.model.fit(
             dataset,
             epochs=config.epochs,
-            steps_per_epoch=steps,
-            initial_epoch=run.initial_epoch,
+            steps_per_epoch=steps - initial_step,
+            initial_epoch=epoch,
             callbacks=all_callbacks,
             shuffle=False,
             verbose=verbose,
         )
+        run.history = run.history or history
     except KeyboardInterrupt:
-        run.interrupted = True
+        # Not through `Interruptions` (a thread other than the main one, a
+        # notebook): the generator as it was, and the last checkpoint.
+        interruptions.signum = interruptions.signum or signal.SIGINT
         files.save_model(
             run.model.sampling_generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
         )
     finally:
         log.close()
-        run.saved_epoch = checkpoint.saved_epoch or run.initial_epoch or None
-        if not is_chief(run.strategy):
-            shutil.rmtree(run.run.path, ignore_errors=True)
-    run.diverged = guard.stopped
-    return run
+    if checkpoint.saved is not None:
+        run.saved = checkpoint.saved
+    if checkpoint.interrupted_at is not None or interruptions.requested:
+        run.interrupted = interruptions.signum or signal.SIGINT
+    run.diverged = run.diverged or guard.stopped
 
 
 def train(

@@ -2,7 +2,10 @@
 (`--steps-per-execution`, `--mixed-precision`), which keep a run what it was:
 whole epochs, exact resumes, float32 images."""
 
+import csv
 import dataclasses
+import os
+import signal
 
 import keras
 import numpy as np
@@ -10,9 +13,10 @@ import pytest
 from keras import ops
 
 from dcgan_tf import training
+from dcgan_tf.callbacks import restore
 from dcgan_tf.config import DRY_RUN_STEPS, TrainConfig, resume_config
 from dcgan_tf.data import DataError
-from dcgan_tf.gan import steps_per_execution
+from dcgan_tf.gan import build_dcgan, steps_per_execution
 from dcgan_tf.rundir import RunDir
 
 
@@ -51,6 +55,90 @@ def test_ctrl_c_keeps_the_last_epoch_and_resumes(tmp_path):
     finished = training.train(more(2), resume=first.run_dir, dry_run=True, verbose=0)
     assert finished.initial_epoch == 1 and not finished.interrupted
     assert run.completed_epochs() == 2
+
+
+class _SignalAt(keras.callbacks.Callback):
+    """Sends this process `signum` after step `step` of epoch `epoch` (both
+    counted from 1), as a scheduler's preemption would."""
+
+    def __init__(self, epoch, step, signum=signal.SIGTERM, times=1):
+        super().__init__()
+        self.at, self.signum, self.times = (epoch - 1, step), signum, times
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch + 1) == self.at:
+            for _ in range(self.times):
+                os.kill(os.getpid(), self.signum)
+
+
+def _same_checkpoints(a_dir, b_dir):
+    config = RunDir(a_dir).read_config()
+    a, b = build_dcgan(config), build_dcgan(config)
+    restore(a, RunDir(a_dir).latest_checkpoint())
+    restore(b, RunDir(b_dir).latest_checkpoint())
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip(a.d_optimizer.variables, b.d_optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    np.testing.assert_array_equal(
+        np.asarray(a.seed_generator.state), np.asarray(b.seed_generator.state)
+    )
+
+
+def _rows(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+@pytest.mark.parametrize("every", [0, 2], ids=["signal", "signal_and_every_2"])
+def test_a_signal_within_an_epoch_checkpoints_its_step_and_resumes_exactly(
+    tmp_path, fashion_dir, every
+):
+    config = TrainConfig(
+        dataset="fashion_mnist",
+        data_dir=fashion_dir,
+        epochs=2,
+        steps_per_epoch=5,
+        batch_size=8,
+        generator_filters=8,
+        discriminator_filters=8,
+        latent_dim=8,
+        grid_size=4,
+        log_every=2,
+        steps_per_execution=1,
+        quality_every=0,
+        checkpoint_every_steps=every,
+    )
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    training.train(dataclasses.replace(config, run_dir=str(straight)), verbose=0)
+    # SIGTERM twice, as an impatient scheduler: the second is ignored.
+    signals = _SignalAt(epoch=2, step=3, times=2)
+    run = training.train(
+        dataclasses.replace(config, run_dir=str(stopped)),
+        callbacks=[signals],
+        verbose=0,
+    )
+    assert run.interrupted == signal.SIGTERM
+    assert run.saved.position == (1, 3)
+    assert (stopped / "checkpoint_epoch_0001_step_000003.weights.h5").is_file()
+    assert (stopped / "generator_interrupted.keras").is_file()
+    assert len(_rows(stopped / "metrics.csv")) == 1  # the cut epoch is not a row
+
+    resumed = training.train(RunDir(stopped).read_config(), resume=stopped, verbose=0)
+    assert (resumed.initial_epoch, resumed.initial_step) == (1, 3)
+    assert not resumed.interrupted
+    _same_checkpoints(straight, stopped)
+    # The epoch's figures average all of its steps, as if it had not stopped.
+    for a, b in zip(_rows(straight / "metrics.csv"), _rows(stopped / "metrics.csv")):
+        assert a.keys() == b.keys()
+        for key in a:
+            np.testing.assert_allclose(float(a[key]), float(b[key]), rtol=1e-5)
+    steps = [int(row["step"]) for row in _rows(stopped / "steps.csv")]
+    assert steps == sorted(set(steps)) and steps[-1] == 10
+    assert set(steps) >= {2, 4, 5, 6, 8, 10}  # every --log-every, and the stop
 
 
 def test_a_failed_start_leaves_nothing_behind(tmp_path):
