@@ -231,3 +231,97 @@ def test_a_run_from_before_augmentation_and_ema_reads_as_it_trained(tmp_path):
     # A new run records which generator its .keras files hold.
     ema = TrainConfig(dataset="fashion_mnist", ema=0.999).resolve()
     assert ema.saved_generator == "ema"
+
+
+def _made_run(path):
+    run = RunDir(path)
+    run.create(TrainConfig(run_dir=str(path)).resolve(), np.zeros((1, 1)))
+    return run
+
+
+def test_a_lock_that_is_a_link_is_refused_and_its_target_kept(tmp_path):
+    run = _made_run(tmp_path / "run")
+    mine = tmp_path / "thesis.txt"
+    mine.write_text("a user's work")
+    run.file(rundir.LOCK).symlink_to(mine)
+    with pytest.raises(RunDirError, match="symbolic link"):
+        run.lock()
+    assert mine.read_text() == "a user's work"
+
+
+def test_a_run_whose_folders_are_links_is_refused_and_nothing_there_touched(
+    tmp_path,
+):
+    run = _made_run(tmp_path / "run")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "epoch_0001.png").write_bytes(b"a user's picture")
+    (photos / ".tmp-notes.txt").write_text("a user's own temporary file")
+    run.file(rundir.SAMPLES).symlink_to(photos)
+    run.remove_temporary_files()
+    with pytest.raises(RunDirError) as info:
+        run.lock()
+    assert "samples" in str(info.value) and "\n" not in str(info.value)
+    assert (photos / "epoch_0001.png").read_bytes() == b"a user's picture"
+    assert (photos / ".tmp-notes.txt").exists()
+
+
+def test_the_clean_up_deletes_only_what_the_run_left(tmp_path):
+    run = _made_run(tmp_path / "run")
+    (run.path / rundir.SAMPLES).mkdir()
+    left = [".tmp-generator.keras", ".tmp-checkpoint_epoch_0003.weights.h5"]
+    left += ["samples/.tmp-epoch_0003.png"]
+    mine = [".tmp-notes.txt", "samples/.tmp-sketch.png"]
+    for name in left + mine:
+        run.file(name).write_text("x")
+    run.remove_temporary_files()
+    assert not any(run.file(name).exists() for name in left)
+    assert all(run.file(name).exists() for name in mine)
+
+
+def test_an_atomic_write_never_follows_a_planted_temporary_link(tmp_path):
+    mine = tmp_path / "thesis.txt"
+    mine.write_text("a user's work")
+    (tmp_path / ".tmp-metrics.csv").symlink_to(mine)
+    files.write_text(tmp_path / "metrics.csv", "epoch\n1\n")
+    assert mine.read_text() == "a user's work"
+    assert (tmp_path / "metrics.csv").read_text() == "epoch\n1\n"
+
+
+# Each child waits for the word go, then makes one run: they race for numbers.
+_NUMBER_A_RUN = """
+import pathlib, sys, time
+import numpy as np
+from dcgan_tf import rundir
+from dcgan_tf.config import TrainConfig
+root = pathlib.Path(sys.argv[1])
+while not (root / "go").exists():
+    time.sleep(0.001)
+config = TrainConfig().resolve()
+run, config = rundir.create_numbered(config, np.zeros((1, 1)), "mnist", root)
+print(run.path, config.run_dir)
+"""
+
+
+def test_runs_started_together_each_get_their_own_number(tmp_path):
+    import subprocess
+    import sys
+
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _NUMBER_A_RUN, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(10)
+    ]
+    (tmp_path / "go").touch()
+    made = [child.communicate(timeout=120)[0].split() for child in children]
+    assert all(child.returncode == 0 for child in children)
+    paths = [path for path, _ in made]
+    expected = {str(tmp_path / f"{n:05d}-mnist") for n in range(10)}
+    assert sorted(paths) == sorted(expected)
+    for path, recorded in made:
+        assert recorded == path
+        assert RunDir(path).read_config().run_dir == path
+    assert not list(tmp_path.glob(".tmp-*"))
