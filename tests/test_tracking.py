@@ -5,6 +5,7 @@ import csv
 
 import keras
 import numpy as np
+import pytest
 
 from dcgan_tf import training
 from dcgan_tf.config import TrainConfig, resume_config
@@ -162,3 +163,58 @@ def test_no_tensorboard_writes_no_events(tmp_path):
     run = training.train(config, dry_run=True, verbose=0)
     assert not (run.run_dir / "tensorboard").exists()
     assert (run.run_dir / "steps.csv").is_file()
+
+
+def _tiny_run(tmp_path, fashion_dir, **changes):
+    values = dict(
+        dataset="fashion_mnist",
+        data_dir=fashion_dir,
+        epochs=1,
+        steps_per_epoch=4,
+        batch_size=8,
+        generator_filters=8,
+        discriminator_filters=8,
+        latent_dim=8,
+        grid_size=4,
+        log_every=2,
+        quality_every=0,
+        run_dir=str(tmp_path / "run"),
+    )
+    return TrainConfig(**{**values, **changes})
+
+
+def test_damaged_logs_never_cost_a_checkpoint(tmp_path, fashion_dir):
+    first = training.train(_tiny_run(tmp_path, fashion_dir), verbose=0)
+    run = RunDir(first.run_dir)
+    # A row cut in the middle (a kill while a user's copy ran, a full disk).
+    steps = run.file("steps.csv")
+    text = steps.read_text()
+    steps.write_text(text[: text.rindex(",", 0, text.rindex(",")) - 2])
+    metrics = run.file("metrics.csv")
+    metrics.write_text(metrics.read_text() + "2,not a number,,,\n")
+    for events in run.file("tensorboard").glob("*tfevents*"):
+        events.write_bytes(b"\x00garbage" * 10 + events.read_bytes()[40:])
+    more = resume_config(run.read_config(), {"epochs": 2})
+    with pytest.warns(UserWarning) as warned:
+        training.train(more, resume=run.path, verbose=0)
+    assert run.completed_epochs() == 2
+    text = " ".join(str(w.message) for w in warned)
+    assert "steps.csv" in text and "metrics.csv" in text
+    assert [r["epoch"] for r in _rows(metrics)] == ["1", "2"]
+    # Epoch 1's one row (one call of 4 steps) was cut: dropped; then epoch 2's.
+    assert [int(r["step"]) for r in _rows(steps)] == [8]
+    assert run.file("losses.png").stat().st_size > 1000
+
+
+def test_a_plot_that_fails_is_a_warning_and_the_epoch_is_saved(
+    tmp_path, fashion_dir, monkeypatch
+):
+    from dcgan_tf import tracking
+
+    def broken(*args, **kwargs):
+        raise ValueError("matplotlib could not draw this")
+
+    monkeypatch.setattr(tracking, "plot_run", broken)
+    with pytest.warns(UserWarning, match="losses.png not drawn"):
+        run = training.train(_tiny_run(tmp_path, fashion_dir), verbose=0)
+    assert RunDir(run.run_dir).completed_epochs() == 1
