@@ -97,6 +97,8 @@ class Checkpoint(keras.callbacks.Callback):
             signal stops training after the step that is running.
         log: the `MetricsLog`, whose step rows are written before a
             checkpoint within an epoch (so the logs hold what it holds).
+        saves: False on a cluster's workers other than the chief: a signal
+            stops them without saving.
     """
 
     def __init__(
@@ -108,8 +110,10 @@ class Checkpoint(keras.callbacks.Callback):
         initial_step=0,
         interruptions=None,
         log=None,
+        saves=True,
     ):
         super().__init__()
+        self.saves = saves
         self.run = run
         self.keep_every = keep_every
         self.every_steps = every_steps
@@ -139,6 +143,11 @@ class Checkpoint(keras.callbacks.Callback):
         if self.steps_per_epoch is not None and step >= self.steps_per_epoch:
             return  # the epoch's end saves it
         signalled = self.interruptions is not None and self.interruptions.requested
+        if signalled and not self.saves:
+            # A cluster's other workers stop with the chief, which saves.
+            self.model.interrupted = True
+            self.model.stop_training = True
+            return
         every = self.every_steps
         # Crossing a multiple: executions of several steps may step over it.
         due = bool(every) and step // every > previous // every

@@ -368,8 +368,9 @@ def _fit_epochs(run: Run, callbacks, verbose, interruptions, epoch, step=0):
         every_steps=config.checkpoint_every_steps,
         steps_per_epoch=steps,
         initial_step=initial_step,
-        interruptions=interruptions if is_chief(run.strategy) else None,
+        interruptions=interruptions,
         log=log,
+        saves=is_chief(run.strategy),
     )
     all_callbacks = [guard, *callbacks]
     if rest_of_epoch:

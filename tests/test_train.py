@@ -1,5 +1,6 @@
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -345,4 +346,68 @@ def test_a_run_being_trained_is_not_resumed_by_a_second_process(
     assert RunDir(run_dir).completed_epochs() == 1
     other.release()  # it ended (a crash or kill -9 drops the lock as well)
     main(["--resume", str(run_dir), "--epochs", "2"])
+    assert RunDir(run_dir).completed_epochs() == 2
+
+
+def _wait_for(path, process, seconds=240):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"no {path}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    "signum",
+    [
+        signal.SIGTERM,
+        pytest.param(signal.SIGINT, marks=pytest.mark.slow),
+        pytest.param(signal.SIGHUP, marks=pytest.mark.slow),
+    ],
+    ids=["SIGTERM", "SIGINT", "SIGHUP"],
+)
+def test_a_signal_mid_epoch_stops_with_one_line_and_the_run_resumes(
+    tmp_path, fashion_dir, signum
+):
+    """A scheduler's preemption (SIGTERM, twice), two quick Ctrl-C, a closed
+    terminal: each checkpoints the step it stops at, with one line and the
+    shell's exit code, and the run resumes from there."""
+    import time
+
+    run_dir = tmp_path / "run"
+    common = ["--data-dir", fashion_dir, "--steps-per-execution", "1", *TINY]
+    command = [sys.executable, "-m", "dcgan_tf.train", *common]
+    child = subprocess.Popen(
+        [*command, "--epochs", "3", "--steps-per-epoch", "300"]
+        + ["--quality-every", "0", "--run-dir", str(run_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(run_dir / "generator.keras", child)  # written after epoch 1's save
+    time.sleep(0.3)  # into epoch 2
+    child.send_signal(signum)
+    time.sleep(0.2)
+    child.send_signal(signum)  # ignored while the step is saved
+    out, err = child.communicate(timeout=240)
+    assert child.returncode == 128 + signum, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Stopped by "), err
+    assert "generator_interrupted.keras" in last and "--resume" in last
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["epoch"] == 1 and 0 < state["step"] < 300
+    assert (run_dir / "generator_interrupted.keras").is_file()
+
+    resumed = subprocess.run(
+        [*command, "--resume", str(run_dir), "--epochs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    name = f"checkpoint_epoch_0001_step_{state['step']:06d}.weights.h5"
+    assert f"from epoch 1, step {state['step']} of epoch 2 ({name})" in resumed.stdout
     assert RunDir(run_dir).completed_epochs() == 2
