@@ -7,7 +7,6 @@ directory; `fit` trains it with the run's callbacks; `train` is both.
 
 import dataclasses
 import shutil
-import signal
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -16,29 +15,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dcgan_tf import checkpoints, files, rundir
-from dcgan_tf.callbacks import (
-    Checkpoint,
-    DivergenceGuard,
-    RestoreMetrics,
-    SampleGrid,
-    StopAfterEpoch,
-    restore,
-)
+from dcgan_tf import checkpoints, rundir
+from dcgan_tf.callbacks import restore
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.data import (
-    CLASS_NAMES,
-    load_images,
-    load_labeled,
-    make_dataset,
-    synthetic_images,
-)
-from dcgan_tf.distribute import is_chief, make_strategy, replicas, shard_by_batch
+from dcgan_tf.data.run_data import load_run_data
+from dcgan_tf.distribute import is_chief, make_strategy, replicas
+from dcgan_tf.fitting import fit_run
 from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.interrupt import Interruptions
 from dcgan_tf.latent_space import sample_latents
 from dcgan_tf.networks import check_image_size
-from dcgan_tf.tracking import EpochLine, MetricsLog
+from dcgan_tf.quality.monitor import check_quality_features
 
 
 @dataclass
@@ -99,49 +86,6 @@ def fixed_latents(config: TrainConfig) -> np.ndarray:
     `dcgan_tf.generate --seed SEED` draws them."""
     return sample_latents(
         config.grid_size, config.latent_dim, config.seed, config.latent_distribution
-    )
-
-
-def load_training_data(config: TrainConfig, dry_run=False):
-    """`(images, labels, config)`: the labels (None unless conditional) and
-    the configuration with the data's `class_names` filled in.
-
-    Raises:
-        ValueError: when a resumed run's recorded classes differ from the data's.
-    """
-    if not config.conditional:
-        return load_training_images(config, dry_run), None, config
-    if dry_run:
-        images = load_training_images(config, dry_run)
-        # Synthetic blobs: ten "classes", named as the data set's are.
-        names = CLASS_NAMES.get(config.dataset) or [f"class{i}" for i in range(10)]
-        labels = np.arange(len(images)) % len(names)
-    else:
-        images, labels, names = load_labeled(
-            config.dataset,
-            data_dir=config.data_dir,
-            image_size=config.image_size,
-            fit=config.fit,
-        )
-    names = [str(name) for name in names]
-    if config.class_names is not None and list(config.class_names) != names:
-        raise ValueError(
-            f"The run was trained on the classes {', '.join(config.class_names)} "
-            f"but the data now has {', '.join(names)}; point --data-dir at its data."
-        )
-    return images, labels, dataclasses.replace(config, class_names=names)
-
-
-def load_training_images(config: TrainConfig, dry_run=False) -> np.ndarray:
-    """The run's images as uint8 NHWC at the configured size."""
-    if dry_run:
-        count = config.batch_size * config.steps_per_epoch
-        return synthetic_images(count, config.image_shape, seed=config.seed)
-    return load_images(
-        config.dataset,
-        data_dir=config.data_dir,
-        image_size=config.image_size,
-        fit=config.fit,
     )
 
 
@@ -222,7 +166,7 @@ def _prepare(
     features = None
     if config.quality_every:
         features = check_quality_features(config)
-    images, labels, config = load_training_data(config, dry_run=dry_run)
+    images, labels, config = load_run_data(config, dry_run=dry_run)
     if len(images) < config.batch_size:
         raise ValueError(
             f"Only {len(images)} images, fewer than one batch of "
@@ -319,109 +263,11 @@ def fit(run: Run, callbacks=(), verbose="auto") -> Run:
             (full disk, read-only folder); the last complete checkpoint stays.
     """
     try:
-        return _fit(run, callbacks, verbose)
+        return fit_run(run, callbacks, verbose)
     finally:
         if run.lock is not None:
             run.lock.release()
             run.lock = None
-
-
-def _fit(run: Run, callbacks, verbose) -> Run:
-    config = run.config
-    if run.initial_epoch >= config.epochs:
-        return run
-    epoch, step = run.initial_epoch, run.initial_step
-    with Interruptions() as interruptions, interruptions.deferred():
-        try:
-            if step:
-                # Resumed within an epoch: the rest of it alone, then the others.
-                _fit_epochs(run, callbacks, verbose, interruptions, epoch, step)
-                epoch += 1
-            if not (run.interrupted or run.diverged) and epoch < config.epochs:
-                _fit_epochs(run, callbacks, verbose, interruptions, epoch)
-        finally:
-            if not is_chief(run.strategy):
-                shutil.rmtree(run.run.path, ignore_errors=True)
-    return run
-
-
-def _fit_epochs(run: Run, callbacks, verbose, interruptions, epoch, step=0):
-    """One `model.fit` from `epoch` epochs and `step` steps: to the planned
-    epochs, or, from within an epoch, only to its end."""
-    config = run.config
-    steps = config.steps_per_epoch
-    rest_of_epoch, initial_step = bool(step), step
-    log = MetricsLog(
-        run.run,
-        steps,
-        log_every=config.log_every,
-        tensorboard=config.tensorboard,
-        config=config.to_dict(),
-        initial_epoch=epoch,
-        initial_step=initial_step,
-        initial_metrics=run.initial_metrics if rest_of_epoch else None,
-    )
-    guard = DivergenceGuard()
-    checkpoint = Checkpoint(
-        run.run,
-        keep_every=config.keep_every,
-        every_steps=config.checkpoint_every_steps,
-        steps_per_epoch=steps,
-        initial_step=initial_step,
-        interruptions=interruptions,
-        log=log,
-        saves=is_chief(run.strategy),
-    )
-    all_callbacks = [guard, *callbacks]
-    if rest_of_epoch:
-        all_callbacks.insert(0, RestoreMetrics(run.initial_metrics))
-    if config.quality_every:
-        all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
-    all_callbacks += [SampleGrid(run.run, run.latents, every=config.sample_every), log]
-    if verbose:
-        # Keras' own progress line first (it would otherwise come last), then
-        # the speed and the time to the end.
-        all_callbacks += [
-            keras.callbacks.ProgbarLogger(),
-            EpochLine(config.batch_size, steps - initial_step),
-        ]
-    all_callbacks.append(checkpoint)
-    if rest_of_epoch:
-        all_callbacks.append(StopAfterEpoch())
-    dataset = make_dataset(
-        run.images,
-        config.batch_size,
-        config.seed,
-        start_batch=epoch * steps + initial_step,
-        labels=run.labels,
-    )
-    dataset = shard_by_batch(dataset, run.strategy)
-    run.model.interrupted = False
-    try:
-        history = run.model.fit(
-            dataset,
-            epochs=config.epochs,
-            steps_per_epoch=steps - initial_step,
-            initial_epoch=epoch,
-            callbacks=all_callbacks,
-            shuffle=False,
-            verbose=verbose,
-        )
-        run.history = run.history or history
-    except KeyboardInterrupt:
-        # Not through `Interruptions` (a thread other than the main one, a
-        # notebook): the generator as it was, and the last checkpoint.
-        interruptions.signum = interruptions.signum or signal.SIGINT
-        files.save_model(
-            run.model.sampling_generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
-        )
-    finally:
-        log.close()
-    if checkpoint.saved is not None:
-        run.saved = checkpoint.saved
-    if checkpoint.interrupted_at is not None or interruptions.requested:
-        run.interrupted = interruptions.signum or signal.SIGINT
-    run.diverged = run.diverged or guard.stopped
 
 
 def train(
@@ -440,59 +286,6 @@ def train(
         config = config.resolve(dry_run=dry_run)
     run = prepare(config, resume=resume, dry_run=dry_run, root=root)
     return fit(run, callbacks=callbacks, verbose=verbose)
-
-
-def check_quality_features(config: TrainConfig):
-    """Checks, before any data is loaded, that `--quality-every` can measure.
-
-    Returns:
-        InceptionV3's feature network when the data set has no shipped
-        classifier (built to check its weights), else None.
-
-    Raises:
-        ValueError: in one line, when the shipped classifier does not see
-            this image shape, or InceptionV3's weights cannot be had.
-    """
-    from dcgan_tf.quality.classifiers import IMAGE_SHAPES
-    from dcgan_tf.quality.features import feature_extractor
-
-    native = IMAGE_SHAPES.get(config.dataset)
-    if native is not None and tuple(native) != tuple(config.image_shape):
-        raise ValueError(
-            f"--quality-every measures with the shipped {config.dataset} classifier, "
-            f"which sees {tuple(native)} images, not {config.image_shape}; use its "
-            "native --image-size or --quality-every 0."
-        )
-    if native is None:
-        try:
-            return feature_extractor("inception")
-        except Exception as error:  # the weights' download fails many ways
-            raise ValueError(
-                f"--quality-every needs InceptionV3's ImageNet weights for "
-                f"{config.dataset} (no classifier ships for it), and they cannot be "
-                f"had ({type(error).__name__}); use --quality-every 0."
-            ) from None
-    return None
-
-
-def quality_monitor(config: TrainConfig, images, run: rundir.RunDir, features=None):
-    """The run's quality monitor: KID (or FID) against its training images,
-    on the shipped classifier's features where there is one, else InceptionV3
-    (`features`, when already built)."""
-    from dcgan_tf.quality.classifiers import IMAGE_SHAPES
-    from dcgan_tf.quality.monitor import QualityMonitor
-
-    return QualityMonitor(
-        images,
-        run.path,
-        features=features
-        or ("classifier" if config.dataset in IMAGE_SHAPES else "inception"),
-        dataset=config.dataset,
-        every=config.quality_every,
-        num_samples=config.quality_samples,
-        metrics=tuple(config.quality_metrics.split(",")),
-        seed=config.seed,
-    )
 
 
 def _scratch_copy(resume) -> rundir.RunDir:

@@ -19,6 +19,8 @@ import keras
 import numpy as np
 
 from dcgan_tf import files, rundir
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.quality.classifiers import IMAGE_SHAPES
 from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
 from dcgan_tf.quality.features import FeatureExtractor, feature_extractor
 
@@ -199,3 +201,50 @@ class QualityMonitor(keras.callbacks.Callback):
             "history": self.history,
         }
         files.write_json(self.state_path, state)
+
+
+def check_quality_features(config: TrainConfig):
+    """Checks, before any data is loaded, that `--quality-every` can measure.
+
+    Returns:
+        InceptionV3's feature network when the data set has no shipped
+        classifier (built to check its weights), else None.
+
+    Raises:
+        ValueError: in one line, when the shipped classifier does not see
+            this image shape, or InceptionV3's weights cannot be had.
+    """
+    native = IMAGE_SHAPES.get(config.dataset)
+    if native is not None and tuple(native) != tuple(config.image_shape):
+        raise ValueError(
+            f"--quality-every measures with the shipped {config.dataset} classifier, "
+            f"which sees {tuple(native)} images, not {config.image_shape}; use its "
+            "native --image-size or --quality-every 0."
+        )
+    if native is None:
+        try:
+            return feature_extractor("inception")
+        except Exception as error:  # the weights' download fails many ways
+            raise ValueError(
+                f"--quality-every needs InceptionV3's ImageNet weights for "
+                f"{config.dataset} (no classifier ships for it), and they cannot be "
+                f"had ({type(error).__name__}); use --quality-every 0."
+            ) from None
+    return None
+
+
+def quality_monitor(config: TrainConfig, images, run: rundir.RunDir, features=None):
+    """The run's quality monitor: KID (or FID) against its training images,
+    on the shipped classifier's features where there is one, else InceptionV3
+    (`features`, when already built)."""
+    return QualityMonitor(
+        images,
+        run.path,
+        features=features
+        or ("classifier" if config.dataset in IMAGE_SHAPES else "inception"),
+        dataset=config.dataset,
+        every=config.quality_every,
+        num_samples=config.quality_samples,
+        metrics=tuple(config.quality_metrics.split(",")),
+        seed=config.seed,
+    )

@@ -113,9 +113,9 @@ def run_benchmark(
         count = config.batch_size * max(block, 8)
         images = synthetic_images(count, config.image_shape, seed=config.seed)
     else:
-        from dcgan_tf.training import load_training_images
+        from dcgan_tf.data.run_data import load_run_images
 
-        images = load_training_images(config)
+        images = load_run_images(config)
     backend = keras.backend.backend()
     load_before = os.getloadavg()
     keras.utils.set_random_seed(config.seed)

@@ -1,0 +1,127 @@
+"""Fitting a prepared run: the callbacks that write its directory, `model.fit`
+from wherever it stands (an epoch's end, or a step within one), and signals.
+
+A run resumed within an epoch trains the rest of that epoch in a `fit` of its
+own (Keras' epochs are all one length), its running metrics put back, then
+the epochs after it. Ctrl-C, SIGTERM and SIGHUP stop training after the step
+that is running, which is checkpointed (`dcgan_tf.interrupt`).
+"""
+
+import shutil
+import signal
+
+import keras
+
+from dcgan_tf import files, rundir
+from dcgan_tf.callbacks import (
+    Checkpoint,
+    DivergenceGuard,
+    RestoreMetrics,
+    SampleGrid,
+    StopAfterEpoch,
+)
+from dcgan_tf.data import make_dataset
+from dcgan_tf.distribute import is_chief, shard_by_batch
+from dcgan_tf.interrupt import Interruptions
+from dcgan_tf.quality.monitor import quality_monitor
+from dcgan_tf.tracking import EpochLine, MetricsLog
+
+
+def fit_run(run, callbacks=(), verbose="auto"):
+    """Trains a prepared `dcgan_tf.training.Run` to its planned epochs,
+    stopping cleanly at a signal; returns it with how it ended."""
+    config = run.config
+    if run.initial_epoch >= config.epochs:
+        return run
+    epoch, step = run.initial_epoch, run.initial_step
+    with Interruptions() as interruptions, interruptions.deferred():
+        try:
+            if step:
+                # Resumed within an epoch: the rest of it alone, then the others.
+                _fit_epochs(run, callbacks, verbose, interruptions, epoch, step)
+                epoch += 1
+            if not (run.interrupted or run.diverged) and epoch < config.epochs:
+                _fit_epochs(run, callbacks, verbose, interruptions, epoch)
+        finally:
+            if not is_chief(run.strategy):
+                shutil.rmtree(run.run.path, ignore_errors=True)
+    return run
+
+
+def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
+    """One `model.fit` from `epoch` epochs and `step` steps: to the planned
+    epochs, or, from within an epoch, only to its end."""
+    config = run.config
+    steps = config.steps_per_epoch
+    rest_of_epoch, initial_step = bool(step), step
+    log = MetricsLog(
+        run.run,
+        steps,
+        log_every=config.log_every,
+        tensorboard=config.tensorboard,
+        config=config.to_dict(),
+        initial_epoch=epoch,
+        initial_step=initial_step,
+        initial_metrics=run.initial_metrics if rest_of_epoch else None,
+    )
+    guard = DivergenceGuard()
+    checkpoint = Checkpoint(
+        run.run,
+        keep_every=config.keep_every,
+        every_steps=config.checkpoint_every_steps,
+        steps_per_epoch=steps,
+        initial_step=initial_step,
+        interruptions=interruptions,
+        log=log,
+        saves=is_chief(run.strategy),
+    )
+    all_callbacks = [guard, *callbacks]
+    if rest_of_epoch:
+        all_callbacks.insert(0, RestoreMetrics(run.initial_metrics))
+    if config.quality_every:
+        all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
+    all_callbacks += [SampleGrid(run.run, run.latents, every=config.sample_every), log]
+    if verbose:
+        # Keras' own progress line first (it would otherwise come last), then
+        # the speed and the time to the end.
+        all_callbacks += [
+            keras.callbacks.ProgbarLogger(),
+            EpochLine(config.batch_size, steps - initial_step),
+        ]
+    all_callbacks.append(checkpoint)
+    if rest_of_epoch:
+        all_callbacks.append(StopAfterEpoch())
+    dataset = make_dataset(
+        run.images,
+        config.batch_size,
+        config.seed,
+        start_batch=epoch * steps + initial_step,
+        labels=run.labels,
+    )
+    dataset = shard_by_batch(dataset, run.strategy)
+    run.model.interrupted = False
+    try:
+        history = run.model.fit(
+            dataset,
+            epochs=config.epochs,
+            steps_per_epoch=steps - initial_step,
+            initial_epoch=epoch,
+            callbacks=all_callbacks,
+            shuffle=False,
+            verbose=verbose,
+        )
+        run.history = run.history or history
+    except KeyboardInterrupt:
+        # Not through `Interruptions` (a thread other than the main one, a
+        # notebook): the generator as it was, and the last checkpoint.
+        interruptions.signum = interruptions.signum or signal.SIGINT
+        files.save_model(
+            run.model.sampling_generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
+        )
+    finally:
+        log.close()
+    if checkpoint.saved is not None:
+        run.saved = checkpoint.saved
+    if checkpoint.interrupted_at is not None or interruptions.requested:
+        run.interrupted = interruptions.signum or signal.SIGINT
+    run.diverged = run.diverged or guard.stopped
