@@ -356,6 +356,8 @@ class EpochLine(keras.callbacks.Callback):
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        if getattr(self.model, "interrupted", False):
+            return  # cut short by a signal: the line after it says where
         seconds = time.perf_counter() - self.start
         left = (self.params.get("epochs", epoch + 1) - epoch - 1) * seconds
         hours, rest = divmod(int(round(left)), 3600)
