@@ -210,11 +210,21 @@ BAD_REQUESTS = [
     ("/api/render", {"latents": [[0.0] * 8] * 300}, "between 1 and 256"),
     ("/api/render", {"latents": [[0.0] * 8], "labels": [1]}, "unconditional"),
     ("/api/render", {}, "needs the field 'latents'"),
+    ("/api/render", {"latents": [[0.0] * 8], "labels": 3}, "unconditional"),
+    ("/api/render", {"latents": [[0.0] * 8], "classes": [[1.0]]}, "unconditional"),
+    ("/api/render", {"latents": [[[0.0] * 8]]}, "got shape (1, 1, 8)"),
+    ("/api/render", {"latents": [[0.0] * 8, [0.0] * 7]}, "of one length"),
+    ("/api/render", {"latents": {"a": 1}}, "list of latents"),
     ("/api/walk", {"latents": [[0.0] * 8]}, "between 2 and"),
     ("/api/walk", {"latents": [[0.0] * 8] * 2, "steps": 10**6}, "steps must be"),
     ("/api/walk", {"latents": [[0.0] * 8] * 2, "method": "cubic"}, "method must be"),
     ("/api/walk", {"latents": [[0.0] * 8] * 60, "steps": 100}, "frames"),
     ("/api/move", {"latents": [[0.0] * 8], "directions": [[1.0] * 8]}, "amounts"),
+    (
+        "/api/move",
+        {"latents": [[0.0] * 8], "directions": [[90.0] * 8], "amounts": [9]},
+        "too far",
+    ),
     ("/api/class-walk", {"latents": [[0.0] * 8], "from": 0, "to": 1}, "no classes"),
     ("/api/arithmetic", {"a": [[0.0] * 8], "b": [[0.0] * 8]}, "'c'"),
 ]
@@ -244,6 +254,9 @@ def test_bad_uploads_are_refused_in_one_sentence(client):
     assert "Choose an image" in client.post("/api/project", data={}).json["error"]
     steps = {"image": (io.BytesIO(png(np.zeros((4, 4)))), "a.png"), "steps": "many"}
     assert "steps" in client.post("/api/project", data=steps).json["error"]
+    deep = '{"latents": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    nested = client.post("/api/render", data=deep, content_type="application/json")
+    assert nested.status_code == 400 and "not JSON" in nested.json["error"]
     assert client.get("/api/nothing").status_code == 404
     assert "error" in client.get("/api/nothing").json
 

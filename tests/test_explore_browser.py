@@ -228,9 +228,53 @@ def test_two_tabs_work_at_once(browser, server):
 
 
 def test_ctrl_c_stops_the_server_with_one_line(server):
-    # Last in the file: the other tests share this server.
+    # After every test that uses this server (they share it).
     _, process = server
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0
     assert out.strip().splitlines() == ["Stopped."] and err.strip() == ""
+
+
+@pytest.fixture(scope="module")
+def conditional_server(tmp_path_factory):
+    """An untrained conditional generator, served from this process."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from dcgan_tf.explorer import Explorer, create_app
+    from dcgan_tf.networks import build_generator
+
+    path = tmp_path_factory.mktemp("conditional") / "generator.keras"
+    build_generator((16, 16, 1), 8, 8, class_names=["cat", "dog", "owl"]).save(path)
+    app = create_app(Explorer(sampling.load_generator(path)))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def test_conditional_class_pickers_and_class_walk(
+    browser, conditional_server, tmp_path
+):
+    page = browser.new_page()
+    try:
+        page.goto(conditional_server)
+        page.wait_for_selector(".tile select")
+        assert page.locator(".tile select").first.input_value() == "0"
+        before = page.locator(".tile img").first.get_attribute("src")
+        page.locator(".tile select").first.select_option("2")
+        page.wait_for_function(f"document.querySelector('.tile img').src != {before!r}")
+        tiles(page).nth(1).click()
+        page.select_option("#class-from", "0")
+        page.select_option("#class-to", "2")
+        page.fill("#steps", "5")
+        page.click("#class-walk")
+        page.wait_for_function(
+            "document.querySelectorAll('#walk-strip img').length == 5"
+        )
+        look(page, tmp_path / "conditional.png")
+    finally:
+        page.close()

@@ -8,6 +8,7 @@ shows; nothing changes.
 """
 
 import base64
+import json
 import logging
 import socket
 import threading
@@ -50,7 +51,12 @@ def create_app(explorer) -> Flask:
     projecting = threading.Semaphore(1)
 
     def body() -> dict:
-        value = request.get_json(silent=True)
+        try:
+            value = json.loads(request.get_data(cache=True) or b"null")
+        except (ValueError, RecursionError):
+            raise RequestError(
+                "The request is not JSON the explorer can read."
+            ) from None
         if not isinstance(value, dict):
             raise RequestError("The request must be a JSON object.")
         return value
@@ -59,6 +65,8 @@ def create_app(explorer) -> Flask:
         """Latents and their class input: `labels` (indices) or `classes`
         (class vectors, such as the mixes of a class walk)."""
         z = check.latents(b, name, d, high=high)
+        if not k and b.get("classes") is not None:
+            raise RequestError("This generator is unconditional: it takes no classes.")
         if k and b.get("classes") is not None:
             mix = check.latents(b, "classes", k, low=len(z), high=len(z))
             if mix.min() < 0 or mix.max() > 1:
@@ -76,6 +84,13 @@ def create_app(explorer) -> Flask:
     @app.errorhandler(ValueError)
     def bad_request(error):
         return jsonify(error=str(error)), 400
+
+    @app.errorhandler(Exception)
+    def internal_error(error):
+        # A bug, not the request's fault: logged with its traceback, and the
+        # page is told in one line; the server keeps serving.
+        app.logger.exception("Unexpected error on %s", request.path)
+        return jsonify(error=f"Internal error ({type(error).__name__}): {error}"), 500
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -122,7 +122,9 @@ def classes(body, name, count, num_classes) -> np.ndarray | None:
     None for an unconditional one, which must not be sent any."""
     value = field(body, name)
     if not num_classes:
-        if value is not None and any(v is not None for v in value):
+        if value is not None and (
+            not isinstance(value, list) or any(v is not None for v in value)
+        ):
             raise RequestError("This generator is unconditional: it takes no classes.")
         return None
     if value is None:
