@@ -16,7 +16,9 @@ import keras
 import numpy as np
 from PIL import Image
 
+from dcgan_tf import latent_space
 from dcgan_tf.explorer import backend
+from dcgan_tf.images import to_uint8
 
 DISTANCES = ("pixels", "features")
 # An upload is refused beyond these, before its pixels are decoded.
@@ -136,8 +138,6 @@ def project(explorer, target, label=None, distance="pixels", steps=200, seed=0):
         target_features = keras.ops.convert_to_numpy(features(x, training=False))
         feature_scale = float(np.mean(target_features**2)) + 1e-6
     rng = np.random.default_rng(seed)
-    from dcgan_tf import latent_space
-
     z = latent_space.sample_latents(
         CANDIDATES, g.latent_dim, seed, g.latent_distribution
     )
@@ -174,6 +174,7 @@ def project(explorer, target, label=None, distance="pixels", steps=200, seed=0):
         return value
 
     gradient = backend.value_and_grad(loss)
+    # Adam (Kingma and Ba 2015) with its default betas, on the latents only.
     m, v = np.zeros_like(z), np.zeros_like(z)
     for step in range(1, steps + 1):
         _, grad = gradient(z)
@@ -199,8 +200,6 @@ def project(explorer, target, label=None, distance="pixels", steps=200, seed=0):
             np.linalg.norm(found - target_features)
             / (np.linalg.norm(target_features) + 1e-6)
         )
-    from dcgan_tf.images import to_uint8
-
     return Projection(
         z[winner],
         None if labels is None else int(labels[best][winner]),
