@@ -33,7 +33,9 @@ ARGS = [
 TIMEOUT_MS = 60_000
 
 sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright is not installed (pip install playwright)"
+    "playwright.sync_api",
+    reason="Playwright cannot be imported (pip install playwright)",
+    exc_type=ImportError,
 )
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
