@@ -148,4 +148,5 @@ def grid_outputs(out) -> list[Output]:
     """A grid `--out` and the latents written beside it (the same name, `.npz`)."""
     out = Path(out)
     npz = out.with_suffix(".npz")
-    return [Output("--out", out), Output("--out", npz, f"the latents of --out ({npz})")]
+    latents = f"--out {out} (its latents go to {npz})"
+    return [Output("--out", out), Output("--out", npz, latents)]

@@ -241,9 +241,9 @@ def test_the_latents_of_from_are_never_replaced(small_run, tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "python -m dcgan_tf.generate: error: the latents of --out (samples.npz) "
-        "would replace the --from file samples.npz, which this command reads; "
-        "choose another --out."
+        "python -m dcgan_tf.generate: error: --out samples.png (its latents go to "
+        "samples.npz) would replace the --from file samples.npz, which this "
+        "command reads; choose another --out."
     ]
     assert (tmp_path / "samples.npz").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.npz"]
