@@ -409,6 +409,9 @@ BACKEND_INSTALL = {
     "torch": 'pip install -e ".[torch]"',
 }
 
+# Backends Keras 3 has beyond those dcgan_tf trains on.
+OTHER_KERAS_BACKENDS = ("numpy", "openvino")
+
 
 def chosen_backend() -> str:
     """The backend Keras will start on: `KERAS_BACKEND`, else the `backend` of
@@ -444,7 +447,12 @@ def check_backend() -> None:
         return  # Keras started: its backend is importable
     backend = chosen_backend()
     if backend not in BACKEND_INSTALL:
-        return  # Keras names the backends it knows
+        if backend in OTHER_KERAS_BACKENDS:
+            return  # Keras' own, for inference: Keras says what they lack
+        raise ValueError(
+            f"Unknown Keras backend {backend!r} (KERAS_BACKEND or keras.json); "
+            f"use {', '.join(BACKENDS)}."
+        )
     import importlib
     import importlib.util
 

@@ -194,3 +194,21 @@ def test_the_backend_of_keras_json_is_checked_too(tmp_path, monkeypatch):
     assert cli.chosen_backend() == "torch"
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     assert cli.chosen_backend() == "jax"
+
+
+def test_an_unknown_backend_is_one_line(tmp_path):
+    # Keras raised its ValueError at `import keras`, outside train's handler.
+    env = {**os.environ, "KERAS_BACKEND": "tensorfow", "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.train", "--run-dir", "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "python -m dcgan_tf.train: error: Unknown Keras backend 'tensorfow' "
+        "(KERAS_BACKEND or keras.json); use tensorflow, jax, torch."
+    ]
+    assert list(tmp_path.iterdir()) == []
