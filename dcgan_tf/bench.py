@@ -11,7 +11,7 @@ import json
 import shlex
 import sys
 
-from dcgan_tf import cli
+from dcgan_tf import cli, outputs
 from dcgan_tf.config import TrainConfig
 
 PROG = "python -m dcgan_tf.bench"
@@ -62,6 +62,9 @@ def main(argv=None):
         cli.fail(PROG, "--steps and --block must be at least 1.")
     if args.json:
         cli.check_writable(parser, args.json, "--json")
+    written = [outputs.Output("--json", args.json)]
+    read = [("the --data-dir", args.data_dir)]
+    cli.run_command(PROG, lambda: outputs.check_outputs(written, read))
     given = cli.config_values(args, TrainConfig)
     # The peer trains the paper's plain DCGAN; so does the bench unless asked
     # otherwise (the small folders' preset augments).

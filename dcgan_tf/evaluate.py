@@ -10,9 +10,10 @@ would reach.
 
 import argparse
 import datetime
+import functools
 import sys
 
-from dcgan_tf import cli
+from dcgan_tf import cli, outputs
 from dcgan_tf.config import LATENT_DISTRIBUTIONS
 from dcgan_tf.quality.distances import METRICS
 from dcgan_tf.quality.features import FEATURES, INCEPTION_FILE
@@ -105,10 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         "numbers do not depend on it (default: %(default)s).",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="Seed of latents and subsets."
+        "--seed", type=cli.seed_value, default=0, help="Seed of latents and subsets."
     )
     parser.add_argument(
-        "--json", metavar="PATH", help="Also write the results here (.json)."
+        "--json",
+        metavar="PATH",
+        help="Also write the results here (.json); never over an input or into "
+        "a run directory.",
     )
     return parser
 
@@ -184,7 +188,8 @@ def run(args, argv) -> dict:
     if args.generator is not None:
         generator = sampling.load_generator(args.generator)
         print(cli.describe_generator(generator))
-    record = evaluate(
+    measure = functools.partial(
+        evaluate,
         generator,
         dataset=args.dataset,
         data_dir=args.data_dir,
@@ -199,6 +204,17 @@ def run(args, argv) -> dict:
         seed=args.seed,
         forward_batch=args.forward_batch,
     )
+    try:
+        record = measure()
+    except Exception as error:
+        if not cli.out_of_memory(error):
+            raise
+        # A ValueError: `cli.run_command` prints it as it is, with this
+        # command's flags rather than training's.
+        raise ValueError(
+            f"out of memory ({type(error).__name__}); lower --num-samples, "
+            "--num-real or --forward-batch."
+        ) from None
     record["command"] = f"{PROG} {' '.join(argv)}"
     record["date"] = datetime.date.today().isoformat()
     print(format_table(record))
@@ -220,6 +236,15 @@ def main(argv=None) -> dict:
     cli.check_positive(parser, args, "forward_batch")
     if args.json:
         cli.check_image_path(parser, args.json, "--json", suffixes=(".json",))
+    read = [
+        ("the --data-dir", args.data_dir),
+        ("the --inception-weights", args.inception_weights),
+    ]
+    if args.generator is not None:
+        read += outputs.generator_inputs(args.generator)
+    written = [outputs.Output("--json", args.json)]
+    cli.run_command(PROG, lambda: outputs.check_outputs(written, read))
+    cli.run_command(PROG, cli.check_backend)
     cli.quiet_tensorflow()  # after the checks, so that --help answers at once
     cli.show_warnings_in_one_line()
     return cli.run_command(PROG, lambda: run(args, argv))

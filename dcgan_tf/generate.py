@@ -14,8 +14,8 @@ import argparse
 
 import numpy as np
 
-from dcgan_tf import cli, latent_space
-from dcgan_tf.images import save_grid, save_image, to_uint8
+from dcgan_tf import cli, latent_space, outputs
+from dcgan_tf.images import grid_shape, save_grid, save_image, to_uint8
 
 PROG = "python -m dcgan_tf.generate"
 EPILOG = """examples:
@@ -32,6 +32,7 @@ EPILOG = """examples:
 """
 # Latents per row of a --classes grid when --num is not given.
 CLASS_GRID_COLUMNS = 8
+NUM_ADVICE = "ask for fewer samples with --num"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default="samples.png",
         help="The grid to write, .png or .jpg (default: %(default)s); the "
-        "latents go to the same name with .npz.",
+        "latents go to the same name with .npz. An --out whose files would "
+        "replace the --from file or land in a run directory is refused.",
     )
     parser.add_argument(
         "--individual",
@@ -104,9 +106,13 @@ def run(args, out) -> str:
     else:
         seed = cli.resolve_seed(args.seed)
         distribution = args.latent_distribution or generator.latent_distribution
-        default = CLASS_GRID_COLUMNS if args.classes else 64
+        count = args.num or (CLASS_GRID_COLUMNS if args.classes else 64)
+        # A grid no image file can hold is refused before any sample is made.
+        rows = len(class_rows(generator, args.classes)) if args.classes else 1
+        grid_columns = count if args.classes else columns
+        grid_shape(count * rows, generator.image_shape, grid_columns, advice=NUM_ADVICE)
         latents = latent_space.sample_latents(
-            args.num or default, generator.latent_dim, seed, distribution
+            count, generator.latent_dim, seed, distribution
         )
     if args.classes:
         rows = class_rows(generator, args.classes)
@@ -160,6 +166,12 @@ def main(argv=None) -> None:
     out = cli.check_image_path(parser, args.out)
     cli.check_writable(parser, out.with_suffix(".npz"), "--out")
     cli.check_source(parser, args)
+    folder = out.with_suffix("") if args.individual else None
+    individual = outputs.Output("--out", folder, f"--individual {folder}/", True)
+    written = [*outputs.grid_outputs(out), individual]
+    read = [("the --from file", args.source), *outputs.generator_inputs(args.generator)]
+    cli.run_command(parser.prog, lambda: outputs.check_outputs(written, read))
+    cli.run_command(parser.prog, cli.check_backend)
     cli.quiet_tensorflow()  # after the checks, so that --help answers at once
     cli.show_warnings_in_one_line()
     print(cli.run_command(parser.prog, lambda: run(args, out)))

@@ -51,23 +51,12 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
     count, height, width, channels = images.shape
     if count == 0:
         raise ValueError("Cannot make a grid of zero images.")
+    shape = grid_shape(count, images.shape[1:], columns, min_cell_size)
     columns = columns or math.ceil(math.sqrt(count))
-    rows = math.ceil(count / columns)
     scale = max(1, math.ceil(min_cell_size / max(height, width)))
     if scale > 1:
         images = images.repeat(scale, axis=1).repeat(scale, axis=2)
         height, width = height * scale, width * scale
-    shape = (
-        rows * (height + PADDING) + PADDING,
-        columns * (width + PADDING) + PADDING,
-        channels,
-    )
-    if shape[0] * shape[1] > Image.MAX_IMAGE_PIXELS:
-        raise ValueError(
-            f"A grid of {count} images would be {shape[1]}x{shape[0]} pixels, more "
-            f"than an image file should hold ({Image.MAX_IMAGE_PIXELS:,}); ask for "
-            "fewer images per grid."
-        )
     grid = np.full(shape, 128, dtype=np.uint8)
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
@@ -75,6 +64,37 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
         left = PADDING + column * (width + PADDING)
         grid[top : top + height, left : left + width] = image
     return grid
+
+
+def grid_shape(
+    count: int,
+    image_shape,
+    columns: int | None = None,
+    min_cell_size: int = MIN_CELL_SIZE,
+    advice: str = "ask for fewer images per grid",
+) -> tuple[int, int, int]:
+    """The `(height, width, channels)` of `make_grid`'s grid of `count` images
+    of `image_shape`, checked before any of them is made.
+
+    Raises:
+        ValueError: when the grid would be more pixels than an image file
+            should hold (Pillow's `MAX_IMAGE_PIXELS`), ending with `advice`.
+    """
+    height, width, channels = image_shape
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    scale = max(1, math.ceil(min_cell_size / max(height, width)))
+    shape = (
+        rows * (height * scale + PADDING) + PADDING,
+        columns * (width * scale + PADDING) + PADDING,
+        channels,
+    )
+    if shape[0] * shape[1] > Image.MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"A grid of {count} images would be {shape[1]}x{shape[0]} pixels, more "
+            f"than an image file should hold ({Image.MAX_IMAGE_PIXELS:,}); {advice}."
+        )
+    return shape
 
 
 def save_image(image, path: str | Path) -> Path:

@@ -13,8 +13,8 @@ import argparse
 import sys
 import types
 
-from dcgan_tf import cli, latent_space
-from dcgan_tf.images import make_grid, save_gif, save_grid, to_uint8
+from dcgan_tf import cli, latent_space, outputs
+from dcgan_tf.images import grid_shape, make_grid, save_gif, save_grid, to_uint8
 
 PROG = "python -m dcgan_tf.interpolate"
 EPILOG = """examples:
@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default="walk.png",
         help="The grid to write, .png or .jpg (default: %(default)s); the "
-        "latents go to the same name with .npz.",
+        "latents go to the same name with .npz. An --out whose files would "
+        "replace the --from file or land in a run directory is refused.",
     )
     parser.add_argument(
         "--gif", default=None, help="Also write the walk as an animated GIF here."
@@ -171,6 +172,17 @@ def run(args, out, gif) -> str:
         print("classes:", ", ".join(generator.class_names))
     seed = None
     distribution = args.latent_distribution or generator.latent_distribution
+    # A grid no image file can hold is refused before any image is made.
+    if args.source is None:
+        rows = args.pairs or 5
+    elif args.classes is not None or args.loop:
+        rows = len(args.indices)  # one per index, or a walk back to the first
+    else:
+        rows = len(args.indices) - 1  # one per leg of the walk
+    advice = "ask for fewer with --steps or " + (
+        "--indices" if args.source else "--pairs"
+    )
+    grid_shape(rows * args.steps, generator.image_shape, args.steps, advice=advice)
     if args.classes is not None:
         if args.source is not None:
             latents = cli.chosen_latents(
@@ -253,6 +265,10 @@ def main(argv=None) -> None:
     out = cli.check_image_path(parser, args.out)
     cli.check_writable(parser, out.with_suffix(".npz"), "--out")
     gif = args.gif and cli.check_image_path(parser, args.gif, "--gif", (".gif",))
+    written = [*outputs.grid_outputs(out), outputs.Output("--gif", gif or None)]
+    read = [("the --from file", args.source), *outputs.generator_inputs(args.generator)]
+    cli.run_command(parser.prog, lambda: outputs.check_outputs(written, read))
+    cli.run_command(parser.prog, cli.check_backend)
     cli.quiet_tensorflow()  # after the checks, so that --help answers at once
     cli.show_warnings_in_one_line()
     print(cli.run_command(parser.prog, lambda: run(args, out, gif)))

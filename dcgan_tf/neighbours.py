@@ -9,7 +9,7 @@ image: samples much closer to the data than that are copies (Radford et al.
 
 import argparse
 
-from dcgan_tf import cli, latent_space
+from dcgan_tf import cli, latent_space, outputs
 from dcgan_tf.config import DATASETS
 
 PROG = "python -m dcgan_tf.neighbours"
@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default="neighbours.png",
         help="The grid to write, .png or .jpg (default: %(default)s); the "
-        "samples' latents go to the same name with .npz.",
+        "samples' latents go to the same name with .npz. An --out whose files "
+        "would replace the --from file or land in a run directory or the data "
+        "is refused.",
     )
     return parser
 
@@ -75,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args, out) -> str:
     """Finds and draws the neighbours; returns the line that says what was written."""
     from dcgan_tf import sampling
-    from dcgan_tf.images import save_image, to_uint8
+    from dcgan_tf.images import grid_shape, save_image, to_uint8
     from dcgan_tf.quality.neighbours import (
         load_training_images,
         nearest_neighbours,
@@ -91,6 +93,13 @@ def run(args, out) -> str:
         latents = cli.chosen_latents(args.source, args.indices, generator.latent_dim)
     else:
         seed = cli.resolve_seed(args.seed)
+        # A grid no image file can hold is refused before any image is made.
+        grid_shape(
+            (args.num or 8) * args.neighbours,
+            generator.image_shape,
+            args.neighbours,
+            advice="ask for fewer with --num or --neighbours",
+        )
         latents = latent_space.sample_latents(
             args.num or 8, generator.latent_dim, seed, distribution
         )
@@ -120,7 +129,16 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     cli.check_positive(parser, args, "num", "neighbours", "limit", "forward_batch")
     out = cli.check_image_path(parser, args.out)
+    cli.check_writable(parser, out.with_suffix(".npz"), "--out")
     cli.check_source(parser, args)
+    read = [
+        ("the --from file", args.source),
+        ("the --data-dir", args.data_dir),
+        *outputs.generator_inputs(args.generator),
+    ]
+    written = outputs.grid_outputs(out)
+    cli.run_command(PROG, lambda: outputs.check_outputs(written, read))
+    cli.run_command(PROG, cli.check_backend)
     cli.quiet_tensorflow()  # after the checks, so that --help answers at once
     cli.show_warnings_in_one_line()
     print(cli.run_command(PROG, lambda: run(args, out)))

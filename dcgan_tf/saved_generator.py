@@ -26,6 +26,8 @@ from dcgan_tf.latent_space import one_hot
 __all__ = [
     "Generator",
     "as_generator",
+    "check_dataset_shape",
+    "check_finite",
     "check_generator",
     "class_index",
     "class_names_of",
@@ -150,6 +152,55 @@ def _load_model(file: Path) -> keras.Model:
         ) from None
 
 
+def check_finite(model: keras.Model, name: str = "model") -> None:
+    """Refuses a generator whose weights or output are not finite.
+
+    A run that diverged can save NaN or infinite weights; its images would be
+    junk and its FID a number. One forward pass on zero latents also catches
+    finite weights whose output overflows.
+
+    Raises:
+        ValueError: naming the first non-finite variable, or the output.
+    """
+    for variable in model.weights:
+        if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
+            raise ValueError(
+                f"{name} has weights that are not finite (NaN or inf, in "
+                f"{variable.path}): its training diverged; use an earlier "
+                "generator of the run (generator_best.keras or a "
+                "generator_epoch_NNNN.keras)."
+            )
+    probe = [np.zeros((1, *tuple(x.shape)[1:]), np.float32) for x in model.inputs]
+    output = model(probe if len(probe) > 1 else probe[0], training=False)
+    if not np.isfinite(keras.ops.convert_to_numpy(output)).all():
+        raise ValueError(
+            f"{name} makes images that are not finite (NaN or inf): its training "
+            "diverged; use an earlier generator of the run."
+        )
+
+
+def check_dataset_shape(generator: Generator, dataset: str, shape) -> None:
+    """Refuses real images of `dataset`, read at the generator's size, whose
+    `shape` is not the generator's, naming both as they are.
+
+    Raises:
+        ValueError: naming the generator's images, the data set's own
+            (`28x28x1`; a folder's channels only) and `--dataset`.
+    """
+    if tuple(shape) == tuple(generator.image_shape):
+        return
+    from dcgan_tf.config import PRESETS
+    from dcgan_tf.data.classic import CLASSIC  # of one native size
+
+    channels, size = tuple(shape)[-1], PRESETS[dataset]["image_size"]
+    own = f"{size}x{size}x{channels}" if dataset in CLASSIC else f"{channels}-channel"
+    raise ValueError(
+        f"The generator makes {'x'.join(map(str, generator.image_shape))} images "
+        f"but {dataset} has {own} images; pass the data set it was trained on "
+        "with --dataset."
+    )
+
+
 def load_generator(path: str | Path) -> Generator:
     """Loads a generator from a run directory or a `.keras` file.
 
@@ -168,8 +219,8 @@ def load_generator(path: str | Path) -> Generator:
         FileNotFoundError: when the path, or a run directory's
             `generator.keras`, does not exist.
         ValueError: for a file that is not a whole Keras model (weights only,
-            truncated, not a zip), or a model that is not a generator (such as
-            the discriminator).
+            truncated, not a zip), a model that is not a generator (such as
+            the discriminator), or one whose weights or images are not finite.
         dcgan_tf.rundir.RunDirError: for a `config.json` beside it that
             cannot be read.
     """
@@ -179,6 +230,7 @@ def load_generator(path: str | Path) -> Generator:
     file = rundir.generator_file(path)
     model = _load_model(file)
     latent_dim, image_shape = check_generator(model, name=str(file))
+    check_finite(model, name=str(file))
     class_names = class_names_of(model)
     config = rundir.config_beside(file)
     if config is None:

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from dcgan_tf import cli
+from dcgan_tf import cli, outputs
 from dcgan_tf.quality.classifiers import (
     IMAGE_SHAPES,
     TRAIN_COMMAND,
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size", type=int, default=128, help="Images per step (default: 128)."
     )
-    parser.add_argument("--seed", type=int, default=0, help="Random seed.")
+    parser.add_argument("--seed", type=cli.seed_value, default=0, help="Random seed.")
     return parser
 
 
@@ -112,6 +112,13 @@ def main(argv=None) -> None:
         cli.fail(PROG, "--out must end in .weights.h5 (Keras 3 requires it).")
     out = cli.check_image_path(parser, args.out, suffixes=(".h5",))
     cli.check_positive(parser, args, "epochs", "batch_size")
+    written = [
+        outputs.Output("--out", out),
+        outputs.Output("--out", record_path(out), f"the record {record_path(out)}"),
+    ]
+    read = [("the --data-dir", args.data_dir)]
+    cli.run_command(PROG, lambda: outputs.check_outputs(written, read))
+    cli.run_command(PROG, cli.check_backend)
     cli.quiet_tensorflow()  # after the checks, so that --help answers at once
     cli.show_warnings_in_one_line()
     print(cli.run_command(PROG, lambda: run(args, out, argv)))

@@ -91,3 +91,45 @@ def trained_run(tmp_path_factory):
     run = train(config, verbose=0)
     run.model.discriminator.save(run_dir / "discriminator.keras")
     return run_dir
+
+
+def save_generator(folder, image_shape=(28, 28, 1), fault=None, **config):
+    """Saves a fresh small generator (8-dimensional latents, 8 filters) as
+    `folder/generator.keras`, with a `config.json` of `config` beside it when
+    given; returns its path.
+
+    `fault`: "nan" puts a NaN in a kernel (a diverged run); "variance" makes
+    a batch-norm variance negative, so that finite weights make NaN images.
+    """
+    import keras
+    import numpy as np
+
+    from dcgan_tf import files
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.networks import build_generator
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model = build_generator(image_shape, 8, 8)
+    for variable in model.weights:
+        if fault == "nan" and variable.path.endswith("block1_deconv/kernel"):
+            value = keras.ops.convert_to_numpy(variable).copy()
+            value.flat[0] = np.nan
+            variable.assign(value)
+        if fault == "variance" and variable.path.endswith("moving_variance"):
+            variable.assign(-np.ones(variable.shape, np.float32))
+    model.save(folder / "generator.keras")
+    if config:
+        config = TrainConfig(latent_dim=8, generator_filters=8, **config)
+        files.write_json(folder / "config.json", config.to_dict())
+    return folder / "generator.keras"
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """A run directory of a small untrained 28x28x1 generator (8-dimensional
+    latents) on the Fashion-MNIST sample: for checks made before any work."""
+    folder = tmp_path_factory.mktemp("small") / "run"
+    save_generator(
+        folder, dataset="fashion_mnist", data_dir=str(DATA / "fashion-mnist")
+    )
+    return folder

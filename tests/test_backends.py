@@ -132,3 +132,83 @@ def test_checkpoints_load_and_train_alike_across_backends(backend, tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=1e-5)
     if backend != "tensorflow":
         assert not report["tensorflow_imported"]
+
+
+# Each command, with what it needs to reach its checks (nothing is read: the
+# backend is refused before any work).
+COMMANDS = {
+    "train": [],
+    "generate": ["missing.keras"],
+    "interpolate": ["missing.keras"],
+    "neighbours": ["missing.keras"],
+    "evaluate": ["missing.keras"],
+    "train_classifier": ["--dataset", "fashion_mnist", "--out", "c.weights.h5"],
+    "bench": [],
+}
+MISSING = {"jax": 'pip install -e ".[jax]"', "torch": 'pip install -e ".[torch]"'}
+
+
+@pytest.mark.parametrize(
+    "command, backend, how",
+    [(c, "jax", "env") for c in COMMANDS]
+    + [("train", "torch", "flag"), ("bench", "torch", "flag")],
+)
+def test_a_backend_that_is_not_installed_is_one_line(tmp_path, command, backend, how):
+    # The venv has every backend, so its absence is made: a package of the
+    # same name, first on the path, that cannot be imported.
+    blocked = tmp_path / "blocked" / backend
+    blocked.mkdir(parents=True)
+    message = f"No module named {backend!r}"
+    (blocked / "__init__.py").write_text(
+        f"raise ModuleNotFoundError({message!r}, name={backend!r})\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "blocked"), str(REPO)])
+    argv = list(COMMANDS[command])
+    if how == "env":
+        env["KERAS_BACKEND"] = backend
+    else:
+        argv += ["--backend", backend]
+    result = subprocess.run(
+        [sys.executable, "-m", f"dcgan_tf.{command}", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 2, result.stderr
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"python -m dcgan_tf.{command}: error: ")
+    assert f"backend needs {backend}, which is not installed" in errors[0]
+    assert MISSING[backend] in errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked"]
+
+
+def test_the_backend_of_keras_json_is_checked_too(tmp_path, monkeypatch):
+    from dcgan_tf import cli
+
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "torch"}))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert cli.chosen_backend() == "torch"
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert cli.chosen_backend() == "jax"
+
+
+def test_an_unknown_backend_is_one_line(tmp_path):
+    # Keras raised its ValueError at `import keras`, outside train's handler.
+    env = {**os.environ, "KERAS_BACKEND": "tensorfow", "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.train", "--run-dir", "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "python -m dcgan_tf.train: error: Unknown Keras backend 'tensorfow' "
+        "(KERAS_BACKEND or keras.json); use tensorflow, jax, torch."
+    ]
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keras
 import pytest
+from conftest import save_generator
 
 from dcgan_tf import evaluate, files, rundir
 from dcgan_tf.config import TrainConfig
@@ -135,3 +136,102 @@ def test_evaluate_answers_help_as_a_module():
     )
     assert "--num-samples" in result.stdout and "--forward-batch" in result.stdout
     assert result.stderr == ""
+
+
+def test_the_json_never_replaces_a_runs_configuration(small_run, tmp_path):
+    # The case: the metrics replaced config.json, which later
+    # commands read back as a default configuration.
+    config = small_run / "config.json"
+    before = config.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.evaluate", str(small_run)]
+        + ["--num-samples", "20", "--json", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"{PROG}: error: --json {config} would be written into the run directory "
+        f"{small_run} (it holds config.json); commands never write into a run: "
+        "choose another --json outside it."
+    ]
+    assert config.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["RUN", "--json", "RUN/metrics.json"], "into the run directory"),
+        (["RUN", "--json", "DATA/fid.json"], "inside the run's data folder"),
+        (
+            ["--compare-real", "train", "--dataset", "fashion_mnist", "--data-dir"]
+            + ["DATA", "--json", "DATA/fid.json"],
+            "inside the --data-dir",
+        ),
+        (["RUN", "--seed", "-1"], "--seed: must be 0 or more"),
+    ],
+)
+def test_evaluate_refuses_before_any_work(
+    small_run, tmp_path, monkeypatch, capsys, argv, message
+):
+    from dcgan_tf import sampling
+    from dcgan_tf.quality import evaluation
+
+    monkeypatch.setattr(sampling, "load_generator", pytest.fail)
+    monkeypatch.setattr(evaluation, "evaluate", pytest.fail)
+    argv = [
+        a.replace("RUN", str(small_run)).replace("DATA", str(FASHION)) for a in argv
+    ]
+    with pytest.raises(SystemExit) as raised:
+        evaluate.main(argv)
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in small_run.iterdir()) == [
+        "config.json",
+        "generator.keras",
+    ]
+
+
+def test_a_generator_that_is_not_finite_is_refused(tmp_path, capsys):
+    # It used to be measured: FID 179, exit 0.
+    path = save_generator(tmp_path / "diverged", fault="nan")
+    with pytest.raises(SystemExit) as raised:
+        evaluate.main(
+            [str(path), "--dataset", "fashion_mnist", "--data-dir", str(FASHION)]
+            + ["--num-samples", "20", "--metrics", "fid"]
+        )
+    assert raised.value.code == 2
+    assert "not finite (NaN or inf" in one_error_line(capsys)
+
+
+def test_the_shapes_named_are_the_real_ones(tmp_path, capsys):
+    # A 32x32x3 generator against fashion_mnist was said to have got (32, 32, 1).
+    path = save_generator(tmp_path / "colour", image_shape=(32, 32, 3))
+    with pytest.raises(SystemExit) as raised:
+        evaluate.main(
+            [str(path), "--dataset", "fashion_mnist", "--data-dir", str(FASHION)]
+            + ["--num-samples", "20", "--metrics", "fid"]
+        )
+    assert raised.value.code == 2
+    assert (
+        "The generator makes 32x32x3 images but fashion_mnist has 28x28x1 images"
+        in one_error_line(capsys)
+    )
+
+
+def test_running_out_of_memory_advises_this_commands_flags(
+    small_run, monkeypatch, capsys
+):
+    from dcgan_tf.quality import evaluation
+
+    def too_big(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(evaluation, "evaluate", too_big)
+    with pytest.raises(SystemExit) as raised:
+        evaluate.main([str(small_run), "--num-samples", "100000000"])
+    assert raised.value.code == 2
+    line = one_error_line(capsys)
+    assert "out of memory" in line and "--num-samples" in line
+    assert "--batch-size" not in line

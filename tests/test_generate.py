@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import save_generator
 from PIL import Image
 from test_sampling import IMAGE_SHAPE, LATENT_DIM
 
@@ -172,15 +173,17 @@ def test_bad_input_exits_2_with_a_one_line_error(
 def test_a_grid_too_big_for_an_image_file_is_one_line(
     trained_run, tmp_path, monkeypatch, capsys
 ):
-    # Pillow's limit lowered, rather than generating a grid of 200 M pixels.
+    # Pillow's limit lowered, rather than generating a grid of 200 M pixels
+    # (`--num 100000000` drew for minutes, then advised training's flags).
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3 * (CELL + PADDING) ** 2)
+    monkeypatch.setattr(sampling, "generate", pytest.fail)  # refused before drawing
     with pytest.raises(SystemExit) as raised:
         generate.main(
             [str(trained_run), "--num", "4", "--out", str(tmp_path / "g.png")]
         )
     assert raised.value.code == 2
     errors = capsys.readouterr().err.splitlines()
-    assert len(errors) == 1 and "ask for fewer images per grid" in errors[0]
+    assert len(errors) == 1 and "ask for fewer samples with --num" in errors[0]
     assert not (tmp_path / "g.png").exists()
 
 
@@ -222,3 +225,72 @@ def test_a_failed_write_is_one_line_and_keeps_the_old_latents(
     assert len(errors) == 1 and "not writable" in errors[0], errors
     np.testing.assert_array_equal(latent_space.load_latents(old), 1.0)
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_the_latents_of_from_are_never_replaced(small_run, tmp_path):
+    # The case: `--from samples.npz` with the default --out samples.png
+    # rewrote samples.npz with the 2 latents picked from it.
+    latent_space.save_latents(tmp_path / "samples.npz", np.ones((6, LATENT_DIM)), 5)
+    before = (tmp_path / "samples.npz").read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.generate", str(small_run)]
+        + ["--from", "samples.npz", "--indices", "3", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "python -m dcgan_tf.generate: error: --out samples.png (its latents go to "
+        "samples.npz) would replace the --from file samples.npz, which this "
+        "command reads; choose another --out."
+    ]
+    assert (tmp_path / "samples.npz").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.npz"]
+    help_text = " ".join(generate.build_parser().format_help().split())
+    assert "would replace the --from file or land in a run directory is refused" in (
+        help_text
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--out", "RUN/grid.png"],
+        ["--out", "RUN/samples/grid.png"],
+        ["--out", "LINK/grid.png"],  # a link to the run directory
+        ["--out", "PARENT/other/../run/grid.png"],
+        ["--out", "RUN.png", "--individual"],  # its images would go into RUN/
+    ],
+)
+def test_nothing_is_written_into_a_run_directory(
+    small_run, tmp_path, monkeypatch, capsys, args
+):
+    (tmp_path / "link").symlink_to(small_run)
+    monkeypatch.setattr(sampling, "load_generator", pytest.fail)  # before any work
+    names = {
+        "RUN": str(small_run),
+        "LINK": str(tmp_path / "link"),
+        "PARENT": str(small_run.parent),
+    }
+    for key, value in names.items():
+        args = [arg.replace(key, value) for arg in args]
+    before = sorted(small_run.rglob("*"))
+    with pytest.raises(SystemExit) as raised:
+        generate.main([str(small_run), *args])
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1, errors
+    assert f"into the run directory {small_run} (it holds config.json)" in errors[0]
+    assert sorted(small_run.rglob("*")) == before
+
+
+def test_a_generator_that_is_not_finite_is_refused(tmp_path, capsys):
+    path = save_generator(tmp_path / "diverged", fault="nan")
+    out = tmp_path / "grid.png"
+    with pytest.raises(SystemExit) as raised:
+        generate.main([str(path), "--num", "4", "--out", str(out)])
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "not finite (NaN or inf" in errors[0], errors
+    assert not out.exists() and not out.with_suffix(".npz").exists()

@@ -6,15 +6,23 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import save_generator
 from PIL import Image
-from test_generate import cell, generated_grid, grid_size, read, truncated
+from test_generate import (
+    CELL,
+    cell,
+    generated_grid,
+    grid_size,
+    read,
+    truncated,
+)
 from test_sampling import LATENT_DIM
 
 # `from dcgan_tf import interpolate` gives the library function (the public
 # API); the command is the module of the same name.
 import dcgan_tf.interpolate as interpolate
-from dcgan_tf import latent_space
-from dcgan_tf.images import read_gif
+from dcgan_tf import latent_space, sampling
+from dcgan_tf.images import PADDING, read_gif
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +151,66 @@ def test_interpolate_runs_as_a_module_with_help():
     assert "--forward-batch" in result.stdout and "--batch-size" not in result.stdout
     # --help answers without loading TensorFlow (its messages, its seconds).
     assert result.stderr == ""
+
+
+def test_the_walk_of_from_is_never_replaced(small_run, tmp_path):
+    # The case: `--from walk.npz` with the default --out walk.png.
+    latent_space.save_latents(tmp_path / "walk.npz", np.ones((4, LATENT_DIM)), 5)
+    before = (tmp_path / "walk.npz").read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.interpolate", str(small_run)]
+        + ["--from", "walk.npz", "--indices", "0", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1, errors
+    assert "would replace the --from file walk.npz" in errors[0]
+    assert (tmp_path / "walk.npz").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.npz"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--out", "RUN/walk.png"], ["--gif", "RUN/samples/walk.gif"]],
+)
+def test_nothing_is_written_into_a_run_directory(
+    small_run, tmp_path, monkeypatch, capsys, args
+):
+    monkeypatch.setattr(sampling, "load_generator", pytest.fail)  # before any work
+    argv = [str(small_run), *(arg.replace("RUN", str(small_run)) for arg in args)]
+    argv += ["--out", str(tmp_path / "out.png")] if "--out" not in argv else []
+    with pytest.raises(SystemExit) as raised:
+        interpolate.main(argv)
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and f"into the run directory {small_run}" in errors[0]
+    assert not (small_run / "samples").exists()
+
+
+def test_a_generator_that_is_not_finite_is_refused(tmp_path, capsys):
+    path = save_generator(tmp_path / "diverged", fault="nan")
+    out = tmp_path / "walk.png"
+    with pytest.raises(SystemExit) as raised:
+        interpolate.main([str(path), "--pairs", "1", "--out", str(out)])
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "not finite (NaN or inf" in errors[0], errors
+    assert not out.exists()
+
+
+def test_a_walk_too_long_for_a_grid_is_refused_before_drawing(
+    small_run, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3 * (CELL + PADDING) ** 2)
+    monkeypatch.setattr(sampling, "generate", pytest.fail)
+    with pytest.raises(SystemExit) as raised:
+        interpolate.main(
+            [str(small_run), "--pairs", "1", "--steps", "5"]
+            + ["--out", str(tmp_path / "walk.png")]
+        )
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "ask for fewer with --steps or --pairs" in errors[0]

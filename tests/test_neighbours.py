@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import save_generator
 from PIL import Image
 
 from dcgan_tf import latent_space, neighbours, sampling
@@ -81,7 +82,11 @@ def test_neighbours_of_samples_picked_from_an_earlier_grid(trained_run, tmp_path
         (["RUN", "--out", "grid.txt"], "--out must end in .png"),
         (["BARE"], "pass --dataset"),
         (["DISCRIMINATOR"], "is a discriminator"),
-        (["RUN", "--dataset", "cifar10"], "makes 28x28x1 images but cifar10"),
+        # cifar10's images were said to be 28x28x3 (read at the generator's size).
+        (
+            ["RUN", "--dataset", "cifar10"],
+            "makes 28x28x1 images but cifar10 has 32x32x3",
+        ),
         (["RUN", "--neighbours", "300", "--limit", "10"], "Neighbours must be in"),
     ],
 )
@@ -115,3 +120,74 @@ def test_neighbours_answers_help_as_a_module():
         check=True,
     )
     assert "--neighbours" in result.stdout and "--forward-batch" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--out", "RUN/neighbours.png"], "into the run directory"),
+        (["--out", "FASHION/n.png"], "inside the run's data folder"),
+        (
+            ["--data-dir", "CIFAR", "--dataset", "cifar10", "--out", "CIFAR/cat/n.png"],
+            "inside the --data-dir",
+        ),
+        (["--from", "GRID.npz", "--out", "GRID.png"], "would replace the --from file"),
+    ],
+)
+def test_neighbours_refuses_outputs_over_its_inputs_before_any_work(
+    small_run, tmp_path, monkeypatch, capsys, args, message
+):
+    monkeypatch.setattr(sampling, "load_generator", pytest.fail)
+    latent_space.save_latents(tmp_path / "grid.npz", np.ones((3, 8)))
+    paths = {
+        "RUN": str(small_run),
+        "FASHION": str(DATA / "fashion-mnist"),
+        "CIFAR": str(DATA / "cifar10"),
+        "GRID": str(tmp_path / "grid"),
+    }
+    argv = [str(small_run)]
+    for arg in args:
+        for key, value in paths.items():
+            arg = arg.replace(key, value)
+        argv.append(arg)
+    with pytest.raises(SystemExit) as raised:
+        neighbours.main(argv)
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and message in errors[0], errors
+    assert sorted(p.name for p in small_run.iterdir()) == [
+        "config.json",
+        "generator.keras",
+    ]
+
+
+def test_a_generator_that_is_not_finite_is_refused(tmp_path, capsys):
+    path = save_generator(tmp_path / "diverged", fault="nan")
+    with pytest.raises(SystemExit) as raised:
+        neighbours.main(
+            [str(path), "--dataset", "fashion_mnist"]
+            + [
+                "--data-dir",
+                str(DATA / "fashion-mnist"),
+                "--out",
+                str(tmp_path / "n.png"),
+            ]
+        )
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "not finite (NaN or inf" in errors[0], errors
+
+
+def test_too_many_rows_for_a_grid_are_refused_before_drawing(
+    small_run, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3 * (CELL + PADDING) ** 2)
+    monkeypatch.setattr(sampling, "generate", pytest.fail)
+    with pytest.raises(SystemExit) as raised:
+        neighbours.main(
+            [str(small_run), "--num", "2", "--neighbours", "3"]
+            + ["--out", str(tmp_path / "n.png")]
+        )
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "fewer with --num or --neighbours" in errors[0]

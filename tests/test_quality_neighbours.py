@@ -76,6 +76,6 @@ def test_training_images_come_from_the_runs_config(trained_run, tmp_path):
 def test_training_images_of_another_shape_are_refused(trained_run):
     generator = sampling.load_generator(trained_run)
     with pytest.raises(
-        ValueError, match="makes 28x28x1 images but cifar10 has 28x28x3"
+        ValueError, match="makes 28x28x1 images but cifar10 has 32x32x3"
     ):
         load_training_images(generator, "cifar10", DATA / "cifar10", limit=4)

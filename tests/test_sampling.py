@@ -6,6 +6,7 @@ training on the shipped Fashion-MNIST sample.
 
 import numpy as np
 import pytest
+from conftest import save_generator
 
 from dcgan_tf import files, latent_space, rundir, sampling
 from dcgan_tf.config import TrainConfig
@@ -101,6 +102,23 @@ def test_load_generator_gives_one_line_errors(
     with pytest.raises(error, match=match) as raised:
         sampling.load_generator(path)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        ("nan", r"weights that are not finite \(NaN or inf, in .*block1_deconv"),
+        ("variance", "makes images that are not finite"),
+    ],
+)
+def test_load_generator_refuses_a_generator_that_is_not_finite(
+    tmp_path, fault, message
+):
+    # A diverged run saves such weights; its images would be junk, its FID a number.
+    path = save_generator(tmp_path, fault=fault)
+    with pytest.raises(ValueError, match=message) as raised:
+        sampling.load_generator(path)
+    assert "earlier generator" in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_load_generator_keeps_keras_safe_mode_on(tmp_path):

@@ -201,3 +201,43 @@ def test_backend_flag_after_keras_import_is_refused():
     with pytest.raises(ValueError, match="before Keras is imported"):
         cli.use_backend(other)
     cli.use_backend(keras.backend.backend())  # the running one is fine
+
+
+def test_bench_without_torch_prints_its_table_and_how_to_add_the_peer(
+    tmp_path, monkeypatch, capsys
+):
+    # The README's plain `pip install -e .` has no torch: the peer's matmul
+    # ceiling imported it anyway, and the bench ended in a traceback.
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails
+    monkeypatch.setitem(sys.modules, "dcgan_tf.speed.peer", None)
+    real_rate = harness.matmul_rate
+    monkeypatch.setattr(
+        harness,
+        "matmul_rate",
+        lambda framework: real_rate(framework) if framework == "torch" else 1e10,
+    )
+    out = tmp_path / "bench.json"
+    bench.main(
+        ["--dataset", "mnist", "--synthetic", "--generator-filters", "8"]
+        + ["--discriminator-filters", "8", "--latent-dim", "8", "--batch-size", "4"]
+        + ["--image-size", "16", "--steps", "1", "--block", "1", "--json", str(out)]
+    )
+    result = json.loads(out.read_text())
+    assert set(result["paths"]) == {"fit", "loop"}
+    assert set(result["matmul_flops_per_second"]) == {keras.backend.backend()}
+    assert "torch" not in result["versions"]
+    table = capsys.readouterr().out
+    assert "| dcgan_tf fit, " in table
+    assert table.splitlines()[-1] == (
+        "plain PyTorch peer not timed: torch is not installed; add it with "
+        'pip install -e ".[torch]"'
+    )
+
+
+def test_bench_never_writes_into_a_run(small_run, monkeypatch, capsys):
+    monkeypatch.setattr(speed, "run_benchmark", pytest.fail)
+    with pytest.raises(SystemExit) as raised:
+        bench.main(["--synthetic", "--json", str(small_run / "bench.json")])
+    assert raised.value.code == 2
+    assert "into the run directory" in capsys.readouterr().err
+    assert not (small_run / "bench.json").exists()

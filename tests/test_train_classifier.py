@@ -80,3 +80,37 @@ def test_the_commands_import_no_tensorflow_before_their_checks():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--out", "RUN/c.weights.h5"], "into the run directory"),
+        (["--out", "DATA/c.weights.h5"], "inside the --data-dir"),
+        # The record beside --out would be the run's file too.
+        (["--out", "RUN/weights/c.weights.h5"], "into the run directory"),
+        (["--out", "OUT", "--seed", "-1"], "--seed: must be 0 or more"),
+    ],
+)
+def test_nothing_is_written_into_a_run_or_the_data_and_before_any_work(
+    small_run, tmp_path, monkeypatch, capsys, args, message
+):
+    from dcgan_tf.quality import classifiers
+
+    monkeypatch.setattr(classifiers, "train_classifier", pytest.fail)
+    paths = {
+        "RUN": str(small_run),
+        "DATA": str(FASHION),
+        "OUT": str(tmp_path / "c.weights.h5"),
+    }
+    argv = ["--dataset", "fashion_mnist", "--data-dir", str(FASHION)]
+    for arg in args:
+        for key, value in paths.items():
+            arg = arg.replace(key, value)
+        argv.append(arg)
+    before = sorted(small_run.rglob("*")), sorted(FASHION.iterdir())
+    with pytest.raises(SystemExit) as raised:
+        train_classifier.main(argv)
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+    assert (sorted(small_run.rglob("*")), sorted(FASHION.iterdir())) == before

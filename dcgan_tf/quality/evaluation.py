@@ -22,7 +22,7 @@ from dcgan_tf.quality.distances import (
 )
 from dcgan_tf.quality.features import FeatureExtractor, Features, feature_extractor
 from dcgan_tf.sampling import generate
-from dcgan_tf.saved_generator import as_generator
+from dcgan_tf.saved_generator import as_generator, check_dataset_shape
 
 # Generated images per forward pass and per trip through the feature network:
 # 250 28x28 images are a few MB, and a pass per 250 keeps the CPU busy.
@@ -247,6 +247,8 @@ def evaluate(
         real = load_images(
             dataset, data_dir=data_dir, image_size=size, split=split, fit=fit
         )
+    if generator is not None:
+        check_dataset_shape(generator, dataset, real.shape[1:])
     real_features = extractor.extract(random_subset(real, num_real, seed))
     record = {
         "dataset": dataset,

@@ -12,6 +12,7 @@ import numpy as np
 
 from dcgan_tf.data import load_images
 from dcgan_tf.images import make_grid
+from dcgan_tf.saved_generator import check_dataset_shape
 
 # Distances are computed against this many bytes of float32 training images
 # at a time, so that 60,000 images (or 128x128 colour ones) fit in memory.
@@ -130,10 +131,5 @@ def load_training_images(generator, dataset=None, data_dir=None, limit=None):
     images = load_images(
         dataset, data_dir=data_dir, image_size=size, fit=fit, limit=limit
     )
-    if images.shape[1:] != generator.image_shape:
-        raise ValueError(
-            f"The generator makes {'x'.join(map(str, generator.image_shape))} "
-            f"images but {dataset} has {'x'.join(map(str, images.shape[1:]))}; "
-            "pass the data set it was trained on with --dataset."
-        )
+    check_dataset_shape(generator, dataset, images.shape[1:])
     return images

@@ -7,7 +7,7 @@ alone, each framework's matrix-multiply ceiling and peak memory.
 """
 
 import dataclasses
-import importlib.util
+import importlib
 import os
 import resource
 import time
@@ -69,9 +69,25 @@ def pipeline_rate(images, batch_size, batches) -> float:
     return batches * batch_size / (time.perf_counter() - start)
 
 
+# What the table says when the PyTorch peer could not be timed.
+NO_PEER = (
+    "plain PyTorch peer not timed: torch is not installed; add it with "
+    'pip install -e ".[torch]"'
+)
+
+
+def _importable(name: str) -> bool:
+    """Whether a package imports (not merely found: a broken install fails)."""
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 def _peer_blocks(model, images, config, block):
     """The PyTorch peer's timed block, or None without torch."""
-    if importlib.util.find_spec("torch") is None:
+    if not _importable("torch"):
         return None
     from dcgan_tf.speed.peer import PeerDCGAN, to_nchw
 
@@ -152,7 +168,8 @@ def run_benchmark(
 
     flops = step_flops(model.generator, model.discriminator)
     frameworks = {"fit": backend, "loop": backend, "peer": "torch"}
-    ceilings = {name: matmul_rate(name) for name in set(frameworks.values())}
+    timed = {frameworks[name] for name in timer.seconds}  # no torch, no peer
+    ceilings = {name: matmul_rate(name) for name in sorted(timed)}
     images_per_block = block * config.batch_size
     paths = {}
     for name, seconds in timer.seconds.items():
@@ -196,7 +213,7 @@ def run_benchmark(
 def _versions() -> dict:
     versions = {"keras": keras.__version__}
     for name in ("tensorflow", "jax", "torch"):
-        if importlib.util.find_spec(name) is not None:
+        if _importable(name):
             versions[name] = importlib.import_module(name).__version__
     return versions
 
@@ -254,4 +271,6 @@ def format_table(result: dict) -> str:
         f"{result['load_average_before'][0]:.1f} before, "
         f"{result['load_average_after'][0]:.1f} after"
     )
+    if "peer" not in result["paths"]:
+        lines.append(NO_PEER)
     return "\n".join(lines)
