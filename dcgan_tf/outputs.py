@@ -16,8 +16,10 @@ from typing import NamedTuple
 
 from dcgan_tf import rundir
 
-# The files that make a folder a run directory (see `dcgan_tf.rundir`).
-RUN_MARKERS = (rundir.CONFIG, rundir.STATE)
+# The pairs of files that make a folder a run directory (see `dcgan_tf.rundir`):
+# a run is made with its configuration and latents, and checkpointed with
+# `state.json`. One `config.json` alone is any project's, not a run.
+RUN_MARKERS = ((rundir.CONFIG, rundir.LATENTS), (rundir.STATE, rundir.CONFIG))
 
 
 class OutputError(ValueError):
@@ -43,13 +45,14 @@ class Output(NamedTuple):
 def run_directory_of(path) -> Path | None:
     """The run directory that holds `path` (in it or in a folder below it), or None.
 
-    A folder is a run directory when it holds `config.json` or `state.json`;
+    A folder is a run directory when it holds `config.json` beside
+    `latents.npy` or `state.json` (`RUN_MARKERS`);
     `path` is resolved first (symbolic links, `..`) and counts itself; it need
     not exist.
     """
     resolved = Path(os.path.realpath(path))
     for folder in [resolved, *resolved.parents]:
-        if any((folder / marker).is_file() for marker in RUN_MARKERS):
+        if any(_holds(folder, pair) for pair in RUN_MARKERS):
             return folder
     return None
 
@@ -76,8 +79,12 @@ def _inside(place: Path, folder: Path) -> bool:
     return place == folder or folder in place.parents
 
 
+def _holds(folder: Path, names) -> bool:
+    return all((folder / name).is_file() for name in names)
+
+
 def _marker(folder: Path) -> str:
-    return next(m for m in RUN_MARKERS if (folder / m).is_file())
+    return " and ".join(next(p for p in RUN_MARKERS if _holds(folder, p)))
 
 
 def check_outputs(outputs, inputs=()) -> None:

@@ -95,8 +95,8 @@ def trained_run(tmp_path_factory):
 
 def save_generator(folder, image_shape=(28, 28, 1), fault=None, **config):
     """Saves a fresh small generator (8-dimensional latents, 8 filters) as
-    `folder/generator.keras`, with a `config.json` of `config` beside it when
-    given; returns its path.
+    `folder/generator.keras`, with a `config.json` of `config` (and
+    `latents.npy`: a run's files) beside it when given; returns its path.
 
     `fault`: "nan" puts a NaN in a kernel (a diverged run); "variance" makes
     a batch-norm variance negative, so that finite weights make NaN images.
@@ -121,6 +121,7 @@ def save_generator(folder, image_shape=(28, 28, 1), fault=None, **config):
     if config:
         config = TrainConfig(latent_dim=8, generator_filters=8, **config)
         files.write_json(folder / "config.json", config.to_dict())
+        np.save(folder / "latents.npy", np.zeros((4, 8), np.float32))
     return folder / "generator.keras"
 
 

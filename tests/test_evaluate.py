@@ -153,7 +153,8 @@ def test_the_json_never_replaces_a_runs_configuration(small_run, tmp_path):
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"{PROG}: error: --json {config} would be written into the run directory "
-        f"{small_run} (it holds config.json); commands never write into a run: "
+        f"{small_run} (it holds config.json and latents.npy); commands never write "
+        "into a run: "
         "choose another --json outside it."
     ]
     assert config.read_bytes() == before
@@ -190,6 +191,7 @@ def test_evaluate_refuses_before_any_work(
     assert sorted(p.name for p in small_run.iterdir()) == [
         "config.json",
         "generator.keras",
+        "latents.npy",
     ]
 
 

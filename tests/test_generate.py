@@ -281,7 +281,10 @@ def test_nothing_is_written_into_a_run_directory(
     assert raised.value.code == 2
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 1, errors
-    assert f"into the run directory {small_run} (it holds config.json)" in errors[0]
+    assert (
+        f"into the run directory {small_run} (it holds config.json and latents.npy)"
+        in errors[0]
+    )
     assert sorted(small_run.rglob("*")) == before
 
 

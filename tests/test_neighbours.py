@@ -158,6 +158,7 @@ def test_neighbours_refuses_outputs_over_its_inputs_before_any_work(
     assert sorted(p.name for p in small_run.iterdir()) == [
         "config.json",
         "generator.keras",
+        "latents.npy",
     ]
 
 

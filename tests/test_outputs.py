@@ -13,10 +13,11 @@ from dcgan_tf.outputs import Output, OutputError, check_outputs, run_directory_o
 
 @pytest.fixture
 def run(tmp_path):
-    """A run directory (config.json) with a samples/ folder."""
+    """A run directory (config.json, latents.npy) with a samples/ folder."""
     run = tmp_path / "run"
     (run / "samples").mkdir(parents=True)
     files.write_json(run / "config.json", TrainConfig().to_dict())
+    (run / "latents.npy").write_bytes(b"latents")
     (run / "generator.keras").write_bytes(b"model")
     return run
 
@@ -28,10 +29,14 @@ def test_a_run_is_found_from_any_path_inside_it(run, tmp_path):
     (tmp_path / "link").symlink_to(run)
     assert run_directory_of(tmp_path / "link" / "grid.png") == run
     assert run_directory_of(tmp_path / "grid.png") is None
-    # A run whose config.json is gone is still a run: its state.json says so.
-    (run / "config.json").unlink()
+    # A run whose latents are gone is still a run: its state.json says so.
+    (run / "latents.npy").unlink()
     (run / "state.json").write_text("{}")
     assert run_directory_of(run / "samples" / "grid.png") == run
+    # A project's own config.json alone makes no run.
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "config.json").write_text("{}")
+    assert run_directory_of(tmp_path / "project" / "grid.png") is None
 
 
 @pytest.mark.parametrize(
