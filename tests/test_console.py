@@ -28,7 +28,7 @@ def run_python(code, level=None, cwd=None):
     )
 
 
-# The README's model snippet, shortened: the package imported first, then a
+# docs/training.md's model snippet, shortened: the package imported first, then a
 # network built and TensorFlow used directly (which lists the devices: cuInit).
 USE = (
     "from dcgan_tf import build_generator\n"

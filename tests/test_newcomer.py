@@ -108,3 +108,23 @@ def test_every_notebook_cell_has_an_id(notebook):
     # Without ids nbformat warns in every test run (and will refuse them).
     cells = json.loads(notebook.read_text())["cells"]
     assert all("id" in cell for cell in cells)
+
+
+def test_steps_csv_rows_come_where_the_docs_say():
+    # docs/training.md: a row at the end of the graph call that passes each
+    # multiple of --log-every; 9 steps a call for Fashion-MNIST's 468.
+    from dcgan_tf.tracking import MetricsLog
+
+    log = MetricsLog(None, steps_per_epoch=468, log_every=25, tensorboard=False)
+    log.on_epoch_begin(0)
+    for end in range(9, 469, 9):
+        log.on_train_batch_end(end - 1, {"d_loss": 1.0, "g_loss": 1.0})
+    steps = [row["step"] for row in log.pending]
+    assert steps[:6] == [27, 54, 81, 108, 126, 153]
+    assert steps[-1] == 468
+    # One step a call: exactly every --log-every steps.
+    log = MetricsLog(None, steps_per_epoch=100, log_every=25, tensorboard=False)
+    log.on_epoch_begin(0)
+    for batch in range(100):
+        log.on_train_batch_end(batch, {"d_loss": 1.0})
+    assert [row["step"] for row in log.pending] == [25, 50, 75, 100]
