@@ -14,6 +14,11 @@ directly above a block:
   (the documented scale-down), one or more;
 - `<!-- docs-test: env NAME=VALUE -->`: an environment variable for the block.
 
+Commands run as written, but `python` is a warm one (`tests/docs_python.py`):
+each `python -m dcgan_tf.*` and each python block runs in a fork of a process
+that has imported TensorFlow once, instead of importing it again (seconds a
+command); `DOCS_TEST_COLD=1` runs the real interpreter every time.
+
 Blocks tagged anything else (text, console, json) are not run. A page also
 fails when an example writes outside `outputs/`, `checkpoints/` and `data/`
 (or into the repository), or rewrites a file of `outputs/` that an earlier
@@ -25,6 +30,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,14 +139,16 @@ def scratch_clone(folder: Path) -> None:
         (folder / name).symlink_to(ROOT / name, target_is_directory=True)
 
 
-def environment(folder: Path, block: Block) -> dict:
+def environment(folder: Path, block: Block, bin_dir=None) -> dict:
     env = dict(os.environ)
     home = folder.parent / (folder.name + "-home")
     home.mkdir(exist_ok=True)
     python_path = [str(ROOT), env.get("PYTHONPATH", "")]
+    path = [str(bin_dir)] if bin_dir else []
+    path += [str(Path(sys.executable).parent), env["PATH"]]
     env.update(
         {
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]]),
+            "PATH": os.pathsep.join(path),
             "PYTHONPATH": os.pathsep.join(filter(None, python_path)),
             "DOCS_DATA": str(DATA),
             "HOME": str(home),
@@ -167,18 +175,20 @@ def outputs_state(folder: Path) -> dict:
     }
 
 
-def run_block(block: Block, folder: Path) -> subprocess.CompletedProcess:
+def run_block(block: Block, folder: Path, bin_dir=None) -> subprocess.CompletedProcess:
+    """Runs `block` in `folder`, with the `python` of `bin_dir` if given."""
     script = folder.parent / f"{folder.name}-block-{block.line}.{block.language}"
     script.write_text(block.code() + "\n", encoding="utf-8")
+    python = str(bin_dir / "python") if bin_dir else sys.executable
     command = (
         ["bash", "-e", str(script)]
         if block.language == "bash"
-        else [sys.executable, str(script)]
+        else [python, str(script)]
     )
     return subprocess.run(
         command,
         cwd=folder,
-        env=environment(folder, block),
+        env=environment(folder, block, bin_dir),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -197,12 +207,63 @@ def repository_status() -> str:
     return result.stdout if result.returncode == 0 else ""
 
 
+@pytest.fixture(scope="module")
+def warm_python(tmp_path_factory):
+    """A folder holding the warm `python` (see tests/docs_python.py), or None
+    when `DOCS_TEST_COLD=1` or the server does not start."""
+    if os.environ.get("DOCS_TEST_COLD") == "1":
+        yield None
+        return
+    folder = tmp_path_factory.mktemp("warm-python")
+    socket_path = folder / "server.sock"
+    log = open(folder / "server.log", "w+")  # noqa: SIM115 (kept for the server)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("docs_python.py")),
+            str(socket_path),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "python"
+    shim.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from docs_python import shim\n"
+        f"shim({sys.executable!r}, {str(socket_path)!r})\n"
+    )
+    shim.chmod(0o755)
+    deadline = time.monotonic() + 300
+    while server.poll() is None and time.monotonic() < deadline:
+        log.seek(0)
+        if "ready" in log.read():
+            break
+        time.sleep(0.5)
+    ready = server.poll() is None and socket_path.exists()
+    try:
+        yield bin_dir if ready else None
+    finally:
+        server.kill()
+        server.wait()
+        log.close()
+
+
 def page_id(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
-def test_every_block_of_the_page_runs(page, tmp_path):
+def test_every_block_of_the_page_runs(page, tmp_path, warm_python):
     folder = tmp_path / "clone"
     scratch_clone(folder)
     before = repository_status()
@@ -211,7 +272,7 @@ def test_every_block_of_the_page_runs(page, tmp_path):
         if block.language not in RUN or block.skip:
             continue
         state = outputs_state(folder)
-        result = run_block(block, folder)
+        result = run_block(block, folder, warm_python)
         if result.returncode != 0:
             pytest.fail(
                 f"{block.where()} failed with exit code {result.returncode}.\n"
