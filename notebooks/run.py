@@ -1,7 +1,7 @@
 """Runs a tutorial notebook headless, top to bottom, with its parameters changed.
 
     python notebooks/run.py notebooks/01_fashion_mnist.ipynb --quick \\
-        --out outputs/01_fashion_mnist.ipynb
+        --out outputs/notebooks/01_fashion_mnist.ipynb
 
 As papermill does, the values (`--quick`: the quick look each parameters cell
 suggests; `--set NAME=VALUE`: any of them) go into a cell inserted after the

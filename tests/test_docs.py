@@ -197,6 +197,24 @@ def run_block(block: Block, folder: Path, bin_dir=None) -> subprocess.CompletedP
     )
 
 
+# What each page's examples wrote (outputs/ files, named runs), across pages: a
+# reader who follows every page in one clone must not see one overwrite another.
+CLAIMED = {}
+
+
+def claims(folder: Path) -> set:
+    """The files of `outputs/` and the named (not NNNNN-numbered) run folders."""
+    found = set(outputs_state(folder))
+    runs = folder / "checkpoints"
+    if runs.is_dir():
+        found |= {
+            f"checkpoints/{entry.name}"
+            for entry in runs.iterdir()
+            if not re.match(r"\d{5}-", entry.name)
+        }
+    return found
+
+
 def repository_status() -> str:
     result = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all"],
@@ -301,6 +319,13 @@ def test_every_block_of_the_page_runs(page, tmp_path, warm_python):
     assert repository_status() == before, (
         f"{page_id(page)}: an example wrote into the repository"
     )
+    for path in sorted(claims(folder)):
+        other = CLAIMED.setdefault(path, page_id(page))
+        assert other == page_id(page), (
+            f"{page_id(page)} and {other} both write {path}: a reader following both "
+            "in one clone would lose the first; give each page its own names "
+            "(outputs/PAGE/...)"
+        )
 
 
 # --- The harness itself -------------------------------------------------------
