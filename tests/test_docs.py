@@ -21,8 +21,9 @@ command); `DOCS_TEST_COLD=1` runs the real interpreter every time.
 
 Blocks tagged anything else (text, console, json) are not run. A page also
 fails when an example writes outside `outputs/`, `checkpoints/` and `data/`
-(or into the repository), or rewrites a file of `outputs/` that an earlier
-example of the page wrote.
+(or into the repository), rewrites a file of `outputs/` that an earlier
+example of the page wrote, or writes a file of `outputs/` (or a named run of
+`checkpoints/`) that another page writes too.
 """
 
 import os
