@@ -11,7 +11,7 @@ The subset is `dcgan_tf.quality.evaluation.random_subset(train, N, seed=0)`:
 N images drawn with numpy's default_rng(0), kept in the data set's order.
 
     python benchmarks/augment.py --dataset fashion_mnist \\
-        --data-dir ../shared/data/fashion-mnist --train-images 600 \\
+        --data-dir ~/data/fashion-mnist --train-images 600 \\
         --augment ada --steps 4000 --eval-every 500 \\
         --json benchmarks/results/augment/fashion_mnist_600_ada.json
 

@@ -1,4 +1,4 @@
-"""The README's augmentation table from `benchmarks/augment.py`'s records.
+"""The augmentation table of docs/small-data.md from `benchmarks/augment.py`'s records.
 
 python benchmarks/augment_table.py benchmarks/results/augment/*.json
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's speed table: every backend at every preset, one bench run each.
+# The speed table of docs/speed.md: every backend at every preset, one bench run each.
 # Usage: benchmarks/speed.sh [OUTDIR]   (default benchmarks/results/speed)
 set -euo pipefail
 out=${1:-benchmarks/results/speed}

@@ -1,4 +1,4 @@
-"""The README's speed table from `benchmarks/speed.sh`'s records.
+"""The speed table of docs/speed.md from `benchmarks/speed.sh`'s records.
 
 python benchmarks/speed_table.py benchmarks/results/speed/*.json
 """

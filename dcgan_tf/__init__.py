@@ -2,11 +2,16 @@
 
 The public names below are imported on first use (PEP 562), so that
 `import dcgan_tf` and `python -m dcgan_tf.COMMAND --help` load no Keras or
-TensorFlow, and a command can hide TensorFlow's start-up messages
-(`dcgan_tf.cli.quiet_tensorflow`) before they are printed.
+TensorFlow. Importing the package does one thing: it hides the C++ start-up
+lines of TensorFlow's first import, whoever imports it (`dcgan_tf.console`;
+`TF_CPP_MIN_LOG_LEVEL=0` shows them).
 """
 
 import importlib
+
+from dcgan_tf import console
+
+console.install()
 
 # Each public name and the module that is its home.
 _HOMES = {

@@ -32,6 +32,12 @@ def healthy(model, logs) -> bool:
     return _finite(logs) and not getattr(model, "diverged", False)
 
 
+def gif_label(grid_path) -> str:
+    """The label of `progress.gif`'s frame of `samples/epoch_NNNN.png`."""
+    epoch = int(grid_path.stem.rpartition("_")[2])
+    return f"epoch {epoch}" + (" (untrained)" if epoch == 0 else "")
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Saves a grid of the generator's images from fixed latents every few
     epochs, and a GIF of all the grids so far.
@@ -60,8 +66,9 @@ class SampleGrid(keras.callbacks.Callback):
         )
         grid = make_grid(to_uint8(images), columns=columns)
         path = save_image(grid, self.run.grid_path(epoch))  # atomically
-        frames = [np.asarray(Image.open(p)) for p in self.run.grid_paths()]
-        save_gif(frames, self.run.file(rundir.GIF))
+        paths = self.run.grid_paths()
+        frames = [np.asarray(Image.open(p)) for p in paths]
+        save_gif(frames, self.run.file(rundir.GIF), labels=map(gif_label, paths))
         return path
 
     def on_train_begin(self, logs=None):

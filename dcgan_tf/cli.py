@@ -31,41 +31,16 @@ INDICES_HELP = (
 
 
 def quiet_tensorflow() -> None:
-    """Imports TensorFlow and Keras with their C++ start-up messages hidden.
+    """Hides TensorFlow's C++ start-up lines (absl, oneDNN, CUDA) when it is imported.
 
-    TensorFlow 2.21 prints absl's "All log messages before
-    absl::InitializeLog()", oneDNN's notice, cudart_stub's "Could not find
-    cuda drivers" and cuInit errors straight to file descriptor 2, some of
-    them before it reads `TF_CPP_MIN_LOG_LEVEL`; so descriptor 2 itself is
-    pointed at /dev/null while TensorFlow and Keras are imported and the
-    devices listed (which probes CUDA), then restored. Later info messages
-    are hidden by `TF_CPP_MIN_LOG_LEVEL=1`; warnings and errors still show.
-
-    Call it before the first import of Keras, TensorFlow or a module that
-    imports them (`dcgan_tf.sampling`, `dcgan_tf.data`): messages printed
-    before it cannot be taken back. Does nothing when the user set
-    `TF_CPP_MIN_LOG_LEVEL` (they chose what to see), when `KERAS_BACKEND` is
-    not tensorflow, or when TensorFlow is already imported.
+    Imports nothing: TensorFlow is imported when a command first needs it, so
+    that an error found before (a flag, the data) answers at once. Importing
+    `dcgan_tf` already does this (`dcgan_tf.console`); kept so that each
+    command says so where it starts. `TF_CPP_MIN_LOG_LEVEL=0` shows the lines.
     """
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
-        return
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "1"
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        import keras  # noqa: F401  (imports TensorFlow, the default backend)
-        import tensorflow as tf
+    from dcgan_tf import console
 
-        tf.config.list_physical_devices()
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
+    console.install()
 
 
 def show_warnings_in_one_line() -> None:

@@ -57,7 +57,7 @@ def make_strategy(name: str):
     if "TF_CONFIG" not in os.environ:
         raise ValueError(
             "--strategy multiworker reads the cluster from TF_CONFIG, which is not "
-            "set; see the README's multi-worker section."
+            "set; see docs/backends.md."
         )
     try:
         json.loads(os.environ["TF_CONFIG"])

@@ -14,7 +14,7 @@ import functools
 import sys
 
 from dcgan_tf import cli, outputs
-from dcgan_tf.config import LATENT_DISTRIBUTIONS
+from dcgan_tf.config import DATASETS, LATENT_DISTRIBUTIONS
 from dcgan_tf.quality.distances import METRICS
 from dcgan_tf.quality.features import FEATURES, INCEPTION_FILE
 
@@ -25,7 +25,7 @@ EPILOG = """examples:
   python -m dcgan_tf.evaluate checkpoints/00001-cifar10/generator_best.keras \\
       --features inception --inception-weights ~/inception_v3_weights.h5
   python -m dcgan_tf.evaluate --compare-real train --dataset fashion_mnist \\
-      --data-dir ../shared/data/fashion-mnist --num-samples 10000
+      --data-dir ~/data/fashion-mnist --num-samples 10000
 """
 
 
@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         "a generator .keras file.",
     )
     parser.add_argument(
-        "--dataset", help="Data set to compare with (default: the run's)."
+        "--dataset",
+        choices=DATASETS,
+        metavar="|".join(DATASETS),
+        help="Data set to compare with (default: the run's).",
     )
     parser.add_argument(
         "--data-dir", help="Where the data set's files are (default: the run's)."

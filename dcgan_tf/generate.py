@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--individual",
         action="store_true",
         help="Also write each image as OUT_STEM/NNNN.png, numbered by its "
-        "index in the grid.",
+        "index in the grid, or with --indices by its index in the --from grid.",
     )
     return parser
 
@@ -120,6 +120,8 @@ def run(args, out) -> str:
         latents = np.tile(latents, (len(rows), 1))
         labels = np.repeat(rows, columns)
     images = to_uint8(sampling.generate(generator, latents, args.forward_batch, labels))
+    if columns is None and args.indices is not None:
+        columns = grid_columns(len(images))  # a few picked: no empty cell
     save_grid(images, out, columns=columns)
     classes = sampling.resolve_labels(generator, labels, latents.shape[:-1])
     npz = latent_space.save_latents(
@@ -133,8 +135,9 @@ def run(args, out) -> str:
     written = [str(out), str(npz)]
     if args.individual:
         folder = out.with_suffix("")
-        for index, image in enumerate(images):
-            save_image(image, folder / f"{index:04d}.png")
+        numbers = args.indices or range(len(images))
+        for number, image in zip(numbers, images):
+            save_image(image, folder / f"{number:04d}.png")
         written.append(f"{folder}/ ({len(images)} images)")
     source = f"with seed {seed}" if seed is not None else f"from {args.source}"
     if args.class_ is not None:
@@ -143,6 +146,14 @@ def run(args, out) -> str:
     elif args.classes:
         source += f", one row per class ({len(images) // columns} rows)"
     return f"Drew {len(images)} samples {source}; wrote {', '.join(written)}"
+
+
+def grid_columns(count: int) -> int:
+    """Columns of a near-square grid of `count` images with no empty cell (3:
+    one row of 3), when one is at most three times as wide as square."""
+    square = int(np.ceil(np.sqrt(count)))
+    fits = [c for c in range(square, 3 * square + 1) if count % c == 0]
+    return fits[0] if fits else square
 
 
 def class_rows(generator, classes) -> list[int]:

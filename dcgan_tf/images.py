@@ -20,6 +20,10 @@ from dcgan_tf.files import write_atomically
 # pixels across, so that 28x28 samples are readable at a glance.
 MIN_CELL_SIZE = 64
 PADDING = 2
+# The gutters between cells: a dark line then a light one, so that they show
+# against any image, the flat mid-grey of an untrained generator included.
+GUTTER = (48, 208)
+LABEL_HEIGHT = 16  # pixels of the band above a labelled GIF frame
 
 
 def to_uint8(images) -> np.ndarray:
@@ -39,7 +43,7 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
 
     Returns:
         A `(rows * cell + padding, columns * cell + padding, channels)` uint8
-        array, with a mid-gray border of `PADDING` pixels between cells.
+        array, with `PADDING` pixels of `GUTTER` lines around every cell.
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
@@ -57,7 +61,10 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
     if scale > 1:
         images = images.repeat(scale, axis=1).repeat(scale, axis=2)
         height, width = height * scale, width * scale
-    grid = np.full(shape, 128, dtype=np.uint8)
+    grid = np.full(shape, GUTTER[1], dtype=np.uint8)
+    stride = (height + PADDING, width + PADDING)
+    grid[:: stride[0]] = GUTTER[0]  # the first line of each horizontal gutter
+    grid[:, :: stride[1]] = GUTTER[0]
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
         top = PADDING + row * (height + PADDING)
@@ -120,7 +127,22 @@ def save_grid(images, path: str | Path, columns: int | None = None) -> Path:
     return save_image(make_grid(images, columns), path)
 
 
-def save_gif(frames, path: str | Path, seconds_per_frame: float = 0.5) -> Path:
+def label_image(image, text: str) -> np.ndarray:
+    """`image` (uint8, `(height, width)` or `(height, width, channels)`) under a
+    dark band that says `text`, such as the epoch of a frame."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    from PIL import ImageDraw
+
+    band = Image.new(Image.fromarray(image).mode, (image.shape[1], LABEL_HEIGHT), 0)
+    ImageDraw.Draw(band).text((4, 3), text, fill=(255,) * len(band.getbands()))
+    return np.concatenate([np.asarray(band), image], axis=0)
+
+
+def save_gif(
+    frames, path: str | Path, seconds_per_frame: float = 0.5, labels=None
+) -> Path:
     """Writes frames (uint8 arrays of one shape) as a looping GIF.
 
     Args:
@@ -129,10 +151,14 @@ def save_gif(frames, path: str | Path, seconds_per_frame: float = 0.5) -> Path:
         seconds_per_frame: display time of each frame; the last one is held
             three times as long so the end of training is easy to see.
             Pillow merges identical consecutive frames into one.
+        labels: a text per frame (such as `"epoch 3"`), shown in a band above
+            it; None for none.
     """
     frames = [np.asarray(frame) for frame in frames]
     if not frames:
         raise ValueError("Cannot write a GIF of zero frames.")
+    if labels is not None:
+        frames = [label_image(f, text) for f, text in zip(frames, labels, strict=True)]
     frames = [f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
     durations = [seconds_per_frame * 1000] * len(frames)
     durations[-1] *= 3

@@ -121,7 +121,8 @@ def run(args, out) -> str:
         f"Nearest training image: {distances[:, 0].mean():.3f} on average from a "
         f"sample{scale} (RMS, 0..1 pixels)"
     )
-    return f"Wrote {out}, {npz}"
+    drawn = f" (samples drawn with seed {seed})" if seed is not None else ""
+    return f"Wrote {out}, {npz}{drawn}"
 
 
 def main(argv=None) -> None:

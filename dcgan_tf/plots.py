@@ -13,13 +13,17 @@ PANELS = (
     (
         "Losses",
         ("d_loss", "g_loss"),
-        ((2 * math.log(2), "2 ln 2"), (math.log(2), "ln 2")),
+        # Where each loss sits when D cannot tell real from fake (D(x) = 1/2).
+        (
+            (2 * math.log(2), "d_loss at balance: 2 ln 2", "C0"),
+            (math.log(2), "g_loss at balance: ln 2", "C1"),
+        ),
     ),
-    ("Discriminator outputs", ("d_real", "d_fake"), ((0.5, "1/2"),)),
+    ("Discriminator outputs", ("d_real", "d_fake"), ((0.5, "1/2", "grey"),)),
     (
         "Discriminator accuracy",
         ("d_real_accuracy", "d_fake_accuracy"),
-        ((0.5, "chance"),),
+        ((0.5, "chance", "grey"),),
     ),
 )
 QUALITY = ("kid", "fid")
@@ -44,7 +48,14 @@ def _series(rows, name, x="step"):
 
 
 def plot_run(step_rows, epoch_rows, steps_per_epoch: int, path) -> None:
-    """Draws the run's curves into `path` (a PNG).
+    """Draws the run's curves into `path` (a PNG); see `draw_run`."""
+    draw_run(step_rows, epoch_rows, steps_per_epoch).savefig(
+        path, dpi=100, format="png"
+    )
+
+
+def draw_run(step_rows, epoch_rows, steps_per_epoch: int):
+    """The run's curves, one panel per kind, all on the same step axis.
 
     Args:
         step_rows: `steps.csv` rows: `step` and each metric, averaged over
@@ -52,7 +63,9 @@ def plot_run(step_rows, epoch_rows, steps_per_epoch: int, path) -> None:
         epoch_rows: `metrics.csv` rows: `epoch` and the epoch's metrics,
             `kid`/`fid` where measured.
         steps_per_epoch: to mark epoch boundaries and place epoch rows.
-        path: where to write (the caller makes it atomic).
+
+    Returns:
+        A matplotlib `Figure`.
     """
     from matplotlib.figure import Figure
 
@@ -65,7 +78,8 @@ def plot_run(step_rows, epoch_rows, steps_per_epoch: int, path) -> None:
     if any(r.get(AUGMENTATION[1][0], "") != "" for r in step_rows):
         panels.append(AUGMENTATION)
     figure = Figure(figsize=(4.5 * len(panels), 3.6))
-    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    # One step axis for every panel: the quality metric's few points too.
+    axes = figure.subplots(1, len(panels), squeeze=False, sharex=True)[0]
     last_step = max([int(float(r["step"])) for r in step_rows + epoch_rows] or [0])
     boundaries = range(steps_per_epoch, last_step + 1, steps_per_epoch)
     for axis, (title, names, references) in zip(axes, panels):
@@ -79,8 +93,8 @@ def plot_run(step_rows, epoch_rows, steps_per_epoch: int, path) -> None:
             else:
                 axis.plot(x, y, f"C{color}", alpha=0.25, linewidth=0.8)
                 axis.plot(x, smooth(y), f"C{color}", label=name)
-        for value, label in references:
-            axis.axhline(value, color="grey", linestyle=":", linewidth=0.8)
+        for value, label, color in references:
+            axis.axhline(value, color=color, linestyle=":", linewidth=0.9)
             axis.annotate(
                 label,
                 (0.99, value),
@@ -88,7 +102,7 @@ def plot_run(step_rows, epoch_rows, steps_per_epoch: int, path) -> None:
                 ha="right",
                 va="bottom",
                 fontsize=8,
-                color="grey",
+                color=color,
             )
         if len(boundaries) <= 60:  # beyond that, lines would hide the curves
             for step in boundaries:
@@ -98,5 +112,6 @@ def plot_run(step_rows, epoch_rows, steps_per_epoch: int, path) -> None:
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
             axis.legend()
+    axes[0].set_xlim(0, max(last_step, 1) * 1.02)
     figure.tight_layout()
-    figure.savefig(path, dpi=100, format="png")
+    return figure

@@ -74,9 +74,9 @@ def main(argv=None):
     cli.quiet_tensorflow()
     cli.show_warnings_in_one_line()
 
-    from dcgan_tf import rundir, training
+    from dcgan_tf import rundir
     from dcgan_tf.config import resume_config
-    from dcgan_tf.data import describe
+    from dcgan_tf.data import find
     from dcgan_tf.files import WriteError
 
     def start():
@@ -93,8 +93,10 @@ def main(argv=None):
         else:
             config = TrainConfig(**given).resolve(dry_run=args.dry_run)
             config.validate()
-        if not args.dry_run:
-            print("data:", describe(config.dataset, config.data_dir), flush=True)
+        if not args.dry_run:  # a data error in a second, before TensorFlow loads
+            print("data:", find(config.dataset, config.data_dir), flush=True)
+        from dcgan_tf import training
+
         run = training.prepare(config, resume=args.resume, dry_run=args.dry_run)
         print("configuration:", json.dumps(run.config.to_dict(), indent=2))
         print(f"run directory: {run.run_dir}", flush=True)
@@ -103,6 +105,8 @@ def main(argv=None):
         return run
 
     run = cli.run_command(PROG, start)
+    from dcgan_tf import training
+
     verbose = "auto" if sys.stdout.isatty() else 2
     try:
         run = training.fit(run, verbose=verbose)

@@ -1,7 +1,7 @@
 """Trains the small domain classifier whose features measure generated images.
 
     python -m dcgan_tf.train_classifier --dataset fashion_mnist \\
-        --data-dir ../shared/data/fashion-mnist \\
+        --data-dir ~/data/fashion-mnist \\
         --out dcgan_tf/weights/fashion_mnist_classifier.weights.h5
 
 writes the weights (`dcgan_tf.quality.classifiers`) and records their test
@@ -25,7 +25,7 @@ from dcgan_tf.quality.classifiers import (
 
 PROG = TRAIN_COMMAND
 EPILOG = f"""examples:
-  {PROG} --dataset fashion_mnist --data-dir ../shared/data/fashion-mnist \\
+  {PROG} --dataset fashion_mnist --data-dir ~/data/fashion-mnist \\
       --out dcgan_tf/weights/fashion_mnist_classifier.weights.h5
   {PROG} --dataset cifar10 --data-dir /tmp/cifar \\
       --out dcgan_tf/weights/cifar10_classifier.weights.h5

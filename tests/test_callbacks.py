@@ -115,5 +115,6 @@ def test_sample_grid_and_gif_follow_the_epochs(tmp_path):
     assert names == ["epoch_0000.png", "epoch_0002.png", "epoch_0004.png"]
     frames = read_gif(tmp_path / "progress.gif")
     assert len(frames) == 3
-    # 10 images in a 4-column grid of 3 rows, 16 px cells enlarged 4x.
-    assert frames[0].shape[:2] == (3 * 64 + 4 * 2, 4 * 64 + 5 * 2)
+    # 10 images in a 4-column grid of 3 rows, 16 px cells enlarged 4x, under
+    # the band that says the epoch.
+    assert frames[0].shape[:2] == (16 + 3 * 64 + 4 * 2, 4 * 64 + 5 * 2)

@@ -280,6 +280,7 @@ def test_the_public_face_exports_what_the_package_promises():
         "load_images",
         "load_labeled",
         "describe",
+        "find",
         "make_dataset",
         "synthetic_images",
         "DataError",

@@ -78,9 +78,10 @@ def test_generate_from_indices_draws_the_same_images_as_the_grid(trained_run, gr
         + ["--indices", "7", "2", "--out", str(out), "--individual"]
     )
     assert Image.open(out).size == grid_size(1, 2)
-    for position, index in enumerate([7, 2]):
+    # Each file is named after its index in the --from grid.
+    for index in [7, 2]:
         np.testing.assert_array_equal(
-            read(out.parent / "picked" / f"{position:04d}.png"),
+            read(out.parent / "picked" / f"{index:04d}.png"),
             read(grid.parent / "grid" / f"{index:04d}.png"),
         )
 

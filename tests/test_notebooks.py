@@ -28,6 +28,8 @@ CELL_TIMEOUT_S = 300
 # temporary folder, so that the checkout stays clean.
 OUTPUT_DIRS = ("RUNS_DIR", "OUT_DIR")
 # A line that displays a figure in the notebooks (a call, not a definition).
+# What TensorFlow prints on its own when it starts (dcgan_tf.console hides it).
+START_UP = re.compile(r"absl::|oneDNN|cuda drivers|cuInit|^[IWE]0000 ")
 FIGURE = re.compile(r"^(?!def )(.*\W)?(show\w*\(|Image\(filename)", re.MULTILINE)
 
 # Tiny runs: each notebook takes well under a minute on 2 CPU cores.
@@ -181,3 +183,11 @@ def test_notebook_runs_top_to_bottom(name, kernel, tmp_path):
                 f"{name}, cell {index}: no figure in its output"
             )
     assert sorted(NOTEBOOKS.iterdir()) == before, f"{name} wrote into notebooks/"
+    # No TensorFlow start-up line (absl, oneDNN, CUDA) among the outputs.
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") + str(
+                output.get("data", {}).get("text/plain", "")
+            )
+            shown = [line for line in text.splitlines() if START_UP.search(line)]
+            assert not shown, f"{name}, cell {index}: {shown}"

@@ -91,8 +91,9 @@ def test_short_run_on_real_fashion_mnist_writes_every_artifact(tmp_path, fashion
     assert header[:3] == ["epoch", "d_loss", "g_loss"]
     frames = read_gif(run_dir / "progress.gif")
     assert len(frames) == 3  # untrained, epoch 1, epoch 2
-    # 16 samples in a 4x4 grid of 28 px images enlarged 3x, 2 px borders.
-    assert frames[0].shape[:2] == (4 * 84 + 5 * 2, 4 * 84 + 5 * 2)
+    # 16 samples in a 4x4 grid of 28 px images enlarged 3x, 2 px borders,
+    # under the 16 px band that says the epoch.
+    assert frames[0].shape[:2] == (16 + 4 * 84 + 5 * 2, 4 * 84 + 5 * 2)
     generator = keras.models.load_model(run_dir / "generator.keras")
     latents = np.load(run_dir / "latents.npy")
     assert latents.shape == (16, 16)
@@ -142,7 +143,10 @@ def _error(capsys, args):
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path, capsys, fashion_dir):
-    message = _error(capsys, ["--dataset", "folder", "--image-size", "30"])
+    folder = os.path.join(os.path.dirname(fashion_dir), "folder")
+    message = _error(
+        capsys, ["--dataset", "folder", "--data-dir", folder, "--image-size", "30"]
+    )
     assert "28, 32" in message
     message = _error(
         capsys, ["--dataset", "folder", "--data-dir", str(tmp_path / "no")]

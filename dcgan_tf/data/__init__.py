@@ -30,7 +30,19 @@ from dcgan_tf.data.folder import (
     load_folder,
 )
 from dcgan_tf.data.formats import CLASS_NAMES
-from dcgan_tf.data.pipeline import _resize, make_dataset, synthetic_images
+
+# The tf.data pipeline imports TensorFlow: loaded on first use (PEP 562), so that
+# finding and checking the data answers before TensorFlow is imported.
+_PIPELINE = ("make_dataset", "synthetic_images")
+
+
+def __getattr__(name):
+    if name not in _PIPELINE:
+        raise AttributeError(f"module 'dcgan_tf.data' has no attribute {name!r}")
+    from dcgan_tf.data import pipeline
+
+    return getattr(pipeline, name)
+
 
 __all__ = [
     "CLASSIC",
@@ -41,6 +53,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "describe",
+    "find",
     "load_images",
     "load_labeled",
     "make_dataset",
@@ -124,22 +137,41 @@ def _load(dataset, data_dir, image_size, split, fit, limit, labelled):
         return load_folder(folder, size, fit, limit, advice), None, None
     images, labels = classic.load(dataset, data_dir, split, size, fit, limit, labelled)
     if size != images.shape[1]:
+        from dcgan_tf.data.pipeline import _resize
+
         images = _resize(images, size)
     return images, labels, CLASS_NAMES[dataset] if labelled else None
 
 
 def describe(dataset, data_dir=None) -> str:
-    """Says in one line where `load_images` finds the training images."""
-    if dataset in FOLDERS:
-        try:
-            folder = image_folder(dataset, data_dir)
-        except DataError as error:
-            return f"{dataset}: {error}"
-        return f"{dataset}: {len(list_images(folder))} image files under {folder}"
+    """Says in one line where `load_images` finds the training images, or
+    what is wrong (see `find`)."""
     try:
-        source = classic.locate(dataset, data_dir, "train")
+        return find(dataset, data_dir)
     except DataError as error:
         return f"{dataset}: {error}"
+
+
+def find(dataset, data_dir=None) -> str:
+    """Says in one line where `load_images` finds the training images.
+
+    Reads no image and imports no TensorFlow, so that a command can check its
+    data in a second before the minutes of loading.
+
+    Raises:
+        DataError: for an image folder that does not exist or holds no images,
+            or a `data_dir` that is not a folder.
+    """
+    if dataset in FOLDERS:
+        folder = image_folder(dataset, data_dir)
+        count = len(list_images(folder))
+        if not count:
+            advice = BIKED_ADVICE if dataset == "biked" else "pass a folder of images."
+            raise DataError(
+                f"No images ({', '.join(IMAGE_EXTENSIONS)}) under {folder}; {advice}"
+            )
+        return f"{dataset}: {count} image files under {folder}"
+    source = classic.locate(dataset, data_dir, "train")
     if source is None:
         return (
             f"{dataset}: no local copy; will download with keras.datasets.{dataset}"
