@@ -109,8 +109,8 @@ def run(args, out) -> str:
         count = args.num or (CLASS_GRID_COLUMNS if args.classes else 64)
         # A grid no image file can hold is refused before any sample is made.
         rows = len(class_rows(generator, args.classes)) if args.classes else 1
-        grid_columns = count if args.classes else columns
-        grid_shape(count * rows, generator.image_shape, grid_columns, advice=NUM_ADVICE)
+        wide = count if args.classes else columns
+        grid_shape(count * rows, generator.image_shape, wide, advice=NUM_ADVICE)
         latents = latent_space.sample_latents(
             count, generator.latent_dim, seed, distribution
         )
