@@ -233,3 +233,19 @@ def test_each_cure_trains_both_networks(cure, tmp_path):
         ops.convert_to_numpy(model.generator(latents)),
         atol=1e-6,
     )
+
+
+class _TwoReplicas:
+    num_replicas_in_sync = 2
+
+
+def test_minibatch_stddev_groups_must_not_straddle_replicas():
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.gan import build_dcgan
+
+    config = TrainConfig(
+        image_size=16, batch_size=12, minibatch_stddev=True, steps_per_epoch=1
+    ).resolve()
+    # 6 images per replica: a group of 4 would cross into the next replica.
+    with pytest.raises(ValueError, match="multiple of 8"):
+        build_dcgan(config, strategy=_TwoReplicas())
