@@ -397,11 +397,16 @@ class TrainConfig:
         """The options, as `--flag value`, by which this run's network or
         training differs from Radford et al.'s DCGAN (one learning rate for
         both networks); empty for the paper's."""
-        differ = [
-            f"--{name.replace('_', '-')} {getattr(self, name)}"
-            for name, value in RECIPES["paper"].items()
-            if value is not None and getattr(self, name) not in (None, value)
-        ]
+        differ = []
+        for name, value in RECIPES["paper"].items():
+            mine = getattr(self, name)
+            if value is None or mine in (None, value):
+                continue
+            flag = name.replace("_", "-")
+            if isinstance(mine, bool):
+                differ.append(f"--{flag}" if mine else f"--no-{flag}")
+            else:
+                differ.append(f"--{flag} {mine}")
         d_rate, g_rate = self.learning_rates
         if d_rate != g_rate:
             differ += [f"--d-learning-rate {d_rate}", f"--g-learning-rate {g_rate}"]
