@@ -390,8 +390,11 @@ class TrainConfig:
     @property
     def learning_rates(self) -> tuple[float, float]:
         """The discriminator's and the generator's Adam learning rates."""
-        rate = self.learning_rate or LEARNING_RATE
-        return (self.d_learning_rate or rate, self.g_learning_rate or rate)
+        rate = LEARNING_RATE if self.learning_rate is None else self.learning_rate
+        return tuple(
+            rate if value is None else value
+            for value in (self.d_learning_rate, self.g_learning_rate)
+        )
 
     def differences_from_paper(self) -> list[str]:
         """The options, as `--flag value`, by which this run's network or
@@ -588,16 +591,15 @@ def _recipe_values(values: dict) -> dict:
         raise ValueError(
             f"Unknown recipe {values['recipe']!r}; choose one of {', '.join(RECIPES)}."
         )
-    recipe = RECIPES[values["recipe"]]
     rate = values["learning_rate"]
-    filled = {"learning_rate": rate or LEARNING_RATE}
-    for name, value in recipe.items():
+    filled = {"learning_rate": LEARNING_RATE if rate is None else rate}
+    for name, value in RECIPES[values["recipe"]].items():
         if values[name] is not None:
             filled[name] = values[name]
-        elif name.endswith("learning_rate"):
-            filled[name] = rate or value or LEARNING_RATE
+        elif name.endswith("learning_rate") and rate is not None:
+            filled[name] = rate
         else:
-            filled[name] = value
+            filled[name] = filled["learning_rate"] if value is None else value
     return filled
 
 

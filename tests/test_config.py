@@ -104,6 +104,8 @@ def test_bad_recipe_values_are_one_line_errors():
         TrainConfig(loss="hinge", label_smoothing=0.1).resolve().validate()
     with pytest.raises(ValueError, match="--d-learning-rate must be positive"):
         TrainConfig(d_learning_rate=-1.0).resolve().validate()
+    with pytest.raises(ValueError, match="--learning-rate must be positive"):
+        TrainConfig(recipe="modern", learning_rate=0.0).resolve().validate()
     with pytest.raises(ValueError, match="Unknown recipe"):
         TrainConfig(recipe="stylegan").resolve()
     with pytest.raises(ValueError, match="--upsample must be one of"):
