@@ -1,0 +1,56 @@
+"""Hyperparameters of a training run and the presets of each data set.
+
+Every default follows Radford et al. (2015) or the tutorials this project
+replaces; the comment beside each field says which. The command line is
+generated from these fields (see `dcgan_tf.train`), so the two cannot drift.
+
+Its parts: `presets` (the choices, recipes and data-set presets, each with its
+reason), `train_config` (`TrainConfig`), `checks` (bad values as one line) and
+`resume` (what a resume may change).
+"""
+
+from dcgan_tf.config.presets import (
+    ADDED,
+    AUGMENTS,
+    DATASETS,
+    DISCRIMINATOR_NORMS,
+    DRY_RUN_STEPS,
+    FIT_MODES,
+    LATENT_DISTRIBUTIONS,
+    LEARNING_RATE,
+    LIMITS,
+    LOSSES,
+    PRECISIONS,
+    PRESETS,
+    QUALITY_METRICS,
+    RECIPES,
+    RENAMED,
+    RESUME_CHANGEABLE,
+    STRATEGIES,
+    UPSAMPLES,
+)
+from dcgan_tf.config.resume import resume_config
+from dcgan_tf.config.train_config import TrainConfig
+
+__all__ = [
+    "ADDED",
+    "AUGMENTS",
+    "DATASETS",
+    "DISCRIMINATOR_NORMS",
+    "DRY_RUN_STEPS",
+    "FIT_MODES",
+    "LATENT_DISTRIBUTIONS",
+    "LEARNING_RATE",
+    "LIMITS",
+    "LOSSES",
+    "PRECISIONS",
+    "PRESETS",
+    "QUALITY_METRICS",
+    "RECIPES",
+    "RENAMED",
+    "RESUME_CHANGEABLE",
+    "STRATEGIES",
+    "TrainConfig",
+    "UPSAMPLES",
+    "resume_config",
+]

@@ -1,0 +1,188 @@
+"""Checking a configuration, from the command line or read back from a run's
+`config.json`: each bad value is one line that names the flag (and, through
+`dcgan_tf.rundir`, the file)."""
+
+import math
+import typing
+
+from dcgan_tf.config.presets import (
+    AUGMENTS,
+    DATASETS,
+    DISCRIMINATOR_NORMS,
+    FIT_MODES,
+    LATENT_DISTRIBUTIONS,
+    LIMITS,
+    LOSSES,
+    PRECISIONS,
+    RECIPES,
+    STRATEGIES,
+    UPSAMPLES,
+)
+
+
+def validate(config) -> None:
+    """Raises `ValueError` with a one-line message for a bad value of a
+    `TrainConfig`."""
+    if config.dataset not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}."
+        )
+    for name in ("learning_rate", "beta_1", "label_smoothing"):
+        value = getattr(config, name)
+        if value is None and name == "learning_rate":
+            continue  # resolved later
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be a finite number, got {value}."
+            )
+    if not 0 <= config.seed < 2**32:
+        raise ValueError(f"--seed must be in [0, 2**32), got {config.seed}.")
+    for name in (
+        "epochs",
+        "batch_size",
+        "latent_dim",
+        "image_size",
+        "generator_filters",
+        "discriminator_filters",
+    ):
+        value = getattr(config, name)
+        if value is not None and value < 1:
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be at least 1, got {value}."
+            )
+    for name, most in LIMITS.items():
+        value = getattr(config, name)
+        if value is not None and value > most:
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be at most {most}, got {value}."
+            )
+    if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
+        raise ValueError(
+            f"--steps-per-epoch must be at least 1, got {config.steps_per_epoch}."
+        )
+    for name in ("grid_size", "sample_every", "log_every"):
+        if getattr(config, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
+    if config.keep_every < 0:
+        raise ValueError("--keep-every must be 0 (never) or more.")
+    if config.checkpoint_every_steps < 0:
+        raise ValueError("--checkpoint-every-steps must be 0 (never) or more.")
+    if config.quality_every is not None and config.quality_every < 0:
+        raise ValueError("--quality-every must be 0 (never) or more.")
+    if config.quality_samples < 2:
+        raise ValueError("--quality-samples must be at least 2.")
+    if not 0.0 <= config.label_smoothing < 1.0:
+        raise ValueError(
+            f"--label-smoothing must be in [0, 1), got {config.label_smoothing}."
+        )
+    if config.learning_rate is not None and config.learning_rate <= 0:
+        raise ValueError(
+            f"--learning-rate must be positive, got {config.learning_rate}."
+        )
+    if not 0.0 <= config.beta_1 < 1.0:
+        raise ValueError(f"--beta-1 must be in [0, 1), got {config.beta_1}.")
+    if config.augment is not None and config.augment not in AUGMENTS:
+        raise ValueError(f"--augment must be one of {', '.join(AUGMENTS)}.")
+    if config.ema is not None and not (
+        isinstance(config.ema, (int, float)) and 0.0 <= config.ema < 1.0
+    ):
+        raise ValueError(f"--ema must be a decay in [0, 1) (0: off), got {config.ema}.")
+    if not (
+        isinstance(config.ada_target, (int, float)) and -1.0 < config.ada_target < 1.0
+    ):
+        raise ValueError(f"--ada-target must be in (-1, 1), got {config.ada_target}.")
+    if not (
+        isinstance(config.ada_kimg, (int, float))
+        and math.isfinite(config.ada_kimg)
+        and config.ada_kimg > 0
+    ):
+        raise ValueError(f"--ada-kimg must be positive, got {config.ada_kimg}.")
+    if config.latent_distribution not in LATENT_DISTRIBUTIONS:
+        raise ValueError(
+            f"--latent-distribution must be one of {', '.join(LATENT_DISTRIBUTIONS)}."
+        )
+    if config.fit not in FIT_MODES:
+        raise ValueError(f"--fit must be one of {', '.join(FIT_MODES)}.")
+    if config.steps_per_execution < 1:
+        raise ValueError(
+            "--steps-per-execution must be at least 1, "
+            f"got {config.steps_per_execution}."
+        )
+    if config.mixed_precision not in PRECISIONS:
+        raise ValueError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}.")
+    if config.strategy not in STRATEGIES:
+        raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}.")
+    if config.class_names is not None and (
+        isinstance(config.class_names, str)
+        or len(set(map(str, config.class_names))) != len(config.class_names)
+        or len(config.class_names) < 2
+    ):
+        raise ValueError(
+            "--class-names is read from the data set's labels when a "
+            "--conditional run starts (2 distinct names or more); drop it."
+        )
+    _validate_recipe(config)
+
+
+def _validate_recipe(config) -> None:
+    """The cures' options (see `RECIPES`); None is the recipe's value."""
+    if config.recipe not in RECIPES:
+        raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}.")
+    for name, choices in (
+        ("upsample", UPSAMPLES),
+        ("discriminator_norm", DISCRIMINATOR_NORMS),
+        ("loss", LOSSES),
+    ):
+        if getattr(config, name) not in (None, *choices):
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be one of {', '.join(choices)}."
+            )
+    if config.minibatch_stddev not in (None, True, False):
+        raise ValueError("--minibatch-stddev is on or off.")
+    for name in ("d_learning_rate", "g_learning_rate"):
+        value = getattr(config, name)
+        if value is not None and not (
+            isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+        ):
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be positive, got {value}."
+            )
+    if config.loss == "hinge" and config.label_smoothing:
+        raise ValueError(
+            "--label-smoothing softens the cross-entropy's real targets; "
+            "--loss hinge has none: drop one of them."
+        )
+
+
+def has_type(value, annotation) -> bool:
+    """Whether a value read from JSON has a field's type (`int | None`,
+    `float`, `list[str] | None`, ...): no float where an int goes, no bool
+    for a number."""
+    allowed = typing.get_args(annotation) if typing.get_origin(annotation) else ()
+    allowed = allowed or (annotation,)
+    for kind in allowed:
+        origin = typing.get_origin(kind) or kind
+        if kind is type(None) and value is None:
+            return True
+        if origin is bool and isinstance(value, bool):
+            return True
+        if isinstance(value, bool):
+            continue
+        if origin is int and isinstance(value, int):
+            return True
+        if origin is float and isinstance(value, (int, float)):
+            return True
+        if origin is str and isinstance(value, str):
+            return True
+        if origin is list and isinstance(value, list):
+            return all(isinstance(item, str) for item in value)
+    return False
+
+
+def type_name(field_) -> str:
+    names = {int: "a whole number", float: "a number", str: "text", bool: "true/false"}
+    kinds = typing.get_args(field_.type) or (field_.type,)
+    return " or ".join(
+        names.get(kind, "null" if kind is type(None) else "a list of names")
+        for kind in kinds
+    )

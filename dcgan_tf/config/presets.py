@@ -1,0 +1,140 @@
+"""The choices of every option, the recipes, and each data set's presets:
+every default with its reason (Radford et al. 2015, or the tutorials this
+project replaces)."""
+
+DATASETS = ("fashion_mnist", "mnist", "cifar10", "biked", "folder")
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+FIT_MODES = ("crop", "pad")
+STRATEGIES = ("none", "mirrored", "multiworker")
+PRECISIONS = ("off", "float16", "bfloat16")
+AUGMENTS = ("none", "diffaugment", "ada")
+# The cures of DCGAN's artifacts (docs/recipes.md): G's upsampling, D's
+# normalisation, the loss.
+UPSAMPLES = ("transposed", "resize", "resize-bilinear")
+DISCRIMINATOR_NORMS = ("batch", "spectral", "none")
+LOSSES = ("nonsaturating", "hinge")
+# Radford et al. §4: Adam's learning rate, of both networks.
+LEARNING_RATE = 2e-4
+# `--recipe`: each name sets these options at once; a flag given beside it
+# overrides its value (and --learning-rate sets both networks' rates).
+# "paper" is Radford et al.'s DCGAN exactly (None: --learning-rate).
+# PROVISIONAL: "modern" is a first guess from the literature, not yet
+# measured here; the benchmarks of issue #19 will fix it (and the presets'
+# recipes). Its sources: resize-then-convolve upsampling (Odena, Dumoulin and
+# Olah 2016); spectral norm instead of batch norm in D and the hinge loss
+# (Miyato et al. 2018, Table 2: FID 56.3 -> 29.3 -> 25.5 on CIFAR-10); two
+# time-scales, D faster (Heusel et al. 2017; Zhang et al. 2019's 4e-4 and
+# 1e-4); the minibatch standard deviation (Karras et al. 2018, §3).
+RECIPES = {
+    "paper": {
+        "upsample": "transposed",
+        "discriminator_norm": "batch",
+        "loss": "nonsaturating",
+        "minibatch_stddev": False,
+        "d_learning_rate": None,
+        "g_learning_rate": None,
+    },
+    "modern": {
+        "upsample": "resize",
+        "discriminator_norm": "spectral",
+        "loss": "hinge",
+        "minibatch_stddev": True,
+        "d_learning_rate": 4e-4,
+        "g_learning_rate": 1e-4,
+    },
+}
+
+# Per data set: the image geometry and the tutorials' batch size and length.
+# Fashion-MNIST follows the TensorFlow DCGAN tutorial (batch 128, 50 epochs);
+# the bicycles follow the 128x128 BIKED tutorials (batch 64). The small folders
+# (BIKED's 4,512 images) train with ADA: where a plain D came to call 98 % of a
+# small set real (600 Fashion-MNIST images, 12,000 steps), ADA held it near 80 %
+# and led from 4,000 steps on; the averaged generator measured at most 2 %
+# better, and worse on 64x64 photos (the README's "Small data sets" has the runs).
+PRESETS = {
+    "fashion_mnist": {
+        "image_size": 28,
+        "channels": 1,
+        "batch_size": 128,
+        "epochs": 50,
+        "quality_every": 5,
+        "augment": "none",
+        "ema": 0.0,
+    },
+    "mnist": {
+        "image_size": 28,
+        "channels": 1,
+        "batch_size": 128,
+        "epochs": 50,
+        "quality_every": 0,
+        "augment": "none",
+        "ema": 0.0,
+    },
+    "cifar10": {
+        "image_size": 32,
+        "channels": 3,
+        "batch_size": 128,
+        "epochs": 30,
+        "quality_every": 5,
+        "augment": "none",
+        "ema": 0.0,
+    },
+    "biked": {
+        "image_size": 128,
+        "channels": 3,
+        "batch_size": 64,
+        "epochs": 100,
+        "quality_every": 0,
+        "augment": "ada",
+        "ema": 0.0,
+    },
+    "folder": {
+        "image_size": 64,
+        "channels": 3,
+        "batch_size": 64,
+        "epochs": 50,
+        "quality_every": 0,
+        "augment": "ada",
+        "ema": 0.0,
+    },
+}
+QUALITY_METRICS = ("kid", "fid", "kid,fid")
+# Upper bounds on the sizes that allocate memory, far above any DCGAN's (the
+# paper: batches of 128, z of 100, 64x64 images): a typo of a few digits is one
+# line, not minutes of allocating before running out (or TensorFlow refusing a
+# tensor over 2 GB with a traceback).
+LIMITS = {
+    "batch_size": 4096,
+    "latent_dim": 4096,
+    "image_size": 1024,
+    "generator_filters": 1024,
+    "discriminator_filters": 1024,
+    "grid_size": 1024,
+    # Not allocations, but a run of more is a typo (or damage in config.json).
+    "epochs": 10**6,
+    "steps_per_epoch": 10**9,
+}
+# A dry run trains this many steps on synthetic images: enough to write every
+# file of a run in seconds.
+DRY_RUN_STEPS = 2
+# What a resumed run may change: more epochs, and the optimiser's settings
+# (the advice after a divergence is a lower learning rate). Everything else
+# defines the run and must stay as recorded.
+RESUME_CHANGEABLE = (
+    "epochs",
+    "learning_rate",
+    "d_learning_rate",
+    "g_learning_rate",
+    "beta_1",
+    "checkpoint_every_steps",
+)
+# Fields renamed since the first release: old run directories still load.
+RENAMED = {"num_samples": "grid_size"}
+# Fields added since the first release, as runs made before them trained.
+ADDED = {
+    "augment": "none",
+    "ema": 0.0,
+    "saved_generator": "trained",
+    "recipe": "paper",
+    **{k: v for k, v in RECIPES["paper"].items() if v is not None},
+}

@@ -1,0 +1,52 @@
+"""What a resumed run may change: its configuration as recorded, with the
+flags a resume may change (`RESUME_CHANGEABLE`)."""
+
+import dataclasses
+from pathlib import Path
+
+from dcgan_tf.config.presets import RESUME_CHANGEABLE
+
+
+def _same(name: str, given, recorded) -> bool:
+    if name in ("run_dir", "data_dir") and given is not None and recorded is not None:
+        return Path(given).expanduser().resolve() == Path(recorded).resolve()
+    return given == recorded
+
+
+def resume_config(recorded, given: dict):
+    """The configuration of a resumed run: as recorded, with the changes a
+    resume may make.
+
+    Args:
+        recorded: the run's `config.json`.
+        given: the fields set on the command line (a user re-running the same
+            command with `--resume` added repeats the recorded values).
+
+    Returns:
+        `recorded` with `RESUME_CHANGEABLE` fields taken from `given`.
+
+    Raises:
+        ValueError: naming only the flags whose values differ from the
+            recorded ones and cannot change on resume.
+    """
+    differ = [
+        f"--{name.replace('_', '-')} {given[name]} "
+        f"(recorded: {getattr(recorded, name)})"
+        for name in given
+        if name not in RESUME_CHANGEABLE
+        and not _same(name, given[name], getattr(recorded, name))
+    ]
+    if differ:
+        raise ValueError(
+            "--resume continues the run as recorded in its config.json, but "
+            f"{'; '.join(differ)} differ; drop them, or start a new run."
+        )
+    changes = {k: v for k, v in given.items() if k in RESUME_CHANGEABLE}
+    if "learning_rate" in changes:
+        # --learning-rate sets both networks' rates, as when a run starts.
+        for name in ("d_learning_rate", "g_learning_rate"):
+            changes.setdefault(name, changes["learning_rate"])
+    config = dataclasses.replace(recorded, **changes)
+    # A run recorded before the two rates trained both at learning_rate.
+    d_rate, g_rate = config.learning_rates
+    return dataclasses.replace(config, d_learning_rate=d_rate, g_learning_rate=g_rate)

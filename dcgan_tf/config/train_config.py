@@ -1,0 +1,367 @@
+"""`TrainConfig`: everything that defines a training run, saved as its
+`config.json`; the command line is generated from its fields (see
+`dcgan_tf.cli`), so the two cannot drift."""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from dcgan_tf.config import checks
+from dcgan_tf.config.presets import (
+    ADDED,
+    AUGMENTS,
+    DATASETS,
+    DISCRIMINATOR_NORMS,
+    DRY_RUN_STEPS,
+    FIT_MODES,
+    LATENT_DISTRIBUTIONS,
+    LEARNING_RATE,
+    LOSSES,
+    PRECISIONS,
+    PRESETS,
+    QUALITY_METRICS,
+    RECIPES,
+    RENAMED,
+    STRATEGIES,
+    UPSAMPLES,
+)
+
+
+def _field(default, help, **kwargs):
+    return field(default=default, metadata={"help": help, **kwargs})
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; saved as the run's `config.json`.
+
+    Fields left at `None` are filled from `PRESETS[dataset]` by `resolve()`.
+    """
+
+    dataset: str = _field("fashion_mnist", "Data set to train on.", choices=DATASETS)
+    data_dir: str | None = _field(
+        None,
+        "Where the data set's files are (IDX .gz files, CIFAR-10's python archive "
+        "or a folder of images). Searched before the usual caches.",
+    )
+    image_size: int | None = _field(
+        None,
+        "Side of the square images in pixels (preset: 28 for (fashion_)mnist, 32 "
+        "for cifar10, 128 for biked, 64 for folder).",
+    )
+    fit: str = _field(
+        "crop",
+        "How folder images reach a square: 'crop' the centre, or 'pad' with the "
+        "border colour (keeps BIKED's wide side views whole).",
+        choices=FIT_MODES,
+    )
+    epochs: int | None = _field(None, "Number of epochs (preset per data set).")
+    steps_per_epoch: int | None = _field(
+        None, "Batches per epoch (default: one pass over the data)."
+    )
+    batch_size: int | None = _field(None, "Images per batch (preset per data set).")
+    # Radford et al. §4: Adam with learning rate 0.0002 and beta_1 = 0.5
+    # (0.9 "resulted in training oscillation and instability").
+    learning_rate: float | None = _field(
+        None,
+        "Adam learning rate of both networks (default: 2e-4, or the --recipe's "
+        "own rate for each network).",
+    )
+    beta_1: float = _field(0.5, "Adam beta_1 of both networks.")
+    # Heusel et al. 2017 (TTUR): D and G may learn at their own rates.
+    d_learning_rate: float | None = _field(
+        None, "Adam learning rate of the discriminator (default: --learning-rate)."
+    )
+    g_learning_rate: float | None = _field(
+        None, "Adam learning rate of the generator (default: --learning-rate)."
+    )
+    # The cures of DCGAN's artifacts (docs/recipes.md); None: the recipe's.
+    recipe: str = _field(
+        "paper",
+        "The options below at once: 'paper' (Radford et al.'s DCGAN) or "
+        "'modern' (resize upsampling, spectral norm, hinge loss, D at 4e-4 and "
+        "G at 1e-4, minibatch stddev; provisional). Flags given override it.",
+        choices=tuple(RECIPES),
+    )
+    upsample: str | None = _field(
+        None,
+        "How G doubles its resolution: 'transposed' convolutions (the paper), "
+        "or 'resize' (nearest neighbour) or 'resize-bilinear' then a "
+        "convolution, against checkerboards (default: the recipe's).",
+        choices=UPSAMPLES,
+    )
+    discriminator_norm: str | None = _field(
+        None,
+        "D's normalisation: 'batch' (the paper), 'spectral' (spectral norm of "
+        "every weight, no batch norm) or 'none' (default: the recipe's).",
+        choices=DISCRIMINATOR_NORMS,
+    )
+    loss: str | None = _field(
+        None,
+        "The GAN loss: 'nonsaturating' (the paper's cross-entropy) or 'hinge' "
+        "(default: the recipe's).",
+        choices=LOSSES,
+    )
+    minibatch_stddev: bool | None = _field(
+        None,
+        "Give D the spread of each group of 4 images as one more feature map "
+        "before its last block (default: the recipe's: off for paper, on for "
+        "modern).",
+    )
+    # Radford et al. use a 100-dimensional uniform z; the Keras and TF
+    # tutorials draw it from a normal distribution, which suits slerp.
+    latent_dim: int = _field(100, "Size of the latent vector z.")
+    latent_distribution: str = _field(
+        "normal",
+        "Distribution of z: 'normal' N(0, 1) or 'uniform' U(-1, 1).",
+        choices=LATENT_DISTRIBUTIONS,
+    )
+    # pytorch/examples dcgan: ngf = ndf = 64.
+    generator_filters: int = _field(
+        64, "Width of the generator's last block; it doubles at each block back."
+    )
+    discriminator_filters: int = _field(
+        64, "Width of the discriminator's first block; it doubles at each block."
+    )
+    # Salimans et al. (2016) §3.4: smooth only the real labels (one-sided).
+    label_smoothing: float = _field(
+        0.0, "One-sided label smoothing: real targets become 1 - this value."
+    )
+    # Mirza and Osindero (2014): both networks see the class, so a trained
+    # generator draws the class it is asked for. Off: the paper's DCGAN.
+    conditional: bool = _field(
+        False,
+        "Train a class-conditional DCGAN on the data set's labels (label files, "
+        "CIFAR-10's classes, or one sub-folder per class).",
+    )
+    # Recorded, not chosen: filled in from the data when a conditional run
+    # starts, so that config.json says which label is which class.
+    class_names: list[str] | None = _field(
+        None,
+        "Set from the data set's labels when --conditional; recorded in "
+        "config.json, not a flag to pass.",
+        flag=False,
+    )
+    # Zhao et al. 2020 (DiffAugment), Karras et al. 2020 (ADA): on a small
+    # data set D memorises the images; transforming all it sees stops that.
+    augment: str | None = _field(
+        None,
+        "Augment every image D sees, real and generated: 'diffaugment' always "
+        "(colour, translation, cut-out), 'ada' each with a probability tuned "
+        "while training, 'none' (default: 'ada' for biked and folder, 'none' "
+        "for the classic sets).",
+        choices=AUGMENTS,
+    )
+    augment_flips: bool = _field(
+        False, "Also mirror images left to right when augmenting."
+    )
+    # Karras et al. 2020 §2.3: r_t = E[sign(D(x))], target 0.6. They let p
+    # move by 1 in 500k images; these runs are shorter.
+    ada_target: float = _field(
+        0.6, "ADA: the E[sign(D(real))] that the augmentation probability aims at."
+    )
+    ada_kimg: float = _field(
+        100, "ADA: thousands of images over which p can go from 0 to 1."
+    )
+    # Yazici et al. 2019: an exponential moving average of G's weights draws
+    # better images than the weights at any one step.
+    ema: float | None = _field(
+        None,
+        "Decay of the averaged generator that samples, generator.keras and the "
+        "quality monitor use (e.g. 0.999; 0: the trained generator; preset per "
+        "data set).",
+    )
+    # Recorded, not chosen: which generator the run's .keras files hold.
+    saved_generator: str | None = _field(
+        None,
+        "Set when a run starts: 'ema' (the averaged generator) or 'trained'; "
+        "recorded in config.json, not a flag to pass.",
+        flag=False,
+    )
+    seed: int = _field(42, "Seed of weights, data order and latents.")
+    run_dir: str | None = _field(
+        None, "Directory of this run (default: the next checkpoints/NNNNN-DATASET)."
+    )
+    grid_size: int = _field(64, "Images in each sample grid.")
+    sample_every: int = _field(1, "Write a sample grid every this many epochs.")
+    # A few dozen steps: a 5-epoch Fashion-MNIST run (2,340 steps) draws about
+    # 100 points per curve, and writing them costs nothing beside the steps.
+    log_every: int = _field(
+        25, "Add a row to steps.csv and a TensorBoard point every this many steps."
+    )
+    tensorboard: bool = _field(
+        True, "Write TensorBoard event files into the run's tensorboard/ folder."
+    )
+    keep_every: int = _field(
+        10, "Also keep generator_epoch_NNNN.keras every this many epochs (0: never)."
+    )
+    # Ctrl-C, SIGTERM and SIGHUP checkpoint the step they stop at; this bounds
+    # what a kill without warning (kill -9, a lost machine) can cost.
+    checkpoint_every_steps: int = _field(
+        0,
+        "Also checkpoint every this many steps within an epoch, so that a kill "
+        "loses at most that many (0: at epoch ends, and where a signal stops it).",
+    )
+    # Quality during training (dcgan_tf.monitor): on by default where the
+    # package ships a classifier for offline features (fashion_mnist, cifar10);
+    # elsewhere it needs InceptionV3's weights, so it is opt-in.
+    quality_every: int | None = _field(
+        None,
+        "Measure the generator every this many epochs, log it to metrics.csv and "
+        "keep generator_best.keras (0: never; preset: 5 for fashion_mnist and "
+        "cifar10, else 0).",
+    )
+    quality_metrics: str = _field(
+        "kid", "What --quality-every measures.", choices=QUALITY_METRICS
+    )
+    quality_samples: int = _field(2000, "Generated images per quality measurement.")
+    # How to train, not what: none of these changes the result beyond float
+    # round-off (see dcgan_tf.steps.tensorflow_step and runs.make_strategy).
+    strategy: str = _field(
+        "none",
+        "Data-parallel training with tf.distribute: 'mirrored' over all local "
+        "GPUs, 'multiworker' over the machines in TF_CONFIG. --batch-size is the "
+        "global batch, split between the replicas.",
+        choices=STRATEGIES,
+    )
+    # Keras' fit costs about 2 ms a step outside the graph: nothing beside a
+    # CPU step of 0.25 s or more, but 15 % of a 13 ms step (measured at 16x16,
+    # batch 4), and GPU steps are that short. 10 steps a call removed it there
+    # and changed nothing at the presets on CPU.
+    steps_per_execution: int = _field(
+        10,
+        "Train steps per call into the compiled graph (TensorFlow, JAX). Rounded "
+        "down to a divisor of the steps per epoch, so epochs and resumes stay exact.",
+    )
+    # Off by default, as results then match across machines. bfloat16 on a
+    # 2-core AVX512-BF16 CPU: `fit` at 1.94x the float32 PyTorch peer against
+    # float32's 1.42x, i.e. about 1.37x (benchmarks/results/speed_bfloat16_*.json
+    # and the README's speed table, bench --mixed-precision bfloat16).
+    mixed_precision: str = _field(
+        "off",
+        "Compute in 'float16' (GPUs; the losses are scaled against underflow) or "
+        "'bfloat16' (recent GPUs, TPUs, some CPUs) with float32 weights.",
+        choices=PRECISIONS,
+    )
+
+    def resolve(self, dry_run: bool = False) -> "TrainConfig":
+        """Returns the configuration that runs: every `None` preset field
+        filled in, and for a dry run one epoch of `DRY_RUN_STEPS` steps.
+
+        Raises:
+            ValueError: for an unknown data set.
+        """
+        if self.dataset not in PRESETS:
+            raise ValueError(
+                f"Unknown dataset {self.dataset!r}; "
+                f"choose one of {', '.join(DATASETS)}."
+            )
+        preset = PRESETS[self.dataset]
+        values = dataclasses.asdict(self)
+        if dry_run:
+            values.update(epochs=1, steps_per_epoch=DRY_RUN_STEPS)
+        for key in (
+            "image_size",
+            "epochs",
+            "batch_size",
+            "quality_every",
+            "augment",
+            "ema",
+        ):
+            if values[key] is None:
+                values[key] = preset[key]
+        values["saved_generator"] = "ema" if values["ema"] else "trained"
+        values.update(_recipe_values(values))
+        if self.quality_every is None and values["image_size"] != preset["image_size"]:
+            # The shipped classifiers see the native size only.
+            values["quality_every"] = 0
+        return TrainConfig(**values)
+
+    @property
+    def learning_rates(self) -> tuple[float, float]:
+        """The discriminator's and the generator's Adam learning rates."""
+        rate = LEARNING_RATE if self.learning_rate is None else self.learning_rate
+        return tuple(
+            rate if value is None else value
+            for value in (self.d_learning_rate, self.g_learning_rate)
+        )
+
+    def differences_from_paper(self) -> list[str]:
+        """The options, as `--flag value`, by which this run's network or
+        training differs from Radford et al.'s DCGAN (one learning rate for
+        both networks); empty for the paper's."""
+        differ = []
+        for name, value in RECIPES["paper"].items():
+            mine = getattr(self, name)
+            if value is None or mine in (None, value):
+                continue
+            flag = name.replace("_", "-")
+            if isinstance(mine, bool):
+                differ.append(f"--{flag}" if mine else f"--no-{flag}")
+            else:
+                differ.append(f"--{flag} {mine}")
+        d_rate, g_rate = self.learning_rates
+        if d_rate != g_rate:
+            differ += [f"--d-learning-rate {d_rate}", f"--g-learning-rate {g_rate}"]
+        return differ
+
+    @property
+    def channels(self) -> int:
+        return PRESETS[self.dataset]["channels"]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.image_size, self.image_size, self.channels)
+
+    def validate(self) -> None:
+        """Raises `ValueError` with a one-line message for a bad value (see
+        `dcgan_tf.config.checks`)."""
+        checks.validate(self)
+
+    def to_dict(self) -> dict:
+        """The fields as plain values, as `config.json` holds them."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """A configuration from `to_dict`'s values; unknown keys are ignored and
+        the names of older versions are read under their new ones.
+
+        Raises:
+            ValueError: when `values` is not a mapping of field names.
+        """
+        if not isinstance(values, dict):
+            raise ValueError(f"expected a JSON object, got {type(values).__name__}")
+        values = {
+            **ADDED,
+            **{RENAMED.get(key, key): value for key, value in values.items()},
+        }
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for name, value in values.items():
+            if name in fields and not checks.has_type(value, fields[name].type):
+                raise ValueError(
+                    f"{name} is {value!r}, not {checks.type_name(fields[name])}"
+                )
+        return cls(**{k: v for k, v in values.items() if k in fields})
+
+
+def _recipe_values(values: dict) -> dict:
+    """The cures' options of a configuration's `values`, each None filled in:
+    a flag given wins, then --learning-rate for both rates, then the recipe.
+
+    Raises:
+        ValueError: for an unknown recipe.
+    """
+    if values["recipe"] not in RECIPES:
+        raise ValueError(
+            f"Unknown recipe {values['recipe']!r}; choose one of {', '.join(RECIPES)}."
+        )
+    rate = values["learning_rate"]
+    filled = {"learning_rate": LEARNING_RATE if rate is None else rate}
+    for name, value in RECIPES[values["recipe"]].items():
+        if values[name] is not None:
+            filled[name] = values[name]
+        elif name.endswith("learning_rate") and rate is not None:
+            filled[name] = rate
+        else:
+            filled[name] = filled["learning_rate"] if value is None else value
+    return filled
