@@ -14,7 +14,7 @@ import pytest
 from dcgan_tf import cli
 from dcgan_tf.rundir import RunDirError
 
-PACKAGE = Path(cli.__file__).parent
+PACKAGE = Path(cli.__file__).parent.parent
 COMMANDS = ("generate", "interpolate")
 
 
