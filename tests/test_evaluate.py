@@ -111,7 +111,7 @@ def test_a_failed_json_write_is_one_line_after_the_table(tmp_path, monkeypatch, 
     def full_disk(source, target):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(rundir.os, "replace", full_disk)
+    monkeypatch.setattr(os, "replace", full_disk)
     out = tmp_path / "floor.json"
     with pytest.raises(SystemExit) as raised:
         evaluate.main(

@@ -3,6 +3,7 @@ raises ENOSPC or EROFS, a truncated or deleted file, a folder that is no run."""
 
 import errno
 import json
+import pathlib
 
 import h5py
 import keras
@@ -168,7 +169,7 @@ def test_a_read_only_parent_is_one_error_and_leaves_nothing(tmp_path, monkeypatc
     def refuse(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(rundir.Path, "mkdir", refuse)
+    monkeypatch.setattr(pathlib.Path, "mkdir", refuse)
     with pytest.raises(RunDirError, match="not writable"):
         RunDir(tmp_path / "run").create(TrainConfig().resolve(), np.zeros((1, 1)))
     assert not (tmp_path / "run").exists()

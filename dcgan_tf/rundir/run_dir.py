@@ -1,28 +1,11 @@
-"""The run directory: the name of every file in it, creating, finding, reading
-and writing it, so that nothing a user has trained is ever lost.
+"""`RunDir`: one run directory, where each of its files goes, and the only
+writer of them: reading and writing its configuration, its checkpoints
+(through `dcgan_tf.checkpoints`), its lock, and keeping it closed to links."""
 
-A run directory holds one run (stylegan2-ada's habit): its options next to its
-results. Its promises, each tested in `tests/test_rundir.py`:
-
-- every file is written atomically (a temporary file beside it, flushed to
-  disk, then renamed), so a kill or a full disk leaves the old file whole;
-- `state.json` is written after the checkpoint it names, so it only ever
-  points at complete files, and a resume without it finds the newest
-  complete checkpoint instead of starting over;
-- a directory is created only once its run can start, and a folder that is
-  not a run is never written into;
-- a full disk or a read-only folder is a `dcgan_tf.files.WriteError` naming
-  the path, raised before the old file is touched;
-- one process at a time trains a run (`RunDir.lock`).
-"""
-
-import dataclasses
 import errno
 import json
 import os
-import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,139 +16,21 @@ from dcgan_tf.files import (
     TEMPORARY_PREFIX,
     LinkError,
     Lock,
-    WriteError,
     io_advice,
-    write_atomically,
     write_json,
 )
-
-RUNS_ROOT = Path("checkpoints")
-
-CONFIG = "config.json"
-LATENTS = "latents.npy"
-STATE = checkpoints.STATE
-SAMPLES = "samples"
-GIF = "progress.gif"
-METRICS = "metrics.csv"
-STEPS = "steps.csv"
-TENSORBOARD = "tensorboard"
-PLOT = "losses.png"
-GENERATOR = "generator.keras"
-BEST_GENERATOR = "generator_best.keras"
-INTERRUPTED_GENERATOR = "generator_interrupted.keras"
-MONITOR_STATE = "monitor_state.json"
-# Held by the process training the run (hidden; it holds that process's id).
-LOCK = ".lock"
-# What the run itself writes (and so may clean up after a kill): its files,
-# grids, checkpoints and TensorBoard events.
-_OWN_FILE = re.compile(
-    r"(config\.json|latents\.npy|state\.json|progress\.gif|metrics\.csv|steps\.csv"
-    r"|losses\.png|monitor_state\.json|generator(_\w+)?\.keras|epoch_\d{4,}\.png"
-    r"|checkpoint_epoch_\d{4,}(_step_\d{6,})?\.(weights\.h5|json)"
-    r"|events\.out\.tfevents\..*)$"
+from dcgan_tf.rundir import making
+from dcgan_tf.rundir.names import (
+    CONFIG,
+    GENERATOR,
+    LATENTS,
+    LOCK,
+    OWN_FILE,
+    SAMPLES,
+    STATE,
+    TENSORBOARD,
+    RunDirError,
 )
-
-
-class RunDirError(Exception):
-    """A run directory cannot be used; the message says what to do."""
-
-
-def next_run_dir(dataset: str, root=RUNS_ROOT) -> Path:
-    """Returns `root/NNNNN-dataset`, numbered one past the highest run there."""
-    root = Path(root)
-    numbers = [
-        int(match.group(1))
-        for path in (root.iterdir() if root.is_dir() else [])
-        if (match := re.match(r"(\d{5})-", path.name))
-    ]
-    return root / f"{max(numbers, default=-1) + 1:05d}-{dataset}"
-
-
-def create_numbered(config: TrainConfig, latents, name: str, root=RUNS_ROOT):
-    """Makes `root/NNNNN-name` for a new run, numbered one past the highest.
-
-    Runs started together each get their own number: the run is made under a
-    hidden name of its own, then renamed to its number, which fails when
-    another run took it first; then the next number is tried.
-
-    Returns:
-        `(RunDir, config)`, the configuration naming the directory.
-
-    Raises:
-        RunDirError: when `root` cannot be written.
-    """
-    root = Path(root)
-    for _ in range(1000):
-        path = next_run_dir(name, root)
-        config = dataclasses.replace(config, run_dir=str(path))
-        staging = _stage(root, config, latents, path)
-        try:
-            os.rename(staging, path)
-            return RunDir(path), config
-        except OSError as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise RunDirError(
-                    f"Cannot create {path}: {io_advice(error)}."
-                ) from None
-    raise RunDirError(f"Cannot number a new run in {root}; use --run-dir.")
-
-
-def _stage(parent: Path, config: TrainConfig, latents, path: Path) -> Path:
-    """A hidden folder of this process's own in `parent`, holding a new run's
-    configuration and latents, to be renamed into place: a kill leaves no
-    half-made run where the user pointed."""
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=TEMPORARY_PREFIX, dir=parent))
-    except OSError as error:
-        raise RunDirError(f"Cannot create {path}: {io_advice(error)}.") from None
-    try:
-        write_atomically(
-            staging / LATENTS, lambda tmp: np.save(tmp, np.asarray(latents))
-        )
-        write_json(staging / CONFIG, config.to_dict())
-    except WriteError:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return staging
-
-
-def generator_file(path) -> Path:
-    """The generator that a run directory or a `.keras` path names.
-
-    Raises:
-        FileNotFoundError: when the path, or a run directory's
-            `generator.keras`, does not exist (naming the `.keras` files found).
-    """
-    path = Path(path)
-    if path.is_dir():
-        file = path / GENERATOR
-        if not file.is_file():
-            found = sorted(p.name for p in path.glob("*.keras"))
-            hint = f" (found {', '.join(found)})" if found else ""
-            raise FileNotFoundError(
-                f"No {GENERATOR} in {path}{hint}; pass a run directory of "
-                "dcgan_tf.train or a .keras file."
-            )
-        return file
-    if path.is_file():
-        return path
-    raise FileNotFoundError(f"No such run directory or .keras file: {path}")
-
-
-def config_beside(file) -> TrainConfig | None:
-    """The configuration of the run a saved file belongs to, or None outside a run.
-
-    Raises:
-        RunDirError: for a `config.json` that cannot be read.
-    """
-    path = Path(file).parent / CONFIG
-    return RunDir(path.parent).read_config() if path.is_file() else None
-
-
-# A run's checkpoints live in dcgan_tf.checkpoints; these names stay here.
-Checkpoint = checkpoints.Checkpoint
 
 
 class RunDir:
@@ -249,7 +114,7 @@ class RunDir:
                 (then nothing this call made is left).
         """
         self.check_new()
-        staging = _stage(self.path.parent, config, latents, self.path)
+        staging = making.stage(self.path.parent, config, latents, self.path)
         try:
             os.rename(staging, self.path)
         except OSError as error:
@@ -403,7 +268,7 @@ class RunDir:
             if folder.is_symlink() or not folder.is_dir():
                 continue
             for path in folder.glob(TEMPORARY_PREFIX + "*"):
-                if _OWN_FILE.match(path.name[len(TEMPORARY_PREFIX) :]):
+                if OWN_FILE.match(path.name[len(TEMPORARY_PREFIX) :]):
                     path.unlink(missing_ok=True)
 
     def check_closed(self) -> None:

@@ -1,0 +1,40 @@
+"""Finding the run a saved generator belongs to."""
+
+from pathlib import Path
+
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.rundir.names import CONFIG, GENERATOR
+from dcgan_tf.rundir.run_dir import RunDir
+
+
+def generator_file(path) -> Path:
+    """The generator that a run directory or a `.keras` path names.
+
+    Raises:
+        FileNotFoundError: when the path, or a run directory's
+            `generator.keras`, does not exist (naming the `.keras` files found).
+    """
+    path = Path(path)
+    if path.is_dir():
+        file = path / GENERATOR
+        if not file.is_file():
+            found = sorted(p.name for p in path.glob("*.keras"))
+            hint = f" (found {', '.join(found)})" if found else ""
+            raise FileNotFoundError(
+                f"No {GENERATOR} in {path}{hint}; pass a run directory of "
+                "dcgan_tf.train or a .keras file."
+            )
+        return file
+    if path.is_file():
+        return path
+    raise FileNotFoundError(f"No such run directory or .keras file: {path}")
+
+
+def config_beside(file) -> TrainConfig | None:
+    """The configuration of the run a saved file belongs to, or None outside a run.
+
+    Raises:
+        RunDirError: for a `config.json` that cannot be read.
+    """
+    path = Path(file).parent / CONFIG
+    return RunDir(path.parent).read_config() if path.is_file() else None
