@@ -10,7 +10,6 @@ continue with no step missing or repeated, after Ctrl-C or a kill as well.
 """
 
 import csv
-import io
 import json
 import time
 import warnings
@@ -20,6 +19,7 @@ import numpy as np
 
 from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import healthy
+from dcgan_tf.events import EventLog
 from dcgan_tf.gan import AUGMENT_METRIC, METRIC_NAMES
 from dcgan_tf.plots import plot_run
 
@@ -86,49 +86,6 @@ def _number(text) -> float | None:
         return None
 
 
-def cut_events(folder, last_step: int) -> None:
-    """Drops the TensorBoard events after `last_step` from every event file in
-    `folder` (a resumed run writes them again), rewriting each atomically; a
-    record cut short by a kill ends its file."""
-    from tensorboard.backend.event_processing.event_file_loader import (
-        RawEventFileLoader,
-    )
-    from tensorboard.compat.proto.event_pb2 import Event
-    from tensorboard.summary.writer.record_writer import RecordWriter
-
-    for path in sorted(folder.glob("*tfevents*")) if folder.is_dir() else []:
-        kept, dropped = [], 0
-        for record in RawEventFileLoader(str(path)).Load():
-            event = Event.FromString(record)
-            if event.HasField("summary") and event.step > last_step:
-                dropped += 1
-            else:
-                kept.append(record)
-        if not dropped:
-            continue
-
-        def write(tmp, kept=kept):
-            with open(tmp, "wb") as file:
-                writer = RecordWriter(file)
-                for record in kept:
-                    writer.write(record)
-
-        files.write_atomically(path, write)
-
-
-def _set_aside(folder, error) -> None:
-    """Renames the damaged event files of `folder` to `*.damaged`, with a
-    warning: TensorBoard's curves start again from this point."""
-    for path in sorted(folder.glob("*tfevents*")):
-        if not path.name.endswith(".damaged"):
-            path.rename(path.with_name(path.name + ".damaged"))
-    warnings.warn(
-        f"{folder} has damaged event files ({type(error).__name__}); set aside as "
-        "*.damaged, and TensorBoard's curves start again here.",
-        stacklevel=3,
-    )
-
-
 class MetricsLog(keras.callbacks.Callback):
     """Logs a run's figures every `log_every` steps and every epoch.
 
@@ -179,7 +136,7 @@ class MetricsLog(keras.callbacks.Callback):
         self.log_every = max(1, int(log_every))
         self.tensorboard = tensorboard
         self.config = config
-        self.writer = None
+        self.events = None
 
     def on_train_begin(self, logs=None):
         start = self.initial_epoch
@@ -196,52 +153,13 @@ class MetricsLog(keras.callbacks.Callback):
         ]
         if not self.tensorboard:
             return
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
-        folder = self.run.file(rundir.TENSORBOARD)
-        try:
-            cut_events(folder, first_step)
-        except files.WriteError:
-            raise
-        except Exception as error:  # a damaged event file must not cost training
-            _set_aside(folder, error)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.writer = EventFileWriter(str(folder), flush_secs=10)
+        self.events = EventLog(self.run.file(rundir.TENSORBOARD), first_step)
         if self.config is not None:
             title = "configuration" if start == 0 else f"resumed at epoch {start}"
             text = f"{title}:\n\n```\n{json.dumps(self.config, indent=2)}\n```"
-            self._write({"text": text}, first_step)
+            self.events.text("config", text, first_step)
         if start == 0 and self.run.grid_path(0).is_file():
-            self._write_image("samples", self.run.grid_path(0), 0)
-
-    def _write(self, values: dict, step: int) -> None:
-        from tensorboard.compat.proto.event_pb2 import Event
-        from tensorboard.plugins.scalar.summary_v2 import scalar_pb
-        from tensorboard.plugins.text.summary_v2 import text_pb
-
-        for tag, value in values.items():
-            if tag == "text":
-                summary = text_pb("config", value)
-            else:
-                summary = scalar_pb(tag, float(value))
-            self.writer.add_event(
-                Event(wall_time=time.time(), step=step, summary=summary)
-            )
-
-    def _write_image(self, tag: str, path, step: int) -> None:
-        from PIL import Image
-        from tensorboard.compat.proto.event_pb2 import Event
-        from tensorboard.compat.proto.summary_pb2 import Summary
-
-        data = path.read_bytes()
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            channels = len(image.getbands())
-        picture = Summary.Image(
-            height=height, width=width, colorspace=channels, encoded_image_string=data
-        )
-        summary = Summary(value=[Summary.Value(tag=tag, image=picture)])
-        self.writer.add_event(Event(wall_time=time.time(), step=step, summary=summary))
+            self.events.image("samples", self.run.grid_path(0), 0)
 
     def on_epoch_begin(self, epoch, logs=None):
         # A run resumed within an epoch starts it at its checkpoint's step,
@@ -278,8 +196,8 @@ class MetricsLog(keras.callbacks.Callback):
             row[name] = (total - last_sums.get(name, 0.0)) / (done - last_done)
         self.last = (done, sums)
         self.pending.append(row)
-        if self.writer is not None:
-            self._write({TAGS[k]: v for k, v in row.items() if k in TAGS}, step)
+        if self.events is not None:
+            self.events.scalars({TAGS[k]: v for k, v in row.items() if k in TAGS}, step)
 
     def write_steps(self) -> None:
         """Writes the step rows up to the last step (a row ends there), for a
@@ -289,8 +207,8 @@ class MetricsLog(keras.callbacks.Callback):
         self.step_rows += self.pending
         self.pending = []
         _write_rows(self.run.file(rundir.STEPS), self.step_rows, "step")
-        if self.writer is not None:
-            self.writer.flush()
+        if self.events is not None:
+            self.events.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         if not healthy(self.model, logs):
@@ -325,24 +243,24 @@ class MetricsLog(keras.callbacks.Callback):
                 f"({type(error).__name__}: {error}); training goes on.",
                 stacklevel=2,
             )
-        if self.writer is not None:
+        if self.events is not None:
             quality = {
                 f"quality/{k}": v for k, v in logs.items() if k in ("kid", "fid")
             }
-            self._write(quality, step)
+            self.events.scalars(quality, step)
             if self.run.grid_path(done).is_file():
-                self._write_image("samples", self.run.grid_path(done), step)
+                self.events.image("samples", self.run.grid_path(done), step)
             # On disk before the checkpoint: a kill after it keeps this epoch.
-            self.writer.flush()
+            self.events.flush()
 
     def on_train_end(self, logs=None):
         self.close()
 
     def close(self) -> None:
         """Closes the event file; `fit` calls it when Ctrl-C stops training."""
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        if self.events is not None:
+            self.events.close()
+            self.events = None
 
 
 class EpochLine(keras.callbacks.Callback):
