@@ -169,7 +169,8 @@ def test_downloads_are_read_back_by_generate(page, trained_run, tmp_path):
         [str(trained_run), "--from", str(npz), "--indices", "1", "0"]
         + ["--out", str(out), "--individual"]
     )
-    again = np.asarray(Image.open(tmp_path / "again" / "0000.png")).astype(int)
+    # Files keep the picked indices: 0001.png is picks[1], the 13th tile.
+    again = np.asarray(Image.open(tmp_path / "again" / "0001.png")).astype(int)
     shown = image_of(page, ".tile >> nth=12 >> img")
     assert np.abs(again - shown).max() <= 1
     page.click("#walk")
