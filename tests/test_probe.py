@@ -36,7 +36,7 @@ def test_features_are_each_block_max_pooled_to_4x4_and_concatenated():
     block2 = probe.extract_features(model, images, layers=["block2_lrelu"])
     np.testing.assert_allclose(found[:, 128:], block2, rtol=1e-5, atol=1e-6)
     # By hand: block 2's map, max over rows 0-1 and columns 0-1 (7 / 4 cells).
-    maps = keras.Model(model.inputs, model.get_layer("block2_lrelu").output)(
+    maps = keras.Model(model.inputs[0], model.get_layer("block2_lrelu").output)(
         features.to_float(images)
     )
     maps = keras.ops.convert_to_numpy(maps)
@@ -64,7 +64,7 @@ def test_batch_norm_statistics_are_those_of_the_data():
     images = np.random.default_rng(1).integers(0, 256, (6, 28, 28, 1), np.uint8)
     probe.recompute_batch_norm(model, images, batch_size=4)
     norm = model.get_layer("block2_bn")
-    inputs = keras.Model(model.inputs, model.get_layer("block2_conv").output)
+    inputs = keras.Model(model.inputs[0], model.get_layer("block2_conv").output)
     x = keras.ops.convert_to_numpy(inputs(features.to_float(images)))
     mean = keras.ops.convert_to_numpy(norm.moving_mean)
     variance = keras.ops.convert_to_numpy(norm.moving_variance)
