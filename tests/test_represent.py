@@ -66,6 +66,7 @@ def test_the_command_prints_the_table_and_writes_the_json(
         (["RUN", "--json", "out.txt"], "--json must end in .json"),
         (["RUN", "--labels-per-class", "300"], "fewer than --labels-per-class 300"),
         (["RUN", "--layers", "block9_lrelu"], "has no layer block9_lrelu"),
+        (["RUN", "--labels-per-class", "1"], "at least 2 labels per class"),
         (["RUN", "--c-values", "0"], "--c-values must all be above 0"),
         (["BARE"], "pass --dataset"),
     ],

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from dcgan_tf.probe import features as feature_lib
 from dcgan_tf.probe.discriminator import block_layers, untrained_copy
-from dcgan_tf.probe.linear import C_VALUES, draw_labels, select_and_fit
+from dcgan_tf.probe.linear import C_VALUES, LabelError, draw_labels, select_and_fit
 from dcgan_tf.probe.supervised import Recipe, predict_classes, train_supervised
 
 METHODS = ("dcgan", "pixels", "untrained", "supervised")
@@ -68,10 +68,18 @@ def _copy_of(model: keras.Model) -> keras.Model:
     return copy
 
 
-def _feature_sets(model, train_images, test_images, methods, layers, grid, bn, seed):
-    """`{name: (train_features, test_features)}`, with per-layer column spans."""
+def _feature_sets(
+    model, train_images, test_images, methods, layers, grid, bn, seed, needed
+):
+    """`{name: (train_features, test_features)}`, with per-layer column spans.
+
+    Training features are of the images at the sorted indices `needed` only;
+    the batch norms take the statistics of the images at `bn`.
+    """
     sets, spans = {}, {}
     statistics = train_images[bn]
+    if len(needed) < len(train_images):
+        train_images = train_images[needed]
     if "dcgan" in methods:
         trained = _copy_of(model)
         feature_lib.recompute_batch_norm(trained, statistics)
@@ -141,7 +149,8 @@ def probe(
 
     Raises:
         ValueError: for images of another shape than D takes, an unknown
-            method or layer, or too few images of a class for a draw.
+            method or layer, fewer than 2 labels per class, or too few images
+            of a class for a draw (`LabelError`).
     """
     recipe = recipe or Recipe()
     unknown = [method for method in methods if method not in METHODS]
@@ -155,12 +164,24 @@ def probe(
     layers = list(layers) if layers else block_layers(model)
     feature_lib.feature_model(model, layers)  # an unknown layer, before any work
     for per_class in labels_per_class:
-        draw_labels(train_labels, per_class, seed)  # too few labels, likewise
+        if per_class is not None and per_class < 2:
+            raise LabelError(
+                "Choosing C on a validation split needs at least 2 labels per "
+                f"class, got {per_class}."
+            )
+    # Every draw, up front: too few labels fail before any work, and only the
+    # drawn training images need features (all of them only for "all").
+    chosen = {
+        (per_class, draw): draw_labels(train_labels, per_class, seed + draw)
+        for per_class in labels_per_class
+        for draw in range(1 if per_class is None else draws)
+    }
+    needed = np.unique(np.concatenate(list(chosen.values())))
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     rng = np.random.default_rng(seed)
     bn = np.sort(rng.permutation(len(train_images))[:BN_IMAGES])
     sets, spans = _feature_sets(
-        model, train_images, test_images, methods, layers, grid, bn, seed
+        model, train_images, test_images, methods, layers, grid, bn, seed, needed
     )
     columns = {name: None for name in sets}
     if per_layer and "dcgan" in sets and len(spans) > 1:
@@ -173,11 +194,11 @@ def probe(
             cut = columns[name] or slice(None)
             row = Row(name, per_class, [], train_features[:, cut].shape[1])
             for draw in range(1 if per_class is None else draws):
-                chosen = draw_labels(train_labels, per_class, seed + draw)
+                drawn = chosen[per_class, draw]
                 with threadpool_limits(threads):
                     fitted = select_and_fit(
-                        train_features[chosen, cut],
-                        train_labels[chosen],
+                        train_features[np.searchsorted(needed, drawn), cut],
+                        train_labels[drawn],
                         seed + draw,
                         classifier,
                         c_values,
@@ -190,11 +211,11 @@ def probe(
         if "supervised" in methods:
             row = Row("supervised", per_class, [])
             for draw in range(1 if per_class is None else draws):
-                chosen = draw_labels(train_labels, per_class, seed + draw)
+                drawn = chosen[per_class, draw]
                 network = train_supervised(
                     model,
-                    train_images[chosen],
-                    train_labels[chosen],
+                    train_images[drawn],
+                    train_labels[drawn],
                     num_classes,
                     seed + draw,
                     recipe,

@@ -82,8 +82,8 @@ def check_images(model: keras.Model, images: np.ndarray) -> None:
     if tuple(images.shape[1:]) != expected:
         raise ValueError(
             f"The images are {'x'.join(map(str, images.shape[1:]))} but this "
-            f"discriminator takes {'x'.join(map(str, expected))}; use the data "
-            "set it was trained on (or --image-size for a folder)."
+            f"discriminator takes {'x'.join(map(str, expected))}; use a data "
+            "set of its image shape, such as the one it was trained on."
         )
 
 
