@@ -50,6 +50,10 @@ def test_a_conditional_discriminator_is_probed_through_its_image_branch():
     model = build_discriminator((32, 32, 3), 8, num_classes=10)
     images = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), np.uint8)
     assert probe.extract_features(model, images).shape == (3, 16 * (8 + 16 + 32))
+    fresh = probe.untrained_copy(model, seed=0)  # the baselines work on it too
+    assert probe.extract_features(fresh, images).shape == (3, 896)
+    classifier = supervised.build_classifier(model, 10, seed=0)
+    assert len(classifier.inputs) == 1 and classifier.outputs[0].shape[-1] == 10
 
 
 def test_pooling_covers_maps_the_grid_does_not_divide():
