@@ -76,6 +76,20 @@ CI_PARAMETERS = {
         "FILTERS": 8,
         "NUM_SAMPLES": 100,
     },
+    "06_representations.ipynb": {
+        "RUN": None,
+        "DATA_DIR": str(DATA / "fashion-mnist"),
+        "EPOCHS": 1,
+        "STEPS_PER_EPOCH": 4,
+        "BATCH_SIZE": 16,
+        "FILTERS": 8,
+        "LABELS_PER_CLASS": [3, None],
+        "DRAWS": 2,
+        "TEST_LIMIT": 32,
+        "C_VALUES": [0.1],
+        "SUPERVISED_EPOCHS": 2,
+        "THREADS": 1,
+    },
 }
 
 

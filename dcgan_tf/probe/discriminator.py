@@ -1,0 +1,171 @@
+"""Loading the discriminator a probe measures: from a run directory's newest
+complete checkpoint or from a `.keras` file, plus an untrained copy of it.
+
+A conditional D (`[images, classes]` to a logit) is probed through its image
+branch only: the convolutional blocks see the image alone, and the class input
+only enters the logit, so the features need no label (a test image's label
+would leak into its features otherwise).
+"""
+
+import dataclasses
+import zipfile
+from pathlib import Path
+
+import keras
+
+from dcgan_tf import rundir
+from dcgan_tf.config import TrainConfig
+
+# Layers whose output is a convolutional block's: networks.py names them
+# block{N}_lrelu (after the block's convolution and batch norm).
+BLOCK_SUFFIX = "_lrelu"
+DISCRIMINATOR_FILE = "discriminator.keras"
+
+
+@dataclasses.dataclass
+class LoadedDiscriminator:
+    """A discriminator and where it came from.
+
+    Attributes:
+        model: the Keras discriminator, images (and classes) to one logit.
+        source: the run directory or file it was loaded from.
+        config: the run's configuration, or None for a file outside a run.
+        epoch: the checkpoint's epoch, or None for a `.keras` file.
+    """
+
+    model: keras.Model
+    source: Path
+    config: TrainConfig | None = None
+    epoch: int | None = None
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(image_input(self.model).shape[1:])
+
+    @property
+    def conditional(self) -> bool:
+        return len(self.model.inputs) > 1
+
+
+def image_input(model: keras.Model):
+    """The images input of a discriminator (the first rank-4 input)."""
+    for tensor in model.inputs:
+        if len(tensor.shape) == 4:
+            return tensor
+    raise ValueError(f"{model.name} takes no images (inputs {model.inputs}).")
+
+
+def block_layers(model: keras.Model) -> list[str]:
+    """Names of the layers that end each convolutional block, input to output."""
+    return [layer.name for layer in model.layers if layer.name.endswith(BLOCK_SUFFIX)]
+
+
+def load_discriminator(path) -> LoadedDiscriminator:
+    """Loads D from a run directory or a `.keras` file.
+
+    A run directory is rebuilt from its `config.json` by
+    `dcgan_tf.gan.build_dcgan` and given the newest complete checkpoint's
+    weights (as `--resume` does); a run with no checkpoint yet falls back to a
+    `discriminator.keras` in it.
+
+    Args:
+        path: a run directory of `dcgan_tf.train`, or a discriminator saved
+            with `model.save("....keras")`.
+
+    Returns:
+        A `LoadedDiscriminator`.
+
+    Raises:
+        FileNotFoundError: when the path does not exist.
+        RunDirError: for a run directory that cannot be read or has no
+            checkpoint.
+        ValueError: for a file that is not a discriminator (a generator, a
+            weights file, a damaged archive).
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _load_run(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No such run directory or .keras file: {path}; pass a run "
+            "directory of dcgan_tf.train or a discriminator saved as .keras."
+        )
+    model = _load_model(path)
+    _check_discriminator(model, path)
+    return LoadedDiscriminator(model, path, rundir.config_beside(path))
+
+
+def _load_run(path: Path) -> LoadedDiscriminator:
+    from dcgan_tf.gan import build_dcgan
+
+    run = rundir.RunDir(path)
+    config = run.read_config()
+    checkpoint = run.latest_checkpoint()
+    if checkpoint is None:
+        if (path / DISCRIMINATOR_FILE).is_file():
+            model = _load_model(path / DISCRIMINATOR_FILE)
+            _check_discriminator(model, path / DISCRIMINATOR_FILE)
+            return LoadedDiscriminator(model, path, config)
+        raise rundir.RunDirError(
+            f"{path} has no complete checkpoint yet (its first epoch has not "
+            "ended); train it for an epoch, or pass a discriminator .keras file."
+        )
+    # Class frequencies only weigh the sampling of fake classes in training.
+    model = build_dcgan(config)
+    try:
+        model.load_weights(checkpoint.weights)
+    except (OSError, ValueError, KeyError) as error:
+        raise rundir.RunDirError(
+            f"Cannot load {checkpoint.weights} into the run's networks "
+            f"({type(error).__name__}); restore it from a backup."
+        ) from None
+    return LoadedDiscriminator(model.discriminator, path, config, checkpoint.epoch)
+
+
+def _load_model(file: Path) -> keras.Model:
+    if file.name.endswith(".weights.h5"):
+        raise ValueError(
+            f"{file} holds weights only; pass a run directory or a whole "
+            "discriminator saved as .keras."
+        )
+    if file.suffix != ".keras" or not zipfile.is_zipfile(file):
+        raise ValueError(
+            f"{file} is not a Keras model file; pass a run directory or a "
+            "discriminator saved as .keras."
+        )
+    try:
+        # safe_mode: a file from elsewhere must not run code by being loaded.
+        return keras.models.load_model(file, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for broken archives.
+        lines = str(error).strip().splitlines()
+        raise ValueError(
+            f"Cannot load {file} as a Keras model: {type(error).__name__}: "
+            f"{lines[0] if lines else ''}"
+        ) from None
+
+
+def _check_discriminator(model: keras.Model, file: Path) -> None:
+    """Refuses a model that is not a DCGAN discriminator, saying what it is."""
+    output_rank = len(model.outputs[0].shape) if model.outputs else 0
+    if output_rank == 4:
+        raise ValueError(
+            f"{file} is a generator (it outputs images); pass a discriminator: "
+            "a run directory, or the D of a run saved as .keras."
+        )
+    ranks = [len(tensor.shape) for tensor in model.inputs]
+    if 4 not in ranks or not block_layers(model):
+        raise ValueError(
+            f"{file} is not a DCGAN discriminator (no images input or no "
+            f"block*{BLOCK_SUFFIX} layers); pass a run directory or the D of a "
+            "run saved as .keras."
+        )
+
+
+def untrained_copy(model: keras.Model, seed: int) -> keras.Model:
+    """The same architecture with fresh weights from its initialisers.
+
+    Its batch-norm statistics are the initial ones (mean 0, variance 1):
+    recompute them on data (`features.recompute_batch_norm`) before use.
+    """
+    keras.utils.set_random_seed(seed)
+    return keras.models.clone_model(model)
