@@ -319,12 +319,14 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
         if field.metadata.get("flag") is False:
             continue  # recorded by the run (such as class_names), not chosen
         help_text = field.metadata["help"]
-        if field.type is bool:
+        if field.type in (bool, bool | None):
+            if field.default is not None:
+                help_text += f" (default: {'on' if field.default else 'off'})"
             parser.add_argument(
                 "--" + field.name.replace("_", "-"),
                 action=argparse.BooleanOptionalAction,
                 default=None,
-                help=f"{help_text} (default: {'on' if field.default else 'off'})",
+                help=help_text,
             )
             continue
         kind = next((k for k in (int, float) if field.type in (k, k | None)), str)

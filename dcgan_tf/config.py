@@ -16,6 +16,41 @@ FIT_MODES = ("crop", "pad")
 STRATEGIES = ("none", "mirrored", "multiworker")
 PRECISIONS = ("off", "float16", "bfloat16")
 AUGMENTS = ("none", "diffaugment", "ada")
+# The cures of DCGAN's artifacts (docs/recipes.md): G's upsampling, D's
+# normalisation, the loss.
+UPSAMPLES = ("transposed", "resize", "resize-bilinear")
+DISCRIMINATOR_NORMS = ("batch", "spectral", "none")
+LOSSES = ("nonsaturating", "hinge")
+# Radford et al. §4: Adam's learning rate, of both networks.
+LEARNING_RATE = 2e-4
+# `--recipe`: each name sets these options at once; a flag given beside it
+# overrides its value (and --learning-rate sets both networks' rates).
+# "paper" is Radford et al.'s DCGAN exactly (None: --learning-rate).
+# PROVISIONAL: "modern" is a first guess from the literature, not yet
+# measured here; the benchmarks of issue #19 will fix it (and the presets'
+# recipes). Its sources: resize-then-convolve upsampling (Odena, Dumoulin and
+# Olah 2016); spectral norm instead of batch norm in D and the hinge loss
+# (Miyato et al. 2018, Table 2: FID 56.3 -> 29.3 -> 25.5 on CIFAR-10); two
+# time-scales, D faster (Heusel et al. 2017; Zhang et al. 2019's 4e-4 and
+# 1e-4); the minibatch standard deviation (Karras et al. 2018, §3).
+RECIPES = {
+    "paper": {
+        "upsample": "transposed",
+        "discriminator_norm": "batch",
+        "loss": "nonsaturating",
+        "minibatch_stddev": False,
+        "d_learning_rate": None,
+        "g_learning_rate": None,
+    },
+    "modern": {
+        "upsample": "resize",
+        "discriminator_norm": "spectral",
+        "loss": "hinge",
+        "minibatch_stddev": True,
+        "d_learning_rate": 4e-4,
+        "g_learning_rate": 1e-4,
+    },
+}
 
 # Per data set: the image geometry and the tutorials' batch size and length.
 # Fashion-MNIST follows the TensorFlow DCGAN tutorial (batch 128, 50 epochs);
@@ -90,11 +125,23 @@ DRY_RUN_STEPS = 2
 # What a resumed run may change: more epochs, and the optimiser's settings
 # (the advice after a divergence is a lower learning rate). Everything else
 # defines the run and must stay as recorded.
-RESUME_CHANGEABLE = ("epochs", "learning_rate", "beta_1")
+RESUME_CHANGEABLE = (
+    "epochs",
+    "learning_rate",
+    "d_learning_rate",
+    "g_learning_rate",
+    "beta_1",
+)
 # Fields renamed since the first release: old run directories still load.
 RENAMED = {"num_samples": "grid_size"}
 # Fields added since the first release, as runs made before them trained.
-ADDED = {"augment": "none", "ema": 0.0, "saved_generator": "trained"}
+ADDED = {
+    "augment": "none",
+    "ema": 0.0,
+    "saved_generator": "trained",
+    "recipe": "paper",
+    **{k: v for k, v in RECIPES["paper"].items() if v is not None},
+}
 
 
 def _field(default, help, **kwargs):
@@ -132,8 +179,52 @@ class TrainConfig:
     batch_size: int | None = _field(None, "Images per batch (preset per data set).")
     # Radford et al. §4: Adam with learning rate 0.0002 and beta_1 = 0.5
     # (0.9 "resulted in training oscillation and instability").
-    learning_rate: float = _field(2e-4, "Adam learning rate of both networks.")
+    learning_rate: float | None = _field(
+        None,
+        "Adam learning rate of both networks (default: 2e-4, or the --recipe's "
+        "own rate for each network).",
+    )
     beta_1: float = _field(0.5, "Adam beta_1 of both networks.")
+    # Heusel et al. 2017 (TTUR): D and G may learn at their own rates.
+    d_learning_rate: float | None = _field(
+        None, "Adam learning rate of the discriminator (default: --learning-rate)."
+    )
+    g_learning_rate: float | None = _field(
+        None, "Adam learning rate of the generator (default: --learning-rate)."
+    )
+    # The cures of DCGAN's artifacts (docs/recipes.md); None: the recipe's.
+    recipe: str = _field(
+        "paper",
+        "The options below at once: 'paper' (Radford et al.'s DCGAN) or "
+        "'modern' (resize upsampling, spectral norm, hinge loss, D at 4e-4 and "
+        "G at 1e-4, minibatch stddev; provisional). Flags given override it.",
+        choices=tuple(RECIPES),
+    )
+    upsample: str | None = _field(
+        None,
+        "How G doubles its resolution: 'transposed' convolutions (the paper), "
+        "or 'resize' (nearest neighbour) or 'resize-bilinear' then a "
+        "convolution, against checkerboards (default: the recipe's).",
+        choices=UPSAMPLES,
+    )
+    discriminator_norm: str | None = _field(
+        None,
+        "D's normalisation: 'batch' (the paper), 'spectral' (spectral norm of "
+        "every weight, no batch norm) or 'none' (default: the recipe's).",
+        choices=DISCRIMINATOR_NORMS,
+    )
+    loss: str | None = _field(
+        None,
+        "The GAN loss: 'nonsaturating' (the paper's cross-entropy) or 'hinge' "
+        "(default: the recipe's).",
+        choices=LOSSES,
+    )
+    minibatch_stddev: bool | None = _field(
+        None,
+        "Give D the spread of each group of 4 images as one more feature map "
+        "before its last block (default: the recipe's: off for paper, on for "
+        "modern).",
+    )
     # Radford et al. use a 100-dimensional uniform z; the Keras and TF
     # tutorials draw it from a normal distribution, which suits slerp.
     latent_dim: int = _field(100, "Size of the latent vector z.")
@@ -290,10 +381,31 @@ class TrainConfig:
             if values[key] is None:
                 values[key] = preset[key]
         values["saved_generator"] = "ema" if values["ema"] else "trained"
+        values.update(_recipe_values(values))
         if self.quality_every is None and values["image_size"] != preset["image_size"]:
             # The shipped classifiers see the native size only.
             values["quality_every"] = 0
         return TrainConfig(**values)
+
+    @property
+    def learning_rates(self) -> tuple[float, float]:
+        """The discriminator's and the generator's Adam learning rates."""
+        rate = self.learning_rate or LEARNING_RATE
+        return (self.d_learning_rate or rate, self.g_learning_rate or rate)
+
+    def differences_from_paper(self) -> list[str]:
+        """The options, as `--flag value`, by which this run's network or
+        training differs from Radford et al.'s DCGAN (one learning rate for
+        both networks); empty for the paper's."""
+        differ = [
+            f"--{name.replace('_', '-')} {getattr(self, name)}"
+            for name, value in RECIPES["paper"].items()
+            if value is not None and getattr(self, name) not in (None, value)
+        ]
+        d_rate, g_rate = self.learning_rates
+        if d_rate != g_rate:
+            differ += [f"--d-learning-rate {d_rate}", f"--g-learning-rate {g_rate}"]
+        return differ
 
     @property
     def channels(self) -> int:
@@ -312,6 +424,8 @@ class TrainConfig:
             )
         for name in ("learning_rate", "beta_1", "label_smoothing"):
             value = getattr(self, name)
+            if value is None and name == "learning_rate":
+                continue  # resolved later
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be a finite number, got {value}."
@@ -354,7 +468,7 @@ class TrainConfig:
             raise ValueError(
                 f"--label-smoothing must be in [0, 1), got {self.label_smoothing}."
             )
-        if self.learning_rate <= 0:
+        if self.learning_rate is not None and self.learning_rate <= 0:
             raise ValueError(
                 f"--learning-rate must be positive, got {self.learning_rate}."
             )
@@ -405,6 +519,36 @@ class TrainConfig:
                 "--class-names is read from the data set's labels when a "
                 "--conditional run starts (2 distinct names or more); drop it."
             )
+        self._validate_recipe()
+
+    def _validate_recipe(self) -> None:
+        """The cures' options (see `RECIPES`); None is the recipe's value."""
+        if self.recipe not in RECIPES:
+            raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}.")
+        for name, choices in (
+            ("upsample", UPSAMPLES),
+            ("discriminator_norm", DISCRIMINATOR_NORMS),
+            ("loss", LOSSES),
+        ):
+            if getattr(self, name) not in (None, *choices):
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be one of {', '.join(choices)}."
+                )
+        if self.minibatch_stddev not in (None, True, False):
+            raise ValueError("--minibatch-stddev is on or off.")
+        for name in ("d_learning_rate", "g_learning_rate"):
+            value = getattr(self, name)
+            if value is not None and not (
+                isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+            ):
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be positive, got {value}."
+                )
+        if self.loss == "hinge" and self.label_smoothing:
+            raise ValueError(
+                "--label-smoothing softens the cross-entropy's real targets; "
+                "--loss hinge has none: drop one of them."
+            )
 
     def to_dict(self) -> dict:
         """The fields as plain values, as `config.json` holds them."""
@@ -426,6 +570,30 @@ class TrainConfig:
         }
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _recipe_values(values: dict) -> dict:
+    """The cures' options of a configuration's `values`, each None filled in:
+    a flag given wins, then --learning-rate for both rates, then the recipe.
+
+    Raises:
+        ValueError: for an unknown recipe.
+    """
+    if values["recipe"] not in RECIPES:
+        raise ValueError(
+            f"Unknown recipe {values['recipe']!r}; choose one of {', '.join(RECIPES)}."
+        )
+    recipe = RECIPES[values["recipe"]]
+    rate = values["learning_rate"]
+    filled = {"learning_rate": rate or LEARNING_RATE}
+    for name, value in recipe.items():
+        if values[name] is not None:
+            filled[name] = values[name]
+        elif name.endswith("learning_rate"):
+            filled[name] = rate or value or LEARNING_RATE
+        else:
+            filled[name] = value
+    return filled
 
 
 def _same(name: str, given, recorded) -> bool:
@@ -463,4 +631,11 @@ def resume_config(recorded: TrainConfig, given: dict) -> TrainConfig:
             f"{'; '.join(differ)} differ; drop them, or start a new run."
         )
     changes = {k: v for k, v in given.items() if k in RESUME_CHANGEABLE}
-    return dataclasses.replace(recorded, **changes)
+    if "learning_rate" in changes:
+        # --learning-rate sets both networks' rates, as when a run starts.
+        for name in ("d_learning_rate", "g_learning_rate"):
+            changes.setdefault(name, changes["learning_rate"])
+    config = dataclasses.replace(recorded, **changes)
+    # A run recorded before the two rates trained both at learning_rate.
+    d_rate, g_rate = config.learning_rates
+    return dataclasses.replace(config, d_learning_rate=d_rate, g_learning_rate=g_rate)

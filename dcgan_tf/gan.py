@@ -22,7 +22,10 @@ from keras import ops
 from dcgan_tf import steps
 from dcgan_tf.augment import AugmentationMixin
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.distribute import replicas
 from dcgan_tf.ema import AveragedGeneratorMixin
+from dcgan_tf.layers import STDDEV_GROUP_SIZE
+from dcgan_tf.losses import adversarial_losses
 from dcgan_tf.networks import build_discriminator, build_generator
 from dcgan_tf.steps.jax_state import JAXStateMixin
 
@@ -71,7 +74,7 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
     discriminator learns from the real batch and the generated one (cut from
     the generator's graph), then the generator learns through the freshly
     updated discriminator with the non-saturating loss, as in
-    pytorch/examples' dcgan.
+    pytorch/examples' dcgan (or with the hinge loss, `loss="hinge"`).
 
     Args:
         generator: a model from `(batch, latent_dim)` latents to images in
@@ -100,6 +103,8 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
         ema: decay of `ema_generator`, a copy of the generator whose weights
             and batch-norm statistics follow the trained ones as an
             exponential moving average (Yazici et al. 2019); 0 for none.
+        loss: "nonsaturating" (the paper's cross-entropy) or "hinge"
+            (`dcgan_tf.losses`); the steps call `d_loss_fn` and `g_loss_fn`.
 
     Metrics (progress bar and history): `d_loss`, `g_loss`, the
     discriminator's accuracy on real and on generated images
@@ -122,6 +127,7 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
         ada_target=0.6,
         ada_kimg=100,
         ema=0.0,
+        loss="nonsaturating",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -142,6 +148,8 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
             self.class_logits = _class_logits(class_frequencies, self.num_classes)
         self.latent_distribution = latent_distribution
         self.label_smoothing = float(label_smoothing)
+        self.loss_name = loss
+        self.d_loss_fn, self.g_loss_fn = adversarial_losses(loss, label_smoothing)
         self.sync_batch_norm = bool(sync_batch_norm)
         self.seed_generator = keras.random.SeedGenerator(seed)
         names = METRIC_NAMES
@@ -246,8 +254,8 @@ def _dtype_policy(mixed_precision: str):
         keras.config.set_dtype_policy(previous)
 
 
-def _optimizer(config: TrainConfig):
-    optimizer = default_optimizer(config.learning_rate, config.beta_1)
+def _optimizer(config: TrainConfig, learning_rate: float):
+    optimizer = default_optimizer(learning_rate, config.beta_1)
     if config.mixed_precision == "float16":
         # float16 gradients underflow; a dynamic loss scale keeps them
         # representable and skips the rare step that overflows.
@@ -268,6 +276,7 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
     """
     class_names = config.class_names if config.conditional else None
     num_classes = len(class_names) if class_names else None
+    _check_stddev_groups(config, strategy)
     with strategy.scope() if strategy else contextlib.nullcontext():
         with _dtype_policy(config.mixed_precision):
             generator = build_generator(
@@ -275,9 +284,14 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
                 config.latent_dim,
                 config.generator_filters,
                 class_names=class_names,
+                upsample=config.upsample or "transposed",
             )
             discriminator = build_discriminator(
-                config.image_shape, config.discriminator_filters, num_classes
+                config.image_shape,
+                config.discriminator_filters,
+                num_classes,
+                norm=config.discriminator_norm or "batch",
+                minibatch_stddev=bool(config.minibatch_stddev),
             )
         model = DCGAN(
             generator,
@@ -291,13 +305,31 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
             ada_target=config.ada_target,
             ada_kimg=config.ada_kimg,
             ema=config.ema,
+            loss=config.loss or "nonsaturating",
         )
+        d_rate, g_rate = config.learning_rates
         model.compile(
-            d_optimizer=_optimizer(config),
-            g_optimizer=_optimizer(config),
+            d_optimizer=_optimizer(config, d_rate),
+            g_optimizer=_optimizer(config, g_rate),
             steps_per_execution=steps_per_execution(config, strategy),
         )
     return model
+
+
+def _check_stddev_groups(config: TrainConfig, strategy) -> None:
+    """Refuses minibatch-stddev groups that would straddle two replicas,
+    where one device would compute another statistic."""
+    count = replicas(strategy)
+    if (
+        config.minibatch_stddev
+        and count > 1
+        and (config.batch_size // count % STDDEV_GROUP_SIZE)
+    ):
+        raise ValueError(
+            f"--minibatch-stddev takes groups of {STDDEV_GROUP_SIZE} images within "
+            f"each replica's share of the batch; use a --batch-size that is a "
+            f"multiple of {STDDEV_GROUP_SIZE * count}."
+        )
 
 
 def steps_per_execution(config: TrainConfig, strategy=None) -> int:

@@ -3,10 +3,16 @@
 Both networks climb the same stride-2 ladder: a square image of side
 `start * 2**n`, with `start` in 4..7 and n >= 1, is reached from a `start` x
 `start` map in n doublings (28 = 7 * 2**2, 32 = 4 * 2**3, 128 = 4 * 2**5).
+The cures of DCGAN's artifacts are options of the builders: G's upsampling
+(`upsample`) and D's normalisation and minibatch spread (`norm`,
+`minibatch_stddev`); their defaults build the paper's networks.
 """
 
 import keras
-from keras import layers, ops
+from keras import layers
+
+from dcgan_tf.config import DISCRIMINATOR_NORMS, UPSAMPLES
+from dcgan_tf.layers import ClassStddev, MinibatchStddev, SpectralConv2D, SpectralDense
 
 MIN_START, MAX_START = 4, 7
 
@@ -22,6 +28,17 @@ LEAK = 0.2
 # A 4x4 kernel is divisible by the stride of 2, which avoids the checkerboard
 # artifacts of 5x5 transposed convolutions (Odena et al. 2016).
 KERNEL_SIZE = 4
+# Odena, Dumoulin and Olah 2016: resize, then a stride-1 convolution, whose
+# every output pixel sees the same number of inputs: 3x3, the smallest
+# centred kernel (as BigGAN's and SNGAN's up-blocks).
+RESIZE_KERNEL_SIZE = 3
+# G's upsampling (`UPSAMPLES`): stride-2 transposed convolutions (the paper),
+# or a resize of this interpolation followed by a convolution.
+INTERPOLATIONS = {
+    "transposed": None,
+    "resize": "nearest",
+    "resize-bilinear": "bilinear",
+}
 
 
 def _ladder(image_size: int) -> tuple[int, int]:
@@ -112,55 +129,6 @@ class LabelEmbedding(layers.Dense):
         return {**super().get_config(), "class_names": list(self.class_names)}
 
 
-@keras.saving.register_keras_serializable(package="dcgan_tf")
-class ClassStddev(layers.Layer):
-    """The spread of a batch's features within each class, per image.
-
-    The minibatch standard deviation of Karras et al. (2018, §3), taken over
-    the images of the same class: for each class in the batch, the standard
-    deviation of every feature over that class's images, handed to each
-    image of that class. Kept per feature rather than averaged to one number
-    as Karras et al. do, so that the logit weighs it through as many weights
-    as features: Adam moves each weight by about the learning rate per step,
-    and a single weight would take thousands of steps to make it count. An unconditional
-    DCGAN's discriminator sees a collapsed generator through its batch norm
-    (a batch of near-identical fakes has no spread); a conditional batch
-    mixes classes, whose differences hide a generator that draws one image
-    per class. Measured here without it: the same latent down a grid column
-    gave nearly the same garment in every column after 1 epoch.
-
-    Call it on `[features (batch, n), classes (batch, num_classes) one-hot]`;
-    it returns `(batch, n)` float32.
-
-    Like batch norm, it sees the whole batch: under a `tf.distribute` strategy
-    the TensorFlow train step sets `synchronized` while it traces, so that
-    each replica's sums are added up across replicas (the global batch's
-    statistics, as one device computes them). Not part of the saved
-    configuration.
-    """
-
-    synchronized = False
-
-    def _sum(self, value):
-        if not self.synchronized:
-            return value
-        import tensorflow as tf  # only the TensorFlow step sets `synchronized`
-
-        return tf.distribute.get_replica_context().all_reduce("sum", value)
-
-    def call(self, inputs):
-        features, classes = (ops.cast(x, "float32") for x in inputs)
-        per_class = ops.transpose(classes)  # (C, batch)
-        counts = ops.maximum(self._sum(ops.sum(classes, axis=0)), 1.0)[:, None]
-        means = self._sum(ops.matmul(per_class, features)) / counts  # (C, n)
-        deviations = features - ops.matmul(classes, means)  # (batch, n)
-        variances = self._sum(ops.matmul(per_class, deviations**2)) / counts
-        return ops.matmul(classes, ops.sqrt(variances + 1e-8))  # (batch, n)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-
 def _class_names(num_classes, class_names):
     if class_names is not None:
         class_names = tuple(str(name) for name in class_names)
@@ -186,6 +154,36 @@ def _chain(inputs, layer_list):
     return x
 
 
+def _upsampling(upsample, width, prefix, use_bias):
+    """The layers that double the resolution: one transposed convolution, or
+    a resize and a convolution. `prefix` "to_image" names the last ones."""
+    last = prefix == "to_image"
+    interpolation = INTERPOLATIONS[upsample]
+    if interpolation is None:
+        return [
+            layers.Conv2DTranspose(
+                width,
+                KERNEL_SIZE,
+                strides=2,
+                padding="same",
+                use_bias=use_bias,
+                kernel_initializer=_init(),
+                name=prefix if last else f"{prefix}_deconv",
+            )
+        ]
+    return [
+        layers.UpSampling2D(2, interpolation=interpolation, name=f"{prefix}_upsample"),
+        layers.Conv2D(
+            width,
+            RESIZE_KERNEL_SIZE,
+            padding="same",
+            use_bias=use_bias,
+            kernel_initializer=_init(),
+            name=prefix if last else f"{prefix}_conv",
+        ),
+    ]
+
+
 def build_generator(
     image_shape,
     latent_dim: int = 100,
@@ -193,6 +191,7 @@ def build_generator(
     num_classes: int | None = None,
     class_names=None,
     name: str = "generator",
+    upsample: str = "transposed",
 ) -> keras.Model:
     """Builds the DCGAN generator G(z), or G(z, y) with `num_classes`.
 
@@ -211,6 +210,11 @@ def build_generator(
         class_names: the classes' names, in label order (default: "0",
             "1", ...); implies `num_classes`.
         name: name of the model.
+        upsample: "transposed" (the paper: stride-2 transposed convolutions
+            `blockN_deconv`), or "resize" / "resize-bilinear" (Odena et al.
+            2016: nearest-neighbour or bilinear `blockN_upsample`, then a
+            3x3 `blockN_conv`; `to_image_upsample` before `to_image`).
+            Built-in Keras layers either way.
 
     Returns:
         Unconditional: a `keras.Sequential` from `(batch, latent_dim)` to
@@ -219,11 +223,16 @@ def build_generator(
         classes one-hot (or mixes of one-hot vectors), to the same images.
 
     Raises:
-        ValueError: for a size the stride-2 ladder does not reach.
+        ValueError: for a size the stride-2 ladder does not reach, or an
+            unknown `upsample`.
     """
     size, _, channels = _check_shape(image_shape)
     start, doublings = _ladder(size)
     class_names = _class_names(num_classes, class_names)
+    if upsample not in UPSAMPLES:
+        raise ValueError(
+            f"upsample must be one of {', '.join(UPSAMPLES)}, got {upsample!r}."
+        )
     width = filters * 2 ** (doublings - 1)
     # Bias is left out wherever batch norm follows: its beta does the same job.
     stack = [
@@ -240,30 +249,11 @@ def build_generator(
     ]
     for block in range(1, doublings):
         width //= 2
-        stack.append(
-            layers.Conv2DTranspose(
-                width,
-                KERNEL_SIZE,
-                strides=2,
-                padding="same",
-                use_bias=False,
-                kernel_initializer=_init(),
-                name=f"block{block}_deconv",
-            )
-        )
+        stack += _upsampling(upsample, width, f"block{block}", use_bias=False)
         # (batch, start * 2**block, start * 2**block, width)
         stack.append(_batch_norm(f"block{block}_bn"))
         stack.append(layers.ReLU(name=f"block{block}_relu"))
-    stack.append(
-        layers.Conv2DTranspose(
-            channels,
-            KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            kernel_initializer=_init(),
-            name="to_image",
-        )
-    )
+    stack += _upsampling(upsample, channels, "to_image", use_bias=True)
     # (batch, size, size, channels); tanh kept in float32 for mixed precision.
     stack.append(layers.Activation("tanh", dtype="float32", name="tanh"))
     latents = keras.Input(shape=(latent_dim,), name="latents")
@@ -281,6 +271,8 @@ def build_discriminator(
     filters: int = 64,
     num_classes: int | None = None,
     name: str = "discriminator",
+    norm: str = "batch",
+    minibatch_stddev: bool = False,
 ) -> keras.Model:
     """Builds the DCGAN discriminator D(x), or D(x, y) with `num_classes`,
     which returns one logit per image.
@@ -305,6 +297,13 @@ def build_discriminator(
         filters: width of the first block; each block after doubles it.
         num_classes: number of classes for a conditional discriminator.
         name: name of the model.
+        norm: "batch" (the paper), "spectral" (Miyato et al. 2018: every
+            convolution and dense layer divides its kernel by its largest
+            singular value, `dcgan_tf.layers.SpectralConv2D`, and no batch
+            norm) or "none" (plain layers with biases).
+        minibatch_stddev: append the batch's spread as one more feature map
+            before the last block (`dcgan_tf.layers.MinibatchStddev`,
+            named `minibatch_stddev`; Karras et al. 2018, §3).
 
     Returns:
         Unconditional: a `keras.Sequential` from images to logits of shape
@@ -312,34 +311,45 @@ def build_discriminator(
         `[images, classes (batch, num_classes) one-hot]` to the logits.
 
     Raises:
-        ValueError: for a size the stride-2 ladder does not reach.
+        ValueError: for a size the stride-2 ladder does not reach, or an
+            unknown `norm`.
     """
     size, _, channels = _check_shape(image_shape)
     start, doublings = _ladder(size)
     _class_names(num_classes, None)
+    if norm not in DISCRIMINATOR_NORMS:
+        raise ValueError(
+            f"norm must be one of {', '.join(DISCRIMINATOR_NORMS)}, got {norm!r}."
+        )
+    conv = SpectralConv2D if norm == "spectral" else layers.Conv2D
+    dense = SpectralDense if norm == "spectral" else layers.Dense
     stack = []
     width = filters
     for block in range(1, doublings + 1):
+        if minibatch_stddev and block == doublings:
+            # (batch, 2 * start, 2 * start, channels + 1)
+            stack.append(MinibatchStddev(name="minibatch_stddev"))
+        # Radford et al. §3: no batch norm on the discriminator's input layer.
+        batch_norm = norm == "batch" and block > 1
         stack.append(
-            layers.Conv2D(
+            conv(
                 width,
                 KERNEL_SIZE,
                 strides=2,
                 padding="same",
-                use_bias=block == 1,
+                use_bias=not batch_norm,
                 kernel_initializer=_init(),
                 name=f"block{block}_conv",
             )
         )
         # (batch, size / 2**block, size / 2**block, width)
-        if block > 1:
-            # Radford et al. §3: no batch norm on the discriminator's input layer.
+        if batch_norm:
             stack.append(_batch_norm(f"block{block}_bn"))
         stack.append(layers.LeakyReLU(negative_slope=LEAK, name=f"block{block}_lrelu"))
         width *= 2
     # (batch, start, start, filters * 2**(doublings - 1))
     flatten = layers.Flatten(name="flatten")
-    logit = layers.Dense(1, kernel_initializer=_init(), dtype="float32", name="logit")
+    logit = dense(1, kernel_initializer=_init(), dtype="float32", name="logit")
     images = keras.Input(shape=(size, size, channels), name="images")
     if num_classes is None:
         return keras.Sequential([images, *stack, flatten, logit], name=name)
@@ -350,7 +360,7 @@ def build_discriminator(
     # where the flattened features, as wide as psi's input, drew all 10.
     # embed(y): one row per class, as wide as the features (no bias: a
     # one-hot input makes this an embedding lookup).
-    embedded = layers.Dense(
+    embedded = dense(
         features.shape[-1],
         use_bias=False,
         kernel_initializer=_init(),

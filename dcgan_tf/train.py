@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         metavar="RUN_DIR",
         help="Continue the run in RUN_DIR from its last completed epoch. Flags "
-        "equal to the recorded ones may be repeated; --epochs, --learning-rate "
-        "and --beta-1 may change.",
+        "equal to the recorded ones may be repeated; --epochs, the learning "
+        "rates (--learning-rate, --d-/--g-learning-rate) and --beta-1 may change.",
     )
     parser.add_argument(
         "--dry-run",

@@ -265,8 +265,9 @@ def _restore(model, checkpoint, config) -> int:
         ) from None
     # The checkpoint holds the optimisers' learning rates; a resume may change
     # them (the advice after a divergence).
-    for optimizer in (model.d_optimizer, model.g_optimizer):
-        optimizer.learning_rate = config.learning_rate
+    rates = config.learning_rates
+    for optimizer, rate in zip((model.d_optimizer, model.g_optimizer), rates):
+        optimizer.learning_rate = rate
     return epoch
 
 

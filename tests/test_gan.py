@@ -181,3 +181,71 @@ def test_bad_augment_and_ema_are_rejected():
         _model(augment="flip")
     with pytest.raises(ValueError, match="ema must be in"):
         _model(ema=1.0)
+
+
+# The cures of DCGAN's artifacts, one option at a time (docs/recipes.md).
+# Each cure of G beside one of D, so that three short runs train all of them.
+CURES = {
+    "resize_spectral": ({"upsample": "resize"}, {"norm": "spectral"}, {}),
+    "bilinear_no_norm": ({"upsample": "resize-bilinear"}, {"norm": "none"}, {}),
+    "stddev_hinge": ({}, {"minibatch_stddev": True}, {"loss": "hinge"}),
+}
+
+
+@pytest.mark.parametrize("cure", list(CURES))
+def test_each_cure_trains_both_networks(cure, tmp_path):
+    g_options, d_options, model_options = CURES[cure]
+    keras.utils.set_random_seed(0)
+    model = DCGAN(
+        build_generator(IMAGE_SHAPE, latent_dim=8, filters=8, **g_options),
+        build_discriminator(IMAGE_SHAPE, filters=8, **d_options),
+        seed=0,
+        **model_options,
+    )
+    model.compile()
+    weights = [
+        w
+        for n in (model.generator, model.discriminator)
+        for w in n.trainable_weights
+        # While every hinge margin is active (as from the start), the logit's
+        # bias gets -1 from the reals and +1 from the fakes: no gradient.
+        if not (model_options.get("loss") == "hinge" and w.path.endswith("logit/bias"))
+    ]
+    before = [np.array(w) for w in weights]
+    u_before = [np.array(w) for w in model.discriminator.non_trainable_weights]
+    history = model.fit(
+        _dataset(), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False
+    )
+    after = [np.array(w) for w in weights]
+    assert all(not np.allclose(b, a) for b, a in zip(before, after, strict=True))
+    assert np.isfinite(history.history["d_loss"]).all()
+    if d_options.get("norm") == "spectral":
+        # The power iteration's vectors are state that moves as D trains.
+        u_after = model.discriminator.non_trainable_weights
+        assert len(u_after) == 3  # two convolutions and the logit
+        assert all(not np.allclose(b, np.array(a)) for b, a in zip(u_before, u_after))
+    # The generator is built-in layers only: plain Keras loads it.
+    model.generator.save(tmp_path / "generator.keras")
+    loaded = keras.models.load_model(tmp_path / "generator.keras")
+    latents = np.random.default_rng(1).standard_normal((3, 8)).astype("float32")
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(loaded(latents)),
+        ops.convert_to_numpy(model.generator(latents)),
+        atol=1e-6,
+    )
+
+
+class _TwoReplicas:
+    num_replicas_in_sync = 2
+
+
+def test_minibatch_stddev_groups_must_not_straddle_replicas():
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.gan import build_dcgan
+
+    config = TrainConfig(
+        image_size=16, batch_size=12, minibatch_stddev=True, steps_per_epoch=1
+    ).resolve()
+    # 6 images per replica: a group of 4 would cross into the next replica.
+    with pytest.raises(ValueError, match="multiple of 8"):
+        build_dcgan(config, strategy=_TwoReplicas())

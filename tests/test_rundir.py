@@ -202,8 +202,10 @@ def test_resume_changes_are_recorded_in_config_json(tmp_path):
     run.write_config(changed, at_epoch=3)
     values = json.loads(run.config_path.read_text())
     assert values["learning_rate"] == 1e-4
+    # --learning-rate sets both networks' rates, each recorded.
     assert values["resume_changes"] == [
-        {"epoch": 3, "field": "learning_rate", "from": 2e-4, "to": 1e-4}
+        {"epoch": 3, "field": name, "from": 2e-4, "to": 1e-4}
+        for name in ("learning_rate", "d_learning_rate", "g_learning_rate")
     ]
     assert run.read_config() == changed
 

@@ -201,3 +201,44 @@ def test_backend_flag_after_keras_import_is_refused():
     with pytest.raises(ValueError, match="before Keras is imported"):
         cli.use_backend(other)
     cli.use_backend(keras.backend.backend())  # the running one is fine
+
+
+def test_minimal_loop_trains_the_modern_recipe_as_fit_does():
+    def modern(seed=3):
+        keras.utils.set_random_seed(0)
+        model = DCGAN(
+            build_generator(SHAPE, LATENT_DIM, filters=8, upsample="resize"),
+            build_discriminator(SHAPE, 8, norm="spectral", minibatch_stddev=True),
+            seed=seed,
+            loss="hinge",
+        )
+        model.compile()
+        return model
+
+    fitted, looped = modern(), modern()
+    batch = real_batch()
+    history = fitted.fit(batch, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    loop = MinimalLoop(looped)
+    d_loss, g_loss = loop.step(keras.ops.convert_to_tensor(batch))
+    loop.sync()
+    assert float(d_loss) == pytest.approx(history.history["d_loss"][0], rel=1e-4)
+    assert float(g_loss) == pytest.approx(history.history["g_loss"][0], rel=1e-4)
+    # The spectral norm's u vectors moved alike.
+    for after_fit, after_loop in zip(fitted.weights, looped.weights, strict=True):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(after_loop),
+            keras.ops.convert_to_numpy(after_fit),
+            rtol=1e-4,
+            atol=1e-6,
+        )
+
+
+def test_bench_times_no_peer_for_another_recipe(monkeypatch, capsys):
+    monkeypatch.setattr(harness, "matmul_rate", lambda framework: 1e10)
+    argv = ["--dataset", "mnist", "--synthetic", "--recipe", "modern"]
+    argv += ["--generator-filters", "8", "--discriminator-filters", "8"]
+    argv += ["--latent-dim", "8", "--batch-size", "8", "--image-size", "16"]
+    result = bench.main([*argv, "--steps", "1", "--block", "1"])
+    assert set(result["paths"]) == {"fit", "loop"}
+    assert "--upsample resize" in result["differences_from_paper"]
+    assert "no PyTorch peer: it trains the paper's DCGAN" in capsys.readouterr().out

@@ -131,3 +131,47 @@ def test_float16_run_scales_its_losses(tmp_path):
     for optimizer in (run.model.d_optimizer, run.model.g_optimizer):
         assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
     assert np.isfinite(run.history.history["d_loss"]).all()
+
+
+def test_modern_recipe_resumes_exactly(tmp_path):
+    # Every cure at once: the power iteration's u, TTUR's two rates and the
+    # hinge loss are part of what a checkpoint must carry.
+    config = dataclasses.replace(
+        TINY, recipe="modern", epochs=2, steps_per_epoch=2, steps_per_execution=1
+    ).resolve()
+    assert config.learning_rates == (4e-4, 1e-4)
+    models = []
+    for name, epochs in (("straight", 2), ("resumed", 1)):
+        run_dir = str(tmp_path / name)
+        first = dataclasses.replace(config, epochs=epochs, run_dir=run_dir)
+        models.append(training.fit(training.prepare(first, dry_run=True), verbose=0))
+    run = RunDir(tmp_path / "resumed")
+    more = resume_config(run.read_config(), {"epochs": 2})
+    resumed = training.train(more, resume=run.path, dry_run=True, verbose=0)
+    assert resumed.initial_epoch == 1
+    straight = models[0].model
+    assert straight.generator.get_layer("block1_upsample") is not None
+    assert len(straight.discriminator.non_trainable_weights) == 3  # u vectors
+    for a, b in zip(straight.weights, resumed.model.weights, strict=True):
+        np.testing.assert_array_equal(ops.convert_to_numpy(a), ops.convert_to_numpy(b))
+    for name in ("d_optimizer", "g_optimizer"):
+        pairs = zip(
+            getattr(straight, name).variables,
+            getattr(resumed.model, name).variables,
+            strict=True,
+        )
+        for a, b in pairs:
+            np.testing.assert_array_equal(
+                ops.convert_to_numpy(a), ops.convert_to_numpy(b)
+            )
+    rates = [
+        float(o.learning_rate) for o in (straight.d_optimizer, straight.g_optimizer)
+    ]
+    assert rates == pytest.approx([4e-4, 1e-4])
+    generator = keras.models.load_model(run.path / "generator.keras")
+    latents = np.zeros((2, 16), "float32")
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(generator(latents)),
+        ops.convert_to_numpy(straight.generator(latents)),
+        atol=1e-6,
+    )

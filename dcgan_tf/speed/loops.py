@@ -1,14 +1,13 @@
 """The minimal training loop of each backend, the in-repo baseline of `fit`.
 
-The same algorithm as `DCGAN.train_step` on the same Keras networks, with no
+The same algorithm as `DCGAN.train_step` on the same Keras networks and
+losses (the recipe's options included), with no
 `fit`, no metrics and no callbacks: a `tf.function` with two tapes under
 TensorFlow, one `jax.jit` stateless step under JAX, eager autograd under
 PyTorch. Each module-level builder is backend-specific and says so.
 """
 
 import keras
-
-from dcgan_tf.losses import discriminator_loss, generator_loss
 
 
 class MinimalLoop:
@@ -53,11 +52,11 @@ def _tensorflow_step(model):
                     fake_logits = discriminator(
                         tf.stop_gradient(fake_images), training=True
                     )
-                    d_loss = discriminator_loss(real_logits, fake_logits)
+                    d_loss = model.d_loss_fn(real_logits, fake_logits)
                 weights = discriminator.trainable_variables
                 model.d_optimizer.apply(d_tape.gradient(d_loss, weights), weights)
             # 2. Update G through the updated D.
-            g_loss = generator_loss(discriminator(fake_images, training=True))
+            g_loss = model.g_loss_fn(discriminator(fake_images, training=True))
         weights = generator.trainable_variables
         model.g_optimizer.apply(g_tape.gradient(g_loss, weights), weights)
         return d_loss, g_loss
@@ -81,13 +80,13 @@ def _torch_step(model):
         # 1. Update D on the real batch and the detached fakes.
         real_logits = discriminator(real_images, training=True)
         fake_logits = discriminator(fake_images.detach(), training=True)
-        d_loss = discriminator_loss(real_logits, fake_logits)
+        d_loss = model.d_loss_fn(real_logits, fake_logits)
         d_weights = discriminator.trainable_variables
         d_gradients = gradients(d_loss, d_weights)
         with torch.no_grad():
             model.d_optimizer.apply(d_gradients, d_weights)
         # 2. Update G through the updated D.
-        g_loss = generator_loss(discriminator(fake_images, training=True))
+        g_loss = model.g_loss_fn(discriminator(fake_images, training=True))
         g_weights = generator.trainable_variables
         g_gradients = gradients(g_loss, g_weights)
         with torch.no_grad():
@@ -132,7 +131,7 @@ def _jax_step(model):
             fake_logits, d_state = discriminator.stateless_call(
                 d_weights, d_state, fake_images, training=True
             )
-            return discriminator_loss(real_logits, fake_logits), d_state
+            return model.d_loss_fn(real_logits, fake_logits), d_state
 
         (d_loss, d_state), d_gradients = jax.value_and_grad(d_loss_fn, has_aux=True)(
             d_weights, d_state
@@ -146,7 +145,7 @@ def _jax_step(model):
             logits, d_state = discriminator.stateless_call(
                 d_weights, d_state, fake_images, training=True
             )
-            return generator_loss(logits), d_state
+            return model.g_loss_fn(logits), d_state
 
         (g_loss, d_state), fake_gradients = jax.value_and_grad(g_loss_fn, has_aux=True)(
             fake_images, d_state

@@ -10,8 +10,6 @@ gradient of G's loss with respect to the fakes is known.
 import jax
 import keras
 
-from dcgan_tf.losses import discriminator_loss, generator_loss
-
 
 def _scaled(optimizer, slots, loss):
     # The loss scale of mixed float16 (else 1), read from the carried state;
@@ -126,7 +124,7 @@ def train_step(model, state, batch):
             ),
             training=True,
         )
-        loss = discriminator_loss(real_logits, fake_logits, model.label_smoothing)
+        loss = model.d_loss_fn(real_logits, fake_logits)
         scaled = _scaled(model.d_optimizer, d_slots, loss)
         return scaled, (loss, d_state, real_logits, fake_logits)
 
@@ -142,8 +140,8 @@ def train_step(model, state, batch):
             [model.next_augment_probability(augment_p, real_logits)],
         )
 
-    # 2. Update G through the updated D with the non-saturating loss: the
-    #    gradient reaches the fakes, then G's weights through the vjp.
+    # 2. Update G through the updated D with its loss (non-saturating or
+    #    hinge): the gradient reaches the fakes, then G's weights by the vjp.
     def g_loss_fn(fake_images, d_state):
         logits, d_state = discriminator.stateless_call(
             d_weights,
@@ -153,7 +151,7 @@ def train_step(model, state, batch):
             ),
             training=True,
         )
-        loss = generator_loss(logits)
+        loss = model.g_loss_fn(logits)
         return _scaled(model.g_optimizer, g_slots, loss), (loss, d_state)
 
     (_, (g_loss, d_state)), fake_gradients = jax.value_and_grad(

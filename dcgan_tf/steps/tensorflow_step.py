@@ -14,8 +14,7 @@ import tensorflow as tf
 from keras import layers
 
 from dcgan_tf.distribute import is_multiworker
-from dcgan_tf.losses import discriminator_loss, generator_loss
-from dcgan_tf.networks import ClassStddev
+from dcgan_tf.layers import ClassStddev
 
 
 @contextlib.contextmanager
@@ -88,7 +87,8 @@ def train_step(model, batch):
             )
 
             # 1. Update D: ascend log D(x) + log(1 - D(G(z))) (Goodfellow et
-            #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies.
+            #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies
+            #    (or the hinge loss's two margins).
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
                     real_logits = discriminator(real_inputs, training=True)
@@ -101,9 +101,7 @@ def train_step(model, batch):
                         ),
                         training=True,
                     )
-                    d_loss = discriminator_loss(
-                        real_logits, fake_logits, model.label_smoothing
-                    )
+                    d_loss = model.d_loss_fn(real_logits, fake_logits)
                     # The optimiser sums the replicas' gradients: scaled
                     # losses make that sum the gradient of the global mean.
                     # scale_loss: the loss scale of mixed float16 (else 1).
@@ -119,9 +117,9 @@ def train_step(model, batch):
                         model.next_augment_probability(augment_p, real_logits, replica)
                     )
 
-            # 2. Update G through the updated D with the non-saturating loss:
-            #    descend -log D(G(z)).
-            g_loss = generator_loss(
+            # 2. Update G through the updated D with the non-saturating loss,
+            #    descending -log D(G(z)) (or the hinge loss's -D(G(z))).
+            g_loss = model.g_loss_fn(
                 discriminator(
                     model.with_classes(
                         model.augment_images(fake_images, g_params), fake_classes

@@ -2,8 +2,6 @@
 
 import torch
 
-from dcgan_tf.losses import discriminator_loss, generator_loss
-
 
 def _gradients(loss, weights):
     # Only these weights' gradients, returned rather than accumulated in
@@ -44,7 +42,7 @@ def train_step(model, batch):
         ),
         training=True,
     )
-    d_loss = discriminator_loss(real_logits, fake_logits, model.label_smoothing)
+    d_loss = model.d_loss_fn(real_logits, fake_logits)
     d_weights = discriminator.trainable_variables
     # scale_loss: the loss scale of mixed float16 (else 1), undone by apply.
     d_gradients = _gradients(model.d_optimizer.scale_loss(d_loss), d_weights)
@@ -57,8 +55,8 @@ def train_step(model, batch):
                 model.next_augment_probability(augment_p, real_logits)
             )
 
-    # 2. Update G through the updated D with the non-saturating loss.
-    g_loss = generator_loss(
+    # 2. Update G through the updated D with its loss (non-saturating or hinge).
+    g_loss = model.g_loss_fn(
         discriminator(
             model.with_classes(
                 model.augment_images(fake_images, g_params), fake_classes
