@@ -104,23 +104,34 @@ class Meter:
 
 
 def rescore(args):
-    """Measures FID again on every snapshot a record lists."""
+    """Measures FID on every snapshot a record lists, keeping each figure in
+    `<record>_fid.json` as it comes (so it can run beside the training, which
+    rewrites the record); once the run has ended, writes them into it."""
     import keras
 
     from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
 
     result = json.loads(Path(args.json).read_text())
+    cache_path = Path(args.json.replace(".json", "_fid.json"))
+    cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
     config = TrainConfig(**result["config"])
-    meter = Meter(config, args.classifier, result["samples"])
+    meter = None
     for point in result["curve"]:
-        if "snapshot" in point and Path(point["snapshot"]).is_file():
-            generator = keras.models.load_model(point["snapshot"], compile=False)
-            point.update(meter(generator))
-            print(json.dumps(point), flush=True)
-    result["classifier"] = args.classifier
-    result["rescored"] = shlex.join(["python", *sys.argv])
-    files.write_json(args.json, result)
+        snapshot = point.get("snapshot")
+        if snapshot and snapshot not in cache and Path(snapshot).is_file():
+            meter = meter or Meter(config, args.classifier, result["samples"])
+            generator = keras.models.load_model(snapshot, compile=False)
+            cache[snapshot] = meter(generator)["fid"]
+            files.write_json(cache_path, cache)
+            print(json.dumps({"step": point["step"], "fid": cache[snapshot]}))
+    if "load_average_end" in result:  # the run has ended
+        for point in result["curve"]:
+            if point.get("snapshot") in cache:
+                point["fid"] = cache[point["snapshot"]]
+        result["classifier"] = args.classifier
+        result["fid_measured_by"] = shlex.join(["python", *sys.argv])
+        files.write_json(args.json, result)
 
 
 def main():
