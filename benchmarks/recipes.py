@@ -130,7 +130,10 @@ def rescore(args):
             if point.get("snapshot") in cache:
                 point["fid"] = cache[point["snapshot"]]
         result["classifier"] = args.classifier
-        result["fid_measured_by"] = shlex.join(["python", *sys.argv])
+        result["fid_measured_by"] = shlex.join(
+            ["python", "benchmarks/recipes.py", "--rescore", "--classifier"]
+            + [args.classifier, "--json", args.json]
+        )
         files.write_json(args.json, result)
 
 

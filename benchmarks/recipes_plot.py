@@ -15,7 +15,17 @@ from pathlib import Path
 
 
 def label(record) -> str:
-    return f"--recipe {record['config'].get('recipe', 'paper')}"
+    """`--recipe NAME` and the options the run changed from it."""
+    from dcgan_tf.config import RECIPES
+
+    config = record["config"]
+    recipe = config.get("recipe", "paper")  # runs before --recipe: the paper's
+    changed = [
+        f"--{key.replace('_', '-')} {config[key]}"
+        for key, value in RECIPES[recipe].items()
+        if value is not None and config.get(key, value) != value
+    ]
+    return " ".join([f"--recipe {recipe}", *changed])
 
 
 def main():
