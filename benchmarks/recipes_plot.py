@@ -25,6 +25,8 @@ def label(record) -> str:
         for key, value in RECIPES[recipe].items()
         if value is not None and config.get(key, value) != value
     ]
+    if config.get("seed", 42) != 42:
+        changed.append(f"--seed {config['seed']}")
     return " ".join([f"--recipe {recipe}", *changed])
 
 
