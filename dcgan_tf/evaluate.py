@@ -15,6 +15,7 @@ import sys
 
 from dcgan_tf import cli, outputs
 from dcgan_tf.config import DATASETS, LATENT_DISTRIBUTIONS
+from dcgan_tf.quality.artifacts import NAME as ARTIFACTS
 from dcgan_tf.quality.distances import METRICS
 from dcgan_tf.quality.features import FEATURES, INCEPTION_FILE
 
@@ -81,8 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics",
         nargs="+",
         default=list(METRICS),
-        choices=METRICS,
-        help="Metrics to compute (default: fid kid is).",
+        choices=(*METRICS, ARTIFACTS),
+        help="Metrics to compute (default: fid kid is); 'artifacts': the "
+        "samples' spectral power at stride-2 checkerboard frequencies over the "
+        "real images' (about 1 for real images; needs no feature network).",
     )
     parser.add_argument(
         "--num-samples",
@@ -124,7 +127,7 @@ def format_table(record: dict) -> str:
     """The record of `quality.evaluation.evaluate` as the lines to print."""
     values = record["metrics"]
     lines = [
-        f"features   {record['features']}",
+        f"features   {record['features'] or '-'}",
         f"real       {record['dataset']} {record['real_split']}: "
         f"{record['num_real']} images",
         f"compared   {record['source']}: {record['num_samples']} images",
@@ -140,6 +143,8 @@ def format_table(record: dict) -> str:
             f"{'IS':<8} {values['is']:.3f} ± {values['is_std']:.3f}"
             f"  (real {record['real_split']}: {values['is_real']:.3f})"
         )
+    if "artifacts" in values:
+        lines.append(f"{'artifacts':<8} {values['artifacts']:.3f}  (real: about 1)")
     if "classes" in record:
         lines += ["", *format_classes(record["classes"])]
     return "\n".join(lines)

@@ -98,7 +98,7 @@ PRESETS = {
         "ema": 0.0,
     },
 }
-QUALITY_METRICS = ("kid", "fid", "kid,fid")
+QUALITY_METRICS = ("kid", "fid", "kid,fid", "kid,artifacts", "kid,fid,artifacts")
 # Upper bounds on the sizes that allocate memory, far above any DCGAN's (the
 # paper: batches of 128, z of 100, 64x64 images): a typo of a few digits is one
 # line, not minutes of allocating before running out (or TensorFlow refusing a

@@ -5,7 +5,9 @@ arguments: it samples a generator (or reads a second real split: the floor a
 perfect generator would reach), runs both sets through a feature network
 (`dcgan_tf.quality.features`) and returns FID, KID and IS
 (`dcgan_tf.quality.distances`) in one record; for a conditional generator
-also class consistency and FID per class (`dcgan_tf.quality.classes`).
+also class consistency and FID per class (`dcgan_tf.quality.classes`); with
+`artifacts`, the checkerboard artifact measure (`dcgan_tf.quality.artifacts`),
+which needs no feature network.
 """
 
 import numpy as np
@@ -13,6 +15,7 @@ import numpy as np
 from dcgan_tf.data import load_images, load_labeled
 from dcgan_tf.images import to_uint8
 from dcgan_tf.latent_space import sample_latents
+from dcgan_tf.quality.artifacts import CheckerboardSpectrum, checkerboard_score
 from dcgan_tf.quality.classes import measure_classes
 from dcgan_tf.quality.distances import (
     METRICS,
@@ -27,13 +30,17 @@ from dcgan_tf.saved_generator import as_generator, check_dataset_shape
 # Generated images per forward pass and per trip through the feature network:
 # 250 28x28 images are a few MB, and a pass per 250 keeps the CPU busy.
 FORWARD_BATCH = 250
+# The feature metrics, and the artifact measure (on the images themselves).
+EVALUATION_METRICS = (*METRICS, "artifacts")
 
 
 def check_metrics(metrics) -> None:
-    """Raises ValueError for names other than `fid`, `kid` and `is`."""
-    unknown = set(metrics) - set(METRICS)
+    """Raises ValueError for names other than `fid`, `kid`, `is`, `artifacts`."""
+    unknown = set(metrics) - set(EVALUATION_METRICS)
     if unknown:
-        raise ValueError(f"Unknown metrics {sorted(unknown)}; choose from {METRICS}.")
+        raise ValueError(
+            f"Unknown metrics {sorted(unknown)}; choose from {EVALUATION_METRICS}."
+        )
 
 
 def compare(real: Features, fake: Features, metrics=METRICS, seed=0) -> dict:
@@ -122,6 +129,7 @@ def evaluate_generator(
     seed: int = 0,
     forward_batch: int = FORWARD_BATCH,
     real_labels=None,
+    real_artifacts: float | None = None,
 ) -> dict:
     """Measures a generator against real images.
 
@@ -130,32 +138,50 @@ def evaluate_generator(
             [-1, 1], or a `dcgan_tf.sampling.Generator`.
         real_images: uint8 images, or their `Features` from
             `features.extract` (computed once when measuring repeatedly).
-        features: the `FeatureExtractor`.
+        features: the `FeatureExtractor` (None for `artifacts` alone).
         num_samples: number of generated images.
-        metrics: any of `fid`, `kid`, `is`.
+        metrics: any of `fid`, `kid`, `is`, `artifacts`.
         latent_distribution: `normal` or `uniform`, as the generator was trained.
         seed: seed of the latents and of the KID subsets.
         forward_batch: latents per forward pass of the generator.
         real_labels: for a conditional generator, the real images' classes,
             to measure each class (real `Features` must then be kept).
+        real_artifacts: the real images' `checkerboard_score`, for
+            `artifacts` when `real_images` are `Features`.
 
     Returns:
         `compare`'s dict, plus `num_samples` and `num_real`, and with
         `real_labels` the per-class figures of `measure_classes` under
-        `classes`.
+        `classes`; with `artifacts`, the samples' checkerboard score over
+        the real images' under `artifacts`.
     """
     generator = as_generator(generator)
     by_class = real_labels is not None and generator.num_classes
     keep = "kid" in metrics or "is" in metrics or bool(by_class)
-    real = real_images
-    if not isinstance(real, Features):
-        real = features.extract(real_images, keep=keep)
     batches = sample_images(
         generator, num_samples, latent_distribution, seed, forward_batch
     )
-    fake = features.extract(batches, keep=keep)
-    result = compare(real, fake, metrics, seed=seed)
-    result.update(num_samples=fake.count, num_real=real.count)
+    spectrum = None
+    if "artifacts" in metrics:
+        if real_artifacts is None:
+            if isinstance(real_images, Features):
+                raise ValueError("artifacts needs the real images or real_artifacts.")
+            real_artifacts = checkerboard_score(real_images)
+        spectrum = CheckerboardSpectrum()
+        batches = spectrum.watch(batches)
+    if set(metrics) & set(METRICS) or by_class:
+        real = real_images
+        if not isinstance(real, Features):
+            real = features.extract(real_images, keep=keep)
+        fake = features.extract(batches, keep=keep)
+        result = compare(real, fake, metrics, seed=seed)
+        result.update(num_samples=fake.count, num_real=real.count)
+    else:  # the artifact measure alone: no feature network
+        for _ in batches:
+            pass
+        result = {"num_samples": spectrum.count, "num_real": len(real_images)}
+    if spectrum is not None:
+        result["artifacts"] = spectrum.score() / real_artifacts
     if by_class:
         fake_labels = sample_labels(generator, num_samples)
         names = generator.class_names
@@ -197,9 +223,10 @@ def evaluate(
         data_dir: where its files are (default: the run's `data_dir`).
         split: the real split compared against; `test` was never trained on.
         compare_real: measure this real split instead of a generator.
-        features: `classifier` or `inception` (see `feature_extractor`).
+        features: `classifier` or `inception` (see `feature_extractor`); not
+            used for `artifacts` alone.
         inception_weights: a local copy of InceptionV3's weights.
-        metrics: any of `fid`, `kid`, `is`.
+        metrics: any of `fid`, `kid`, `is`, `artifacts`.
         num_samples: generated images (or images of `compare_real`).
         num_real: a random subset of `split` (default: all of it).
         latent_distribution: default: the generator's.
@@ -229,7 +256,9 @@ def evaluate(
     # Real images at the generator's size, framed as in its training.
     size = generator.image_shape[0] if generator is not None else None
     fit = config.fit if config is not None else "crop"
-    extractor = feature_extractor(features, dataset, inception_weights)
+    extractor = None
+    if set(metrics) & set(METRICS):
+        extractor = feature_extractor(features, dataset, inception_weights)
     conditional = generator is not None and generator.num_classes
     real_labels = None
     if conditional:
@@ -249,11 +278,13 @@ def evaluate(
         )
     if generator is not None:
         check_dataset_shape(generator, dataset, real.shape[1:])
-    real_features = extractor.extract(random_subset(real, num_real, seed))
+    real = random_subset(real, num_real, seed)
+    real_features = extractor.extract(real) if extractor else real
+    real_artifacts = checkerboard_score(real) if "artifacts" in metrics else None
     record = {
         "dataset": dataset,
         "real_split": split,
-        "features": extractor.name,
+        "features": extractor.name if extractor else None,
         "seed": seed,
     }
     if compare_real is not None:
@@ -261,8 +292,12 @@ def evaluate(
             dataset, data_dir=data_dir, image_size=size, split=compare_real, fit=fit
         )
         other = random_subset(other, num_samples, seed + 1)
-        values = compare(real_features, extractor.extract(other), metrics, seed=seed)
-        values.update(num_samples=len(other), num_real=real_features.count)
+        values = {}
+        if extractor:
+            values = compare(real_features, extractor.extract(other), metrics, seed)
+        if real_artifacts is not None:
+            values["artifacts"] = checkerboard_score(other) / real_artifacts
+        values.update(num_samples=len(other), num_real=len(real))
         record["source"] = f"real {compare_real} split"
     else:
         distribution = latent_distribution or generator.latent_distribution
@@ -276,6 +311,7 @@ def evaluate(
             seed=seed,
             forward_batch=forward_batch,
             real_labels=real_labels,
+            real_artifacts=real_artifacts,
         )
         record["source"] = str(generator.path)
         record["latent_distribution"] = distribution

@@ -5,9 +5,10 @@ Losses of a GAN say little about its images; KID on a few thousand samples
 monitor puts `kid` (and `fid`) into the epoch's logs, for the CSV log and
 plot placed after it, keeps the best generator as `generator_best.keras`,
 and warns when the metric keeps getting worse, the usual sign of mode
-collapse. Its state lives in `monitor_state.json`, so a resumed run goes on
-comparing with the best of the whole run; both files are written through
-`dcgan_tf.rundir`, atomically.
+collapse; with `artifacts` it also logs the checkerboard artifact measure
+(`dcgan_tf.quality.artifacts`). Its state lives in `monitor_state.json`, so
+a resumed run goes on comparing with the best of the whole run; both files
+are written through `dcgan_tf.rundir`, atomically.
 """
 
 import json
@@ -20,11 +21,12 @@ import numpy as np
 
 from dcgan_tf import files, rundir
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.quality.artifacts import checkerboard_score
 from dcgan_tf.quality.classifiers import IMAGE_SHAPES
 from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
 from dcgan_tf.quality.features import FeatureExtractor, feature_extractor
 
-MONITOR_METRICS = ("kid", "fid")
+MONITOR_METRICS = ("kid", "fid", "artifacts")
 
 
 class QualityMonitor(keras.callbacks.Callback):
@@ -43,8 +45,9 @@ class QualityMonitor(keras.callbacks.Callback):
         num_samples: generated images per evaluation; their latents are the
             same each time, so changes come from the generator alone.
         num_real: real images compared against.
-        metrics: `("kid",)`, `("kid", "fid")` or `("fid",)`; the first decides
-            which generator is best.
+        metrics: `("kid",)`, `("kid", "fid")` or `("fid",)`, optionally with
+            `"artifacts"` after them; the first decides which generator is
+            best.
         patience: warn after this many worsening evaluations in a row.
         seed: seed of the latents, the real subset and KID's subsets.
         verbose: print the collapse warning.
@@ -69,8 +72,15 @@ class QualityMonitor(keras.callbacks.Callback):
     ):
         super().__init__()
         metrics = tuple(metrics)
-        if not metrics or set(metrics) - set(MONITOR_METRICS):
-            raise ValueError(f"metrics must be 'kid' and/or 'fid', got {metrics}.")
+        if (
+            not metrics
+            or set(metrics) - set(MONITOR_METRICS)
+            or metrics[0] not in ("kid", "fid")
+        ):
+            raise ValueError(
+                "metrics must be 'kid' and/or 'fid', then optionally 'artifacts', "
+                f"got {metrics}."
+            )
         if every < 1 or patience < 1 or num_samples < 2:
             raise ValueError("every and patience must be >= 1, num_samples >= 2.")
         self.real_images = real_images
@@ -89,6 +99,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self.verbose = verbose
         self.history = self._load_state()
         self._real = None
+        self._real_artifacts = None
 
     @property
     def state_path(self) -> Path:
@@ -149,6 +160,8 @@ class QualityMonitor(keras.callbacks.Callback):
                 np.asarray(self.real_images), self.num_real, self.seed
             )
             self._real = extractor.extract(images, keep="kid" in self.metrics)
+            if "artifacts" in self.metrics:
+                self._real_artifacts = checkerboard_score(images)
         values = evaluate_generator(
             self.model.sampling_generator,
             self._real,
@@ -157,6 +170,7 @@ class QualityMonitor(keras.callbacks.Callback):
             metrics=self.metrics,
             latent_distribution=getattr(self.model, "latent_distribution", "normal"),
             seed=self.seed,
+            real_artifacts=self._real_artifacts,
         )
         return {name: values[name] for name in self.metrics}
 
