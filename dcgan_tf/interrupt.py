@@ -36,6 +36,14 @@ def exit_code(signum: int) -> int:
     return 128 + int(signum)
 
 
+def ignore_further() -> None:
+    """Ignores the stop signals from now on: for a process that has saved
+    what a signal asked it to and is about to exit with its one line."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+
+
 def describe(signum: int) -> str:
     return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 

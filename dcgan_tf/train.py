@@ -9,7 +9,7 @@ import sys
 
 from dcgan_tf import cli
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.interrupt import describe, exit_code
+from dcgan_tf.interrupt import describe, exit_code, ignore_further
 
 PROG = "python -m dcgan_tf.train"
 EXAMPLES = """\
@@ -122,6 +122,7 @@ def main(argv=None):
             f"or start again and {cli.OUT_OF_MEMORY_ADVICE}.",
         )
     if run.interrupted:
+        ignore_further()  # the step is saved: a repeated signal changes nothing
         # On a line of its own: Keras' progress bar may have left one open.
         print(file=sys.stderr)
         print(_interrupted_line(run), file=sys.stderr, flush=True)
