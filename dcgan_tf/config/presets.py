@@ -50,7 +50,7 @@ RECIPES = {
 # (BIKED's 4,512 images) train with ADA: where a plain D came to call 98 % of a
 # small set real (600 Fashion-MNIST images, 12,000 steps), ADA held it near 80 %
 # and led from 4,000 steps on; the averaged generator measured at most 2 %
-# better, and worse on 64x64 photos (the README's "Small data sets" has the runs).
+# better, and worse on 64x64 photos (docs/small-data.md has the runs).
 PRESETS = {
     "fashion_mnist": {
         "image_size": 28,

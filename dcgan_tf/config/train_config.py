@@ -186,7 +186,10 @@ class TrainConfig:
     # A few dozen steps: a 5-epoch Fashion-MNIST run (2,340 steps) draws about
     # 100 points per curve, and writing them costs nothing beside the steps.
     log_every: int = _field(
-        25, "Add a row to steps.csv and a TensorBoard point every this many steps."
+        25,
+        "Add a row to steps.csv and a TensorBoard point every this many steps (with "
+        "--steps-per-execution, at the end of the call into the graph that passes "
+        "each multiple; see docs/training.md).",
     )
     tensorboard: bool = _field(
         True, "Write TensorBoard event files into the run's tensorboard/ folder."
@@ -235,7 +238,7 @@ class TrainConfig:
     # Off by default, as results then match across machines. bfloat16 on a
     # 2-core AVX512-BF16 CPU: `fit` at 1.94x the float32 PyTorch peer against
     # float32's 1.42x, i.e. about 1.37x (benchmarks/results/speed_bfloat16_*.json
-    # and the README's speed table, bench --mixed-precision bfloat16).
+    # and docs/speed.md's table, bench --mixed-precision bfloat16).
     mixed_precision: str = _field(
         "off",
         "Compute in 'float16' (GPUs; the losses are scaled against underflow) or "
