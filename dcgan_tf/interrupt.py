@@ -65,10 +65,13 @@ class Interruptions:
         self._previous = {}
 
     def __enter__(self):
-        # Python runs signal handlers in the main thread only.
+        # Python runs signal handlers in the main thread only. A signal the
+        # process was started ignoring (`nohup` ignores SIGHUP; a shell's
+        # background job, SIGINT) stays ignored: the user chose that.
         if threading.current_thread() is threading.main_thread():
             for signum in SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc):
