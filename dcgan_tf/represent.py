@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from dcgan_tf import cli
+from dcgan_tf import cli, outputs
 from dcgan_tf.config import DATASETS
 
 PROG = "python -m dcgan_tf.represent"
@@ -160,23 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_json(parser, args) -> Path | None:
-    """Refuses a `--json` inside a run directory, or on an input."""
+    """Refuses a `--json` inside a run directory or over an input (the shared
+    check of every command, `dcgan_tf.outputs`)."""
     if args.json is None:
         return None
     path = cli.check_image_path(parser, args.json, "--json", suffixes=(".json",))
-    target = path.resolve()
-    source = Path(args.discriminator).resolve()
-    inputs = [source] + ([Path(args.data_dir).resolve()] if args.data_dir else [])
-    for folder in target.parents:
-        if (folder / "config.json").is_file() or folder in inputs:
-            cli.fail(
-                parser.prog,
-                f"--json {path} is inside {folder} (a run directory or an input "
-                "of this command), whose files are never written over; write "
-                "it elsewhere.",
-            )
-    if target in inputs:
-        cli.fail(parser.prog, f"--json {path} is this command's input; choose another.")
+    read = [
+        ("the discriminator", args.discriminator),
+        ("the --data-dir", args.data_dir),
+    ]
+    written = [outputs.Output("--json", path)]
+    cli.run_command(PROG, lambda: outputs.check_outputs(written, read))
     return path
 
 
