@@ -312,6 +312,7 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
             d_optimizer=_optimizer(config, d_rate),
             g_optimizer=_optimizer(config, g_rate),
             steps_per_execution=steps_per_execution(config, strategy),
+            jit_compile="auto" if config.jit_compiled is None else config.jit_compiled,
         )
     return model
 

@@ -99,6 +99,7 @@ def main(argv=None):
 
         run = training.prepare(config, resume=args.resume, dry_run=args.dry_run)
         print("configuration:", json.dumps(run.config.to_dict(), indent=2))
+        print(run.execution.line())
         print(f"run directory: {run.run_dir}", flush=True)
         if args.resume:
             print(_resume_line(run), flush=True)

@@ -20,6 +20,7 @@ from dcgan_tf.callbacks import restore
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data.run_data import load_run_data
 from dcgan_tf.distribute import is_chief, make_strategy, replicas
+from dcgan_tf.execution import Choice, choose_jit
 from dcgan_tf.fitting import fit_run
 from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.interrupt import Interruptions
@@ -68,6 +69,7 @@ class Run:
     # InceptionV3 is built once); else the monitor builds it.
     features: object = None
     lock: object = None  # this process's claim on the run directory
+    execution: Choice | None = None  # compiled or not, and why
 
     @property
     def run_dir(self) -> Path:
@@ -176,6 +178,8 @@ def _prepare(
         steps = len(images) // config.batch_size
         config = dataclasses.replace(config, steps_per_epoch=steps)
 
+    choice = choose_jit(config, images, labels, strategy)
+    config = dataclasses.replace(config, jit_compiled=choice.compiled)
     keras.utils.set_random_seed(config.seed)
     frequencies = None
     if labels is not None:
@@ -226,6 +230,7 @@ def _prepare(
         saved=checkpoint,
         initial_step=checkpoint.step if checkpoint else 0,
         initial_metrics=checkpoint.metrics if checkpoint else None,
+        execution=choice,
     )
 
 

@@ -10,6 +10,7 @@ from dcgan_tf.config.presets import (
     DATASETS,
     DISCRIMINATOR_NORMS,
     FIT_MODES,
+    JIT_COMPILES,
     LATENT_DISTRIBUTIONS,
     LIMITS,
     LOSSES,
@@ -110,6 +111,8 @@ def validate(config) -> None:
         )
     if config.mixed_precision not in PRECISIONS:
         raise ValueError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}.")
+    if config.jit_compile not in JIT_COMPILES:
+        raise ValueError(f"--jit-compile must be one of {', '.join(JIT_COMPILES)}.")
     if config.strategy not in STRATEGIES:
         raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}.")
     if config.class_names is not None and (

@@ -7,6 +7,7 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")
 FIT_MODES = ("crop", "pad")
 STRATEGIES = ("none", "mirrored", "multiworker")
 PRECISIONS = ("off", "float16", "bfloat16")
+JIT_COMPILES = ("auto", "on", "off")
 AUGMENTS = ("none", "diffaugment", "ada")
 # The cures of DCGAN's artifacts (docs/recipes.md): G's upsampling, D's
 # normalisation, the loss.
@@ -127,6 +128,7 @@ RESUME_CHANGEABLE = (
     "g_learning_rate",
     "beta_1",
     "checkpoint_every_steps",
+    "jit_compile",
 )
 # Fields renamed since the first release: old run directories still load.
 RENAMED = {"num_samples": "grid_size"}

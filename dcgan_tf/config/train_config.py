@@ -13,6 +13,7 @@ from dcgan_tf.config.presets import (
     DISCRIMINATOR_NORMS,
     DRY_RUN_STEPS,
     FIT_MODES,
+    JIT_COMPILES,
     LATENT_DISTRIBUTIONS,
     LEARNING_RATE,
     LOSSES,
@@ -244,6 +245,20 @@ class TrainConfig:
         "Compute in 'float16' (GPUs; the losses are scaled against underflow) or "
         "'bfloat16' (recent GPUs, TPUs, some CPUs) with float32 weights.",
         choices=PRECISIONS,
+    )
+    # Which is faster depends on the CPU (dcgan_tf.execution has the figures).
+    jit_compile: str = _field(
+        "auto",
+        "Compile the train step (XLA under TensorFlow and JAX, torch.compile "
+        "under PyTorch): 'on', 'off', or 'auto': under TensorFlow, time a few "
+        "steps each way on this machine at the start and keep the faster (cached "
+        "per machine and shape); JAX compiles, PyTorch does not.",
+        choices=JIT_COMPILES,
+    )
+    jit_compiled: bool | None = _field(
+        None,
+        "Recorded, not chosen: whether --jit-compile compiled the step.",
+        flag=False,
     )
 
     def resolve(self, dry_run: bool = False) -> "TrainConfig":

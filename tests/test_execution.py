@@ -1,0 +1,142 @@
+"""`--jit-compile auto|on|off`: the choice, its probe, its cache and its record."""
+
+import dataclasses
+import json
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from dcgan_tf import execution, training
+from dcgan_tf.config import TrainConfig
+from dcgan_tf.data import synthetic_images
+from dcgan_tf.rundir import RunDir
+
+TINY = TrainConfig(
+    dataset="fashion_mnist",
+    image_size=16,
+    generator_filters=8,
+    discriminator_filters=8,
+    latent_dim=16,
+    batch_size=8,
+    epochs=1,
+    steps_per_epoch=2,
+    grid_size=4,
+    tensorboard=False,
+    seed=3,
+).resolve()
+IMAGES = synthetic_images(32, TINY.image_shape, seed=0)
+tensorflow_only = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="the probe times TensorFlow"
+)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCGAN_TF_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.mark.parametrize("value, compiled", [("on", True), ("off", False)])
+def test_on_and_off_are_taken_as_given(value, compiled, cache_dir):
+    choice = execution.choose_jit(dataclasses.replace(TINY, jit_compile=value), IMAGES)
+    assert choice.compiled is compiled
+    assert f"--jit-compile {value}" in choice.line()
+    assert not cache_dir.exists()
+
+
+@tensorflow_only
+def test_auto_does_not_probe_a_short_run(cache_dir, monkeypatch):
+    monkeypatch.setattr(execution, "probe", _no_probe)
+    choice = execution.choose_jit(TINY, IMAGES)
+    assert choice.compiled is False
+    assert "too few" in choice.reason
+
+
+def _no_probe(*args, **kwargs):
+    raise AssertionError("probed again")
+
+
+@tensorflow_only
+def test_the_cached_answer_is_followed(cache_dir, monkeypatch):
+    monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
+    for compiled in (True, False):
+        rates = {"compiled_rate": 2.0, "not_compiled_rate": 1.0}
+        execution.write_cache(
+            execution.cache_key(TINY), {"compiled": compiled, **rates}
+        )
+        monkeypatch.setattr(execution, "probe", _no_probe)
+        assert execution.choose_jit(TINY, IMAGES).compiled is compiled
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", "[1, 2]", '{"k": {"compiled": "yes"}}', '{"k": 3}'],
+    ids=["garbled", "a list", "wrong type", "not an entry"],
+)
+def test_a_damaged_cache_is_an_empty_one(cache_dir, text):
+    cache_dir.mkdir()
+    (cache_dir / execution.CACHE_FILE).write_text(text)
+    assert execution.read_cache() == {}
+    execution.write_cache(
+        "key", {"compiled": True, "compiled_rate": 2, "not_compiled_rate": 1}
+    )
+    assert list(execution.read_cache()) == ["key"]
+
+
+def test_a_cache_that_cannot_be_written_costs_only_a_probe(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv("DCGAN_TF_CACHE", str(blocker / "cache"))
+    execution.write_cache("key", {"compiled": True})  # no error
+    monkeypatch.setenv("DCGAN_TF_CACHE", "off")
+    execution.write_cache("key", {"compiled": True})
+    assert execution.read_cache() == {}
+
+
+@tensorflow_only
+def test_auto_probes_once_and_the_run_trains_as_an_unprobed_one(
+    tmp_path, cache_dir, monkeypatch
+):
+    # The probe builds and trains throwaway networks: the run itself must
+    # start from the same weights and seeds as without it.
+    monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
+    monkeypatch.setattr(execution, "MARGIN", 1e9)  # so both runs are uncompiled
+    weights = []
+    for jit in ("off", "auto"):
+        config = dataclasses.replace(TINY, jit_compile=jit, run_dir=str(tmp_path / jit))
+        run = training.train(config, dry_run=True, verbose=0)
+        assert run.config.jit_compiled is False
+        assert run.model.generator.name == "generator"
+        weights.append([ops.convert_to_numpy(w) for w in run.model.weights])
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert "measured on this machine (" in run.execution.reason
+    assert "cached" not in run.execution.reason
+    entries = json.loads((cache_dir / execution.CACHE_FILE).read_text())
+    (entry,) = entries.values()
+    assert entry["compiled"] is False
+    assert entry["compiled_rate"] > 0 and entry["not_compiled_rate"] > 0
+    # The next run of this shape reads the answer; another shape probes.
+    monkeypatch.setattr(execution, "probe", _no_probe)
+    again = execution.choose_jit(run.config, IMAGES)
+    assert again.compiled is False and "cached" in again.reason
+    wider = dataclasses.replace(run.config, generator_filters=16)
+    with pytest.raises(AssertionError, match="probed again"):
+        execution.choose_jit(wider, IMAGES)
+
+
+def test_the_choice_is_recorded_and_a_resume_may_change_it(tmp_path, cache_dir):
+    config = dataclasses.replace(TINY, jit_compile="on", run_dir=str(tmp_path / "r"))
+    run = training.train(config, dry_run=True, verbose=0)
+    recorded = RunDir(tmp_path / "r").read_config()
+    assert recorded.jit_compile == "on" and recorded.jit_compiled is True
+    assert run.model.jit_compile is True
+    from dcgan_tf.config import resume_config
+
+    more = resume_config(recorded, {"epochs": 2, "jit_compile": "off"})
+    resumed = training.train(more, resume=tmp_path / "r", dry_run=True, verbose=0)
+    assert resumed.model.jit_compile is False
+    recorded = RunDir(tmp_path / "r").read_config()
+    assert recorded.jit_compile == "off" and recorded.jit_compiled is False
