@@ -54,6 +54,7 @@ RECIPES = {
 # better, and worse on 64x64 photos (docs/small-data.md has the runs).
 PRESETS = {
     "fashion_mnist": {
+        "recipe": "paper",
         "image_size": 28,
         "channels": 1,
         "batch_size": 128,
@@ -63,6 +64,7 @@ PRESETS = {
         "ema": 0.0,
     },
     "mnist": {
+        "recipe": "paper",
         "image_size": 28,
         "channels": 1,
         "batch_size": 128,
@@ -72,6 +74,7 @@ PRESETS = {
         "ema": 0.0,
     },
     "cifar10": {
+        "recipe": "paper",
         "image_size": 32,
         "channels": 3,
         "batch_size": 128,
@@ -81,6 +84,7 @@ PRESETS = {
         "ema": 0.0,
     },
     "biked": {
+        "recipe": "paper",
         "image_size": 128,
         "channels": 3,
         "batch_size": 64,
@@ -90,6 +94,7 @@ PRESETS = {
         "ema": 0.0,
     },
     "folder": {
+        "recipe": "paper",
         "image_size": 64,
         "channels": 3,
         "batch_size": 64,

@@ -76,11 +76,12 @@ class TrainConfig:
         None, "Adam learning rate of the generator (default: --learning-rate)."
     )
     # The cures of DCGAN's artifacts (docs/recipes.md); None: the recipe's.
-    recipe: str = _field(
-        "paper",
+    recipe: str | None = _field(
+        None,
         "The options below at once: 'paper' (Radford et al.'s DCGAN) or "
         "'modern' (resize upsampling, spectral norm, hinge loss, D at 4e-4 and "
-        "G at 1e-4, minibatch stddev; provisional). Flags given override it.",
+        "G at 1e-4, minibatch stddev). Flags given override it (default: the "
+        "data set's preset; docs/recipes.md says which and why).",
         choices=tuple(RECIPES),
     )
     upsample: str | None = _field(
@@ -284,6 +285,7 @@ class TrainConfig:
             "quality_every",
             "augment",
             "ema",
+            "recipe",
         ):
             if values[key] is None:
                 values[key] = preset[key]
