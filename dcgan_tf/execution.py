@@ -13,6 +13,7 @@ compiled (without jit, JAX runs op by op); under PyTorch and under a
 
 import dataclasses
 import json
+import os
 import time
 from dataclasses import dataclass
 
@@ -77,8 +78,21 @@ def choose_jit(config: TrainConfig, images, labels=None, strategy=None) -> Choic
     entry = probe(config, images, labels)
     entry["compiled"] = entry["compiled_rate"] > MARGIN * entry["not_compiled_rate"]
     entry["cpu"] = machine.describe(machine.cpu_info())
+    reason = f"measured on this machine ({_rates(entry)})"
+    if busy():
+        # Other jobs shared the cores: the answer holds for this run only.
+        return Choice(entry["compiled"], reason + "; not cached, the CPU was busy")
     write_cache(key, entry)
-    return Choice(entry["compiled"], f"measured on this machine ({_rates(entry)})")
+    return Choice(entry["compiled"], reason)
+
+
+def busy() -> bool:
+    """Whether other work kept more than the CPU's cores busy lately (the
+    one-minute load average, which counts this process too)."""
+    try:
+        return os.getloadavg()[0] > (os.cpu_count() or 1) + 1
+    except OSError:
+        return False
 
 
 def _rates(entry: dict) -> str:

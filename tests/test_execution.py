@@ -35,6 +35,7 @@ tensorflow_only = pytest.mark.skipif(
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("DCGAN_TF_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(execution, "busy", lambda: False)
     return tmp_path / "cache"
 
 
@@ -68,6 +69,17 @@ def test_the_cached_answer_is_followed(cache_dir, monkeypatch):
         )
         monkeypatch.setattr(execution, "probe", _no_probe)
         assert execution.choose_jit(TINY, IMAGES).compiled is compiled
+
+
+@tensorflow_only
+def test_a_probe_on_a_busy_machine_is_not_cached(cache_dir, monkeypatch):
+    monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
+    monkeypatch.setattr(execution, "busy", lambda: True)
+    rates = {"compiled_rate": 3.0, "not_compiled_rate": 1.0, "steps_each": 6}
+    monkeypatch.setattr(execution, "probe", lambda *args: dict(rates))
+    choice = execution.choose_jit(TINY, IMAGES)
+    assert choice.compiled is True and "not cached" in choice.reason
+    assert execution.read_cache() == {}
 
 
 @pytest.mark.parametrize(
