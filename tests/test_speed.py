@@ -15,7 +15,7 @@ import pytest
 from dcgan_tf import bench, cli, speed
 from dcgan_tf.gan import DCGAN
 from dcgan_tf.networks import build_discriminator, build_generator
-from dcgan_tf.speed import harness
+from dcgan_tf.speed import harness, machine
 from dcgan_tf.speed.loops import MinimalLoop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,43 +118,81 @@ def test_peer_step_trains_as_the_minimal_loop():
             )
 
 
+TINY = ["--dataset", "mnist", "--synthetic", "--generator-filters", "8"]
+TINY += ["--discriminator-filters", "8", "--latent-dim", "8", "--batch-size", "8"]
+TINY += ["--image-size", "16"]
+
+
+def skip_compiling(monkeypatch):
+    # torch.compile takes a minute: the "compiled" peer runs the networks as
+    # they are (its result is checked by the slow test above).
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        monkeypatch.setattr(torch, "compile", lambda module: module)
+
+
 def test_bench_writes_its_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(harness, "matmul_rate", lambda framework: 1e10)
+    skip_compiling(monkeypatch)
     out = tmp_path / "bench.json"
-    argv = [
-        "--dataset",
-        "mnist",
-        "--synthetic",
-        "--generator-filters",
-        "8",
-        "--discriminator-filters",
-        "8",
-        "--latent-dim",
-        "8",
-        "--batch-size",
-        "8",
-        "--image-size",
-        "16",
-        "--steps",
-        "2",
-        "--block",
-        "1",
-        "--json",
-        str(out),
-    ]
+    argv = [*TINY, "--steps", "2", "--block", "1", "--json", str(out)]
     bench.main(argv)
     result = json.loads(out.read_text())
-    expected = {"fit", "loop"} | ({"peer"} if "torch" in result["versions"] else set())
-    assert set(result["paths"]) == expected
+    peers = {"peer", "peer_compiled"} if "torch" in result["versions"] else set()
+    assert set(result["paths"]) == {"fit", "loop"} | peers
     assert result["backend"] == keras.backend.backend()
     assert result["command"].startswith("python -m dcgan_tf.bench --dataset mnist")
     for path in result["paths"].values():
         assert path["images_per_second"] > 0
         assert len(path["block_seconds"]) == 2
-    if "peer" in result["paths"]:
-        assert result["paths"]["peer"]["over_peer"] == 1.0
     table = capsys.readouterr().out
     assert "| dcgan_tf fit, " in table and "fraction of matmul ceiling" in table
+    # The CPU it ran on, in the JSON and one line of the table.
+    assert result["cpu"] == machine.cpu_info()
+    assert table.splitlines()[1] == f"CPU: {machine.describe(result['cpu'])}"
+    if peers:
+        paths = result["paths"]
+        assert paths["peer"]["over_peer"] == 1.0
+        assert paths["peer_compiled"]["over_compiled_peer"] == 1.0
+        fit = paths["fit"]
+        assert fit["over_compiled_peer"] == pytest.approx(
+            fit["images_per_second"] / paths["peer_compiled"]["images_per_second"]
+        )
+        assert "| / peer | / compiled peer |" in table
+        assert "(compiled peer) |" in table
+        assert result["not_timed"] == {}
+
+
+@needs_torch
+def test_bench_without_torch_compile_times_the_eager_peer_and_says_why(
+    tmp_path, monkeypatch, capsys
+):
+    import torch
+
+    def broken(module):
+        def call(*args):
+            raise RuntimeError(
+                "InvalidCxxCompiler: No working C++ compiler found\nmore"
+            )
+
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken)
+    monkeypatch.setattr(harness, "matmul_rate", lambda framework: 1e10)
+    out = tmp_path / "bench.json"
+    bench.main([*TINY, "--steps", "1", "--block", "1", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert set(result["paths"]) == {"fit", "loop", "peer"}
+    reason = (
+        "compiled PyTorch peer not timed: torch.compile failed "
+        "(RuntimeError: InvalidCxxCompiler: No working C++ compiler found)"
+    )
+    assert result["not_timed"] == {"peer_compiled": reason}
+    output = capsys.readouterr()
+    assert output.out.splitlines()[-1] == reason
+    assert "Traceback" not in output.out + output.err
+    assert "over_compiled_peer" not in result["paths"]["fit"]
 
 
 def test_bench_times_the_plain_dcgan_unless_asked(monkeypatch):
@@ -284,3 +322,26 @@ def test_bench_times_no_peer_for_another_recipe(monkeypatch, capsys):
     assert set(result["paths"]) == {"fit", "loop"}
     assert "--upsample resize" in result["differences_from_paper"]
     assert "no PyTorch peer: it trains the paper's DCGAN" in capsys.readouterr().out
+
+
+@needs_torch
+@pytest.mark.slow  # torch.compile of both networks: about a minute here
+def test_compiled_peer_computes_the_eager_peers_losses():
+    import torch
+
+    from dcgan_tf.speed.peer import PeerDCGAN
+
+    model = make_model()
+    eager = PeerDCGAN(model.generator, model.discriminator)
+    compiled = PeerDCGAN(model.generator, model.discriminator, compiled=True)
+    rng = np.random.default_rng(2)
+    for _ in range(2):
+        latents = torch.from_numpy(rng.normal(size=(BATCH, LATENT_DIM)).astype("f4"))
+        nchw = torch.from_numpy(real_batch().transpose(0, 3, 1, 2).copy())
+        expected = [float(loss) for loss in eager.step(nchw, latents)]
+        actual = [float(loss) for loss in compiled.step(nchw, latents)]
+        assert actual == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    # Both trained the same weights the same way.
+    for name, value in eager.generator.named_parameters():
+        actual = dict(compiled.generator.named_parameters())[name]
+        np.testing.assert_allclose(actual.detach(), value.detach(), atol=1e-5)

@@ -11,6 +11,7 @@ behaviour on this one (`ISA_CAPS`).
 
 import os
 import platform
+import sys
 
 # The vector features that decide the speed of convolutions, as /proc/cpuinfo
 # names them.
@@ -108,3 +109,50 @@ def describe(info: dict) -> str:
     if effective_level(info) != info["isa_level"]:
         line += f", capped at {effective_level(info).upper()}"
     return line
+
+
+# Levels from lowest to highest, for comparing a cap with the CPU.
+LEVELS = ("other", "avx2", "avx512")
+FRAMEWORKS = ("tensorflow", "torch", "jax", "jaxlib")
+
+
+def cap_isa(level: str, environ=None) -> dict:
+    """Holds the libraries of this process at most at `level` (`ISA_CAPS`).
+
+    Sets the level's variables in `environ` (default `os.environ`); XLA's
+    flag is added to any `XLA_FLAGS` already there. The libraries read them
+    when they load, so this must run before TensorFlow, torch or JAX is
+    imported.
+
+    Args:
+        level: a key of `ISA_CAPS` ("avx2", "avx512").
+        environ: the environment to change.
+
+    Returns:
+        The variables set, as they now read.
+
+    Raises:
+        ValueError: for an unknown level, a level above what this CPU has,
+            or a framework already imported (the cap would not apply).
+    """
+    environ = os.environ if environ is None else environ
+    if level not in ISA_CAPS:
+        raise ValueError(f"Unknown ISA level {level!r}: use one of {list(ISA_CAPS)}.")
+    own = cpu_info()["isa_level"]
+    if LEVELS.index(level) > LEVELS.index(own):
+        raise ValueError(
+            f"This CPU has no {level.upper()} (its best level: {own}); "
+            f"cap at a level it has or leave the cap out."
+        )
+    loaded = [name for name in FRAMEWORKS if name in sys.modules]
+    if loaded:
+        raise ValueError(
+            f"{', '.join(loaded)} already imported: an ISA cap applies only "
+            "to a fresh process."
+        )
+    caps = dict(ISA_CAPS[level])
+    flags = environ.get("XLA_FLAGS", "").split()
+    flags = [f for f in flags if not f.startswith("--xla_cpu_max_isa=")]
+    caps["XLA_FLAGS"] = " ".join([*flags, caps["XLA_FLAGS"]])
+    environ.update(caps)
+    return caps
