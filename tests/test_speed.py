@@ -345,3 +345,76 @@ def test_compiled_peer_computes_the_eager_peers_losses():
     for name, value in eager.generator.named_parameters():
         actual = dict(compiled.generator.named_parameters())[name]
         np.testing.assert_allclose(actual.detach(), value.detach(), atol=1e-5)
+
+
+CAPPED_CHILD = """
+import sys
+from dcgan_tf import bench, speed
+from dcgan_tf.speed import machine
+
+def measure(config, *args):
+    import torch
+    print("capability", torch.backends.cpu.get_cpu_capability())
+    torch.nn.Conv2d(3, 8, 3)(torch.ones(2, 3, 8, 8))  # oneDNN says its ISA
+    print("caps", machine.cpu_info()["isa_caps"]["ONEDNN_MAX_CPU_ISA"])
+    print("describe", machine.describe(machine.cpu_info()))
+    return {}
+
+speed.run_benchmark = measure
+speed.format_table = lambda result: ""
+frameworks = ("keras", "tensorflow", "torch", "jax")
+print("loaded", [name for name in frameworks if name in sys.modules])
+bench.main(["--synthetic", "--max-isa", "avx2"])
+"""
+
+
+@needs_torch
+def test_max_isa_caps_the_libraries_before_they_load():
+    if machine.cpu_info()["isa_level"] == "other":
+        pytest.skip("this CPU has no AVX2")
+    env = {**os.environ, "ONEDNN_VERBOSE": "1"}
+    env = {k: v for k, v in env.items() if k not in machine.CAP_VARIABLES}
+    done = subprocess.run(
+        [sys.executable, "-c", CAPPED_CHILD],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert "loaded []" in lines  # bench's imports load no framework
+    assert "capability AVX2" in lines  # PyTorch's own kernels
+    assert any(line.endswith("isa:Intel AVX2") for line in lines)  # oneDNN's
+    assert "caps AVX2" in lines
+    if machine.cpu_info()["isa_level"] == "avx512":
+        described = next(line for line in lines if line.startswith("describe"))
+        assert described.endswith(", capped at AVX2")
+
+
+def test_max_isa_above_the_cpu_is_one_line_and_exit_2(monkeypatch, capsys):
+    avx2_only = {**machine.cpu_info(), "features": ["avx", "avx2"]}
+    avx2_only["isa_level"] = "avx2"
+    monkeypatch.setattr(machine, "cpu_info", lambda: avx2_only)
+    monkeypatch.setattr(speed, "run_benchmark", pytest.fail)
+    with pytest.raises(SystemExit) as raised:
+        bench.main(["--synthetic", "--max-isa", "avx512"])
+    assert raised.value.code == 2
+    error = capsys.readouterr().err
+    assert len(error.splitlines()) == 1 and "This CPU has no AVX512" in error
+
+
+def test_cap_isa_sets_every_library_and_keeps_other_xla_flags():
+    if machine.cpu_info()["isa_level"] == "other":
+        pytest.skip("this CPU has no AVX2")
+    environ = {"XLA_FLAGS": "--xla_dump_to=x --xla_cpu_max_isa=AVX512"}
+    machine.cap_isa("avx2", environ)
+    assert environ == {
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+        "XLA_FLAGS": "--xla_dump_to=x --xla_cpu_max_isa=AVX2",
+    }
+    # In this process Keras' backend is loaded: too late for a cap.
+    with pytest.raises(ValueError, match="only to a fresh process"):
+        machine.cap_isa("avx2")

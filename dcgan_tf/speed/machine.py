@@ -133,7 +133,8 @@ def cap_isa(level: str, environ=None) -> dict:
 
     Raises:
         ValueError: for an unknown level, a level above what this CPU has,
-            or a framework already imported (the cap would not apply).
+            or, for this process's environment, a framework already
+            imported (the cap would not apply).
     """
     environ = os.environ if environ is None else environ
     if level not in ISA_CAPS:
@@ -145,7 +146,7 @@ def cap_isa(level: str, environ=None) -> dict:
             f"cap at a level it has or leave the cap out."
         )
     loaded = [name for name in FRAMEWORKS if name in sys.modules]
-    if loaded:
+    if loaded and environ is os.environ:
         raise ValueError(
             f"{', '.join(loaded)} already imported: an ISA cap applies only "
             "to a fresh process."
