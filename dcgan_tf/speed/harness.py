@@ -110,8 +110,16 @@ def _peer_blocks(model, images, config, block):
         while True:
             yield from batches
 
+    import torch._dynamo
+
     blocks, missing = {}, {}
-    for name in ("peer", "peer_compiled"):
+    names = ["peer", "peer_compiled"]
+    if torch._dynamo.config.disable:  # torch.compile would run the loop eager
+        names.pop()
+        missing["peer_compiled"] = NO_COMPILED_PEER.format(
+            "torch.compile is disabled (TORCH_COMPILE_DISABLE=1)"
+        )
+    for name in names:
         peer = PeerDCGAN(
             model.generator,
             model.discriminator,
@@ -125,7 +133,9 @@ def _peer_blocks(model, images, config, block):
         except Exception as error:  # noqa: BLE001 - any failure: timed without it
             if name == "peer":
                 raise
-            missing[name] = NO_COMPILED_PEER.format(_first_line(error))
+            missing[name] = NO_COMPILED_PEER.format(
+                f"torch.compile failed ({_first_line(error)})"
+            )
             continue
         blocks[name] = _timed_block(peer.step, cycle(), block)
     return blocks, missing

@@ -43,6 +43,8 @@ ISA_CAPS = {
         "XLA_FLAGS": "--xla_cpu_max_isa=AVX512",
     },
 }
+# Levels from lowest to highest, for comparing a cap with the CPU.
+LEVELS = ("other", "avx2", "avx512")
 CAP_VARIABLES = sorted({name for caps in ISA_CAPS.values() for name in caps})
 
 
@@ -94,6 +96,12 @@ def isa_level(features) -> str:
     return "other"
 
 
+def supported_levels(info=None) -> list[str]:
+    """The `ISA_CAPS` levels this CPU can run at, lowest first."""
+    own = LEVELS.index((info or cpu_info())["isa_level"])
+    return [level for level in ISA_CAPS if LEVELS.index(level) <= own]
+
+
 def effective_level(info: dict) -> str:
     """The level the libraries run at: the CPU's, or a lower cap in force."""
     cap = info["isa_caps"].get("ONEDNN_MAX_CPU_ISA", "").upper()
@@ -111,8 +119,6 @@ def describe(info: dict) -> str:
     return line
 
 
-# Levels from lowest to highest, for comparing a cap with the CPU.
-LEVELS = ("other", "avx2", "avx512")
 FRAMEWORKS = ("tensorflow", "torch", "jax", "jaxlib")
 
 

@@ -7,7 +7,7 @@ NO_PEER = (
     "plain PyTorch peer not timed: torch is not installed; add it with "
     'pip install -e ".[torch]"'
 )
-NO_COMPILED_PEER = "compiled PyTorch peer not timed: torch.compile failed ({})"
+NO_COMPILED_PEER = "compiled PyTorch peer not timed: {}"
 
 LABELS = {
     "fit": "dcgan_tf fit",
