@@ -3,9 +3,10 @@
 python benchmarks/speed_table.py benchmarks/results/speed/*.json
 
 One row per path of each run: the ISA level it ran at, the preset, the
-backend, img/s and its ratio over the eager and the compiled PyTorch peer of
-the same run. The peers' own rows come once per level and preset, from the
-TensorFlow run (every run times its own, in its JSON). Above the table: the
+backend, img/s and its ratio over the eager PyTorch peer of the same run (and
+that ratio's spread over the interleaved rounds) and over the compiled one.
+The peers' own rows come once per level and preset, from the TensorFlow run
+(every run times its own, in its JSON). Above the table: the
 CPU; below it: every peer a run could not time, and why.
 """
 
@@ -25,7 +26,7 @@ PRESETS = {"fashion_mnist": 0, "cifar10": 1, "folder": 2, "biked": 3}
 BACKENDS = {"tensorflow": 0, "torch": 1, "jax": 2}
 HEADER = (
     "| ISA level | preset | backend | path | img/s | over eager peer "
-    "| over compiled peer |\n|---|---|---|---|---|---|---|"
+    "| each round | over compiled peer |\n|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -39,10 +40,15 @@ def _backend(record: dict) -> str:
     return record["backend"]
 
 
+def _level(record: dict) -> str:
+    """The level a run ran at ("-" in records from before the CPU was kept)."""
+    return machine.effective_level(record["cpu"]) if "cpu" in record else "-"
+
+
 def _key(record: dict):
-    level = machine.LEVELS.index(machine.effective_level(record["cpu"]))
+    level = _level(record)
     return (
-        -level,
+        -machine.LEVELS.index(level) if level in machine.LEVELS else 1,
         PRESETS.get(record["dataset"], 9),
         record["image_shape"],
         BACKENDS.get(record["backend"], 9),
@@ -52,7 +58,7 @@ def _key(record: dict):
 
 def rows(record: dict, with_peers: bool):
     """The table's lines for one run's record."""
-    level = machine.effective_level(record["cpu"])
+    level = _level(record)
     shape = "x".join(map(str, record["image_shape"]))
     preset = f"{record['dataset']} {shape} b{record['batch_size']}"
     for key, label in LABELS.items():
@@ -60,9 +66,12 @@ def rows(record: dict, with_peers: bool):
         if path is None or (key.startswith("peer") and not with_peers):
             continue
         backend = "torch" if key.startswith("peer") else _backend(record)
+        rounds = path.get("over_peer_per_round")
+        spread = f"{min(rounds):.2f}-{max(rounds):.2f}" if key != "peer" else "-"
         yield (
             f"| {level} | {preset} | {backend} | {label} "
             f"| {path['images_per_second']:.1f} | {_ratio(path.get('over_peer'))} "
+            f"| {spread if rounds else '-'} "
             f"| {_ratio(path.get('over_compiled_peer'))} |"
         )
 
@@ -70,15 +79,14 @@ def rows(record: dict, with_peers: bool):
 def render(records: list[dict]) -> str:
     """The Markdown table (with its CPU line and notes) of `speed.sh`'s records."""
     records = sorted(records, key=_key)
-    models = dict.fromkeys(
-        machine.describe({**r["cpu"], "isa_caps": {}}) for r in records
-    )
+    cpus = [{**r["cpu"], "isa_caps": {}} for r in records if "cpu" in r]
+    models = dict.fromkeys(machine.describe(cpu) for cpu in cpus) or ["not recorded"]
     lines = [f"CPU: {model}" for model in models] + [HEADER]
     notes = []
     for record in records:
         xla = record.get("jit_compile") in (True, "on")
         lines += rows(record, with_peers=record["backend"] == "tensorflow" and not xla)
-        level = machine.effective_level(record["cpu"])
+        level = _level(record)
         for reason in record.get("not_timed", {}).values():
             notes.append(f"{level}, {_backend(record)}: {reason}")
     return "\n".join(lines + list(dict.fromkeys(notes)))
