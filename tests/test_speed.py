@@ -418,3 +418,40 @@ def test_cap_isa_sets_every_library_and_keeps_other_xla_flags():
     # In this process Keras' backend is loaded: too late for a cap.
     with pytest.raises(ValueError, match="only to a fresh process"):
         machine.cap_isa("avx2")
+
+
+def test_speed_table_names_level_backend_and_both_peers():
+    spec = importlib.util.spec_from_file_location(
+        "speed_table", REPO / "benchmarks" / "speed_table.py"
+    )
+    speed_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed_table)
+    cpu = {"model": "Some CPU", "features": ["avx2", "avx512f"], "cpu_count": 2}
+    cpu |= {"isa_level": "avx512", "isa_caps": {"ONEDNN_MAX_CPU_ISA": "AVX2"}}
+
+    def path(rate, peer=None, compiled=None):
+        figures = {"images_per_second": rate, "over_peer_per_round": [1.0, 2.0]}
+        return figures | {"over_peer": peer, "over_compiled_peer": compiled}
+
+    record = {"dataset": "cifar10", "image_shape": [32, 32, 3], "batch_size": 128}
+    tensorflow = record | {"backend": "tensorflow", "jit_compile": "auto", "cpu": cpu}
+    tensorflow["paths"] = {
+        "fit": path(300.0, 1.5, 1.2),
+        "peer": path(200.0, 1.0, 0.8),
+        "peer_compiled": path(250.0, 1.25, 1.0),
+    }
+    jax = record | {"backend": "jax", "jit_compile": "auto", "cpu": cpu}
+    jax["paths"] = {"fit": path(100.0, 0.5), "peer": path(200.0, 1.0)}
+    jax["not_timed"] = {"peer_compiled": "compiled PyTorch peer not timed: why"}
+    lines = speed_table.render([jax, tensorflow]).splitlines()
+    assert lines[0] == "CPU: Some CPU (2 cores; avx2 avx512f)"  # no cap: per row
+    assert lines[3:] == [
+        "| avx2 | cifar10 32x32x3 b128 | tensorflow | fit | 300.0 | 1.50 "
+        "| 1.00-2.00 | 1.20 |",
+        "| avx2 | cifar10 32x32x3 b128 | torch | plain PyTorch (eager peer) "
+        "| 200.0 | 1.00 | - | 0.80 |",
+        "| avx2 | cifar10 32x32x3 b128 | torch | plain PyTorch, torch.compile "
+        "(compiled peer) | 250.0 | 1.25 | 1.00-2.00 | 1.00 |",
+        "| avx2 | cifar10 32x32x3 b128 | jax | fit | 100.0 | 0.50 | 1.00-2.00 | - |",
+        "avx2, jax: compiled PyTorch peer not timed: why",
+    ]
