@@ -2,8 +2,11 @@
 # The speed table of docs/speed.md: each preset at each ISA level this CPU has (avx2, and
 # avx512 where it has it, through `bench --max-isa`), every backend (TensorFlow also with
 # --jit-compile on), each run timing the eager and the torch.compile'd PyTorch peer beside it.
-# About 30 minutes on the 2-core development machine with AVX-512 (32 runs; estimated from
-# short runs, see the step counts below), half of it on an AVX2-only CPU.
+# 32 runs on a CPU with AVX-512 (16 with AVX2 only). Not 30 minutes: each run's fixed costs
+# (imports, graph, XLA and torch.compile compilation, warm-up) dominate, so fewer steps do not
+# shorten it. Estimated from short runs on the 2-core development machine while loaded
+# (load average 6): a TensorFlow run at 28x28 with 10 steps 2 minutes, JAX 1.7 minutes, at
+# 128x128 with 2 steps 6 minutes; so about 1.5-2 hours there, expect about half quiet.
 # Usage: benchmarks/speed.sh [OUTDIR]   (default benchmarks/results/speed)
 # Scaled down for a check, through the environment:
 #   SPEED_PRESETS="fashion_mnist" SPEED_LEVELS="avx2" SPEED_BACKENDS="tensorflow"
@@ -22,8 +25,8 @@ declare -A flags=(
   [folder64]="--dataset folder --image-size 64"       # 64x64 b64
   [biked]="--dataset biked"                           # 128x128 b64
 )
-# Timed steps and block per preset: 2 rounds at least, so each ratio has a spread.
-declare -A steps=([fashion_mnist]="20 10" [cifar10]="20 10" [folder64]="10 5" [biked]="4 2")
+# Timed steps and block per preset: 2 rounds, so each ratio has a spread.
+declare -A steps=([fashion_mnist]="10 5" [cifar10]="10 5" [folder64]="4 2" [biked]="2 1")
 for level in $levels; do
   for preset in $presets; do
     read -r count block <<<"${SPEED_STEPS:-${steps[$preset]}}"

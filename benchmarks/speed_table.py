@@ -65,7 +65,9 @@ def rows(record: dict, with_peers: bool):
         path = record["paths"].get(key)
         if path is None or (key.startswith("peer") and not with_peers):
             continue
-        backend = "torch" if key.startswith("peer") else _backend(record)
+        # --jit-compile applies to the fit path only.
+        backend = _backend(record) if key == "fit" else record["backend"]
+        backend = "torch" if key.startswith("peer") else backend
         rounds = path.get("over_peer_per_round")
         spread = f"{min(rounds):.2f}-{max(rounds):.2f}" if key != "peer" else "-"
         yield (
