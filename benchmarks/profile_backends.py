@@ -6,10 +6,11 @@ python benchmarks/profile_backends.py --backend jax --json OUT.json
 Builds the preset's networks (default Fashion-MNIST: 28x28, batch 128),
 warms up the backend's minimal loop (`dcgan_tf.speed.loops`, the step `fit`
 runs) and profiles a few steps. torch: `torch.profiler`, the ops by self CPU
-time, and the share in layout copies (permute, transpose, contiguous, copy_:
-Keras' NHWC convolutions transposed to PyTorch's NCHW and back) against the
-convolutions themselves. JAX: a `jax.profiler` trace (Perfetto JSON), XLA's
-CPU thunks by HLO op category. On a loaded machine the shares within one
+time, the share in layout ops (permute, transpose, contiguous, copy_) and in
+copies of 4-D batch-first tensors (activations: Keras' NHWC convolutions
+transposed to PyTorch's NCHW and back) against the convolutions themselves.
+JAX: a `jax.profiler` trace (Perfetto JSON), XLA's CPU thunks by HLO op
+category. On a loaded machine the shares within one
 profile mean something; absolute times do not.
 """
 
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -31,23 +33,23 @@ LAYOUT_OPS += ("aten::clone", "aten::_to_copy", "aten::t", "aten::as_strided")
 CONVOLUTION = re.compile(r"conv|mkldnn", re.IGNORECASE)
 
 
-def build(backend, dataset, data_format):
+def build(backend, dataset, dump):
     os.environ["KERAS_BACKEND"] = backend
+    if backend == "jax":  # XLA's optimised HLO, to name each profiled op
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_dump_to={dump}".strip()
     import keras
 
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.gan import build_dcgan
     from dcgan_tf.speed.loops import MinimalLoop
 
-    keras.config.set_image_data_format(data_format)
     config = TrainConfig(dataset=dataset, augment="none", ema=0.0).resolve()
     config.validate()
     keras.utils.set_random_seed(0)
     model = build_dcgan(config)
-    shape = config.image_shape
-    if data_format == "channels_first":
-        shape = (shape[2], shape[0], shape[1])
-    images = keras.random.uniform((config.batch_size, *shape), -1, 1, seed=1)
+    shape = (config.batch_size, *config.image_shape)
+    images = keras.random.uniform(shape, -1, 1, seed=1)
     return config, MinimalLoop(model), images
 
 
@@ -60,14 +62,26 @@ def shares(times: dict) -> list[dict]:
     ]
 
 
-def profile_torch(loop, images, steps):
+def profile_torch(loop, images, steps, dump):
     import torch
 
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as p:
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    with torch.profiler.profile(activities=activities, record_shapes=True) as p:
         for _ in range(steps):
             losses = loop.step(images)
         float(losses[0])
     events = p.key_averages()
+    # Copies of activations (4-D, batch first), as layout changes around the
+    # convolutions make them; the optimiser's assigns copy weights instead.
+    batch = images.shape[0]
+    activation_copies = sum(
+        e.self_cpu_time_total / 1e6
+        for e in p.key_averages(group_by_input_shape=True)
+        if e.key == "aten::copy_"
+        and e.input_shapes
+        and len(e.input_shapes[0]) == 4
+        and e.input_shapes[0][0] == batch
+    )
     self_times = {e.key: e.self_cpu_time_total / 1e6 for e in events}
     counts = {e.key: e.count for e in events}
     total = sum(self_times.values())
@@ -83,6 +97,7 @@ def profile_torch(loop, images, steps):
     return {
         "top_ops_by_self_cpu": top,
         "layout_copy_share": layout / total,
+        "activation_copy_share": activation_copies / total,
         "layout_ops": {n: self_times[n] / total for n in LAYOUT_OPS if n in self_times},
         "convolution_share": convolution / total,
         "profiled_seconds_per_step": total / steps,
@@ -98,7 +113,18 @@ def _category(name: str) -> str:
     return base or name
 
 
-def profile_jax(loop, images, steps):
+def _hlo_lines(dump) -> dict:
+    """Each instruction's line in XLA's optimised HLO, by name."""
+    lines = {}
+    for path in Path(dump).glob("*cpu_after_optimizations.txt"):
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*(?:ROOT )?%?([\w.\-]+) = (.*)", line)
+            if match:
+                lines.setdefault(match.group(1), match.group(2)[:400])
+    return lines
+
+
+def profile_jax(loop, images, steps, dump):
     import jax
 
     with tempfile.TemporaryDirectory() as folder:
@@ -125,9 +151,13 @@ def profile_jax(loop, images, steps):
         by_name[name] += seconds
         by_category[_category(name)] += seconds
     total = sum(by_category.values())
+    top = shares(dict(by_name))[:20]
+    hlo = _hlo_lines(dump)
+    for row in top:
+        row["hlo"] = hlo.get(row["name"], "")
     return {
         "hlo_categories": shares(dict(by_category)),
-        "top_hlo_ops": shares(dict(by_name))[:20],
+        "top_hlo_ops": top,
         "profiled_seconds_per_step": total / steps,
     }
 
@@ -137,15 +167,10 @@ def main(argv=None):
     parser.add_argument("--backend", choices=("torch", "jax"), required=True)
     parser.add_argument("--dataset", default="fashion_mnist", help="The preset.")
     parser.add_argument("--steps", type=int, default=3, help="Profiled steps.")
-    parser.add_argument(
-        "--data-format",
-        choices=("channels_last", "channels_first"),
-        default="channels_last",
-        help="Keras' image data format of the networks (the model's: channels_last).",
-    )
     parser.add_argument("--json", required=True, help="Where to write the profile.")
     args = parser.parse_args(argv)
-    config, loop, images = build(args.backend, args.dataset, args.data_format)
+    dump = tempfile.mkdtemp(prefix="profile_hlo_")
+    config, loop, images = build(args.backend, args.dataset, dump)
     for _ in range(2):  # compile and warm up outside the profile
         float(loop.step(images)[0])
     start = time.perf_counter()
@@ -157,17 +182,17 @@ def main(argv=None):
     result = {
         "command": shlex.join(["python", *sys.argv]),
         "backend": args.backend,
-        "data_format": args.data_format,
         "dataset": config.dataset,
         "image_shape": list(config.image_shape),
         "batch_size": config.batch_size,
         "seconds_per_step_unprofiled": seconds,
         "load_average": os.getloadavg(),
-        **profile(loop, images, args.steps),
+        **profile(loop, images, args.steps, dump),
     }
     from dcgan_tf.speed.machine import cpu_info
 
     result["cpu"] = cpu_info()
+    shutil.rmtree(dump, ignore_errors=True)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if not isinstance(v, list)}))
