@@ -155,6 +155,10 @@ def profile_jax(loop, images, steps, dump):
     hlo = _hlo_lines(dump)
     for row in top:
         row["hlo"] = hlo.get(row["name"], "")
+        # Its operands' lines: XLA keeps the source op's name on them when the
+        # instruction itself lost it.
+        operands = re.findall(r"%([\w.\-]+)", row["hlo"].split("),")[0])
+        row["operands"] = {name: hlo.get(name, "") for name in operands}
     return {
         "hlo_categories": shares(dict(by_category)),
         "top_hlo_ops": top,
