@@ -1,7 +1,9 @@
 """Benchmark training speed: `python -m dcgan_tf.bench --dataset fashion_mnist`.
 
 Times the `fit` path, the backend's minimal loop and a plain PyTorch loop on
-the same networks, interleaved in one process (see `dcgan_tf.speed`). Its
+the same networks, eager and under `torch.compile`, interleaved in one process
+(see `dcgan_tf.speed`), on the CPU it names (`--max-isa` caps its instruction
+set). Its
 configuration flags are `train`'s, generated from the same `TrainConfig`
 fields.
 """
