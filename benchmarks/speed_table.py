@@ -1,49 +1,101 @@
 """The speed table of docs/speed.md from `benchmarks/speed.sh`'s records.
 
 python benchmarks/speed_table.py benchmarks/results/speed/*.json
+
+One row per path of each run: the ISA level it ran at, the preset, the
+backend, img/s and its ratio over the eager PyTorch peer of the same run (and
+that ratio's spread over the interleaved rounds) and over the compiled one.
+The peers' own rows come once per level and preset, from the TensorFlow run
+(every run times its own, in its JSON). Above the table: the
+CPU; below it: every peer a run could not time, and why.
 """
 
 import json
 import sys
 from pathlib import Path
 
-PATHS = {"fit": "dcgan_tf fit", "loop": "minimal loop", "peer": "plain PyTorch (peer)"}
-ORDER = {"fashion_mnist": 0, "cifar10": 1, "folder": 2}
+from dcgan_tf.speed import machine
+
+LABELS = {
+    "fit": "fit",
+    "loop": "minimal loop",
+    "peer": "plain PyTorch (eager peer)",
+    "peer_compiled": "plain PyTorch, torch.compile (compiled peer)",
+}
+PRESETS = {"fashion_mnist": 0, "cifar10": 1, "folder": 2, "biked": 3}
+BACKENDS = {"tensorflow": 0, "torch": 1, "jax": 2}
+HEADER = (
+    "| ISA level | preset | backend | path | img/s | over eager peer "
+    "| each round | over compiled peer |\n|---|---|---|---|---|---|---|---|"
+)
 
 
-def rows(record: dict):
+def _ratio(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _backend(record: dict) -> str:
+    if record.get("jit_compile") in (True, "on"):  # "on" on the command line
+        return f"{record['backend']}, jit_compile on"
+    return record["backend"]
+
+
+def _level(record: dict) -> str:
+    """The level a run ran at ("-" in records from before the CPU was kept)."""
+    return machine.effective_level(record["cpu"]) if "cpu" in record else "-"
+
+
+def _key(record: dict):
+    level = _level(record)
+    return (
+        -machine.LEVELS.index(level) if level in machine.LEVELS else 1,
+        PRESETS.get(record["dataset"], 9),
+        record["image_shape"],
+        BACKENDS.get(record["backend"], 9),
+        record.get("jit_compile") in (True, "on"),
+    )
+
+
+def rows(record: dict, with_peers: bool):
+    """The table's lines for one run's record."""
+    level = _level(record)
     shape = "x".join(map(str, record["image_shape"]))
     preset = f"{record['dataset']} {shape} b{record['batch_size']}"
-    load = record["load_average_before"][0]
-    for key, label in PATHS.items():
+    for key, label in LABELS.items():
         path = record["paths"].get(key)
-        if path is None:
+        if path is None or (key.startswith("peer") and not with_peers):
             continue
-        if key != "peer":
-            label += f", {record['backend']}"
-        rounds = path["over_peer_per_round"]
+        # --jit-compile applies to the fit path only.
+        backend = _backend(record) if key == "fit" else record["backend"]
+        backend = "torch" if key.startswith("peer") else backend
+        rounds = path.get("over_peer_per_round")
         spread = f"{min(rounds):.2f}-{max(rounds):.2f}" if key != "peer" else "-"
         yield (
-            f"| {preset} | {label} | {path['images_per_second']:.1f} "
-            f"| {path['over_peer']:.2f} | {spread} "
-            f"| {record['flops_per_image'] / 1e9:.3f} "
-            f"| {path['fraction_of_ceiling']:.2f} | {load:.1f} |"
+            f"| {level} | {preset} | {backend} | {label} "
+            f"| {path['images_per_second']:.1f} | {_ratio(path.get('over_peer'))} "
+            f"| {spread if rounds else '-'} "
+            f"| {_ratio(path.get('over_compiled_peer'))} |"
         )
 
 
-def main(paths):
-    records = [json.loads(Path(p).read_text()) for p in paths]
-    records.sort(key=lambda r: (ORDER.get(r["dataset"], 9), r["backend"]))
-    print(
-        "| preset | path | img/s | / peer | / peer, each round | GFLOP/img "
-        "| fraction of matmul ceiling | load before |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+def render(records: list[dict]) -> str:
+    """The Markdown table (with its CPU line and notes) of `speed.sh`'s records."""
+    records = sorted(records, key=_key)
+    cpus = [{**r["cpu"], "isa_caps": {}} for r in records if "cpu" in r]
+    models = dict.fromkeys(machine.describe(cpu) for cpu in cpus) or ["not recorded"]
+    lines = [f"CPU: {model}" for model in models] + [HEADER]
+    notes = []
     for record in records:
-        for line in rows(record):
-            if "(peer)" in line and record["backend"] != "tensorflow":
-                continue  # the peer once per preset, from the TensorFlow run
-            print(line)
+        xla = record.get("jit_compile") in (True, "on")
+        lines += rows(record, with_peers=record["backend"] == "tensorflow" and not xla)
+        level = _level(record)
+        for reason in record.get("not_timed", {}).values():
+            notes.append(f"{level}, {_backend(record)}: {reason}")
+    return "\n".join(lines + list(dict.fromkeys(notes)))
+
+
+def main(paths):
+    print(render([json.loads(Path(p).read_text()) for p in paths]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Benchmark training speed: `python -m dcgan_tf.bench --dataset fashion_mnist`.
 
 Times the `fit` path, the backend's minimal loop and a plain PyTorch loop on
-the same networks, interleaved in one process (see `dcgan_tf.speed`). Its
+the same networks, eager and under `torch.compile`, interleaved in one process
+(see `dcgan_tf.speed`), on the CPU it names (`--max-isa` caps its instruction
+set). Its
 configuration flags are `train`'s, generated from the same `TrainConfig`
 fields.
 """
@@ -13,6 +15,7 @@ import sys
 
 from dcgan_tf import cli, outputs
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.speed import machine
 
 PROG = "python -m dcgan_tf.bench"
 EXAMPLES = """\
@@ -20,6 +23,7 @@ examples:
   python -m dcgan_tf.bench --dataset fashion_mnist --steps 50 --batch-size 128
   python -m dcgan_tf.bench --backend jax --dataset cifar10 --synthetic --json c.json
   python -m dcgan_tf.bench --dataset folder --image-size 64 --synthetic --steps 20
+  python -m dcgan_tf.bench --dataset fashion_mnist --synthetic --max-isa avx2
 """
 
 
@@ -51,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="XLA (TensorFlow, JAX) or torch.compile (PyTorch) for the fit path "
         "(default: auto, Keras' choice: on under JAX only, on a CPU).",
     )
+    parser.add_argument(
+        "--max-isa",
+        choices=sorted(machine.ISA_CAPS),
+        help="Hold oneDNN, PyTorch's kernels, MKL and XLA at most at this "
+        "instruction set, to see how an AVX2 machine runs (default: the CPU's own).",
+    )
     parser.add_argument("--json", metavar="PATH", help="Also write the figures here.")
     return parser
 
@@ -70,6 +80,8 @@ def main(argv=None):
     # otherwise (the small folders' preset augments).
     given.setdefault("augment", "none")
     given.setdefault("ema", 0.0)
+    if args.max_isa:  # before any framework loads: they read the caps then
+        cli.run_command(PROG, lambda: machine.cap_isa(args.max_isa))
     cli.run_command(PROG, lambda: cli.use_backend(args.backend))
     cli.quiet_tensorflow()
 

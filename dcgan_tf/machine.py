@@ -11,6 +11,7 @@ behaviour on this one (`ISA_CAPS`).
 
 import os
 import platform
+import sys
 
 # The vector features that decide the speed of convolutions, as /proc/cpuinfo
 # names them.
@@ -42,6 +43,8 @@ ISA_CAPS = {
         "XLA_FLAGS": "--xla_cpu_max_isa=AVX512",
     },
 }
+# Levels from lowest to highest, for comparing a cap with the CPU.
+LEVELS = ("other", "avx2", "avx512")
 CAP_VARIABLES = sorted({name for caps in ISA_CAPS.values() for name in caps})
 
 
@@ -93,6 +96,12 @@ def isa_level(features) -> str:
     return "other"
 
 
+def supported_levels(info=None) -> list[str]:
+    """The `ISA_CAPS` levels this CPU can run at, lowest first."""
+    own = LEVELS.index((info or cpu_info())["isa_level"])
+    return [level for level in ISA_CAPS if LEVELS.index(level) <= own]
+
+
 def effective_level(info: dict) -> str:
     """The level the libraries run at: the CPU's, or a lower cap in force."""
     cap = info["isa_caps"].get("ONEDNN_MAX_CPU_ISA", "").upper()
@@ -108,3 +117,49 @@ def describe(info: dict) -> str:
     if effective_level(info) != info["isa_level"]:
         line += f", capped at {effective_level(info).upper()}"
     return line
+
+
+FRAMEWORKS = ("tensorflow", "torch", "jax", "jaxlib")
+
+
+def cap_isa(level: str, environ=None) -> dict:
+    """Holds the libraries of this process at most at `level` (`ISA_CAPS`).
+
+    Sets the level's variables in `environ` (default `os.environ`); XLA's
+    flag is added to any `XLA_FLAGS` already there. The libraries read them
+    when they load, so this must run before TensorFlow, torch or JAX is
+    imported.
+
+    Args:
+        level: a key of `ISA_CAPS` ("avx2", "avx512").
+        environ: the environment to change.
+
+    Returns:
+        The variables set, as they now read.
+
+    Raises:
+        ValueError: for an unknown level, a level above what this CPU has,
+            or, for this process's environment, a framework already
+            imported (the cap would not apply).
+    """
+    environ = os.environ if environ is None else environ
+    if level not in ISA_CAPS:
+        raise ValueError(f"Unknown ISA level {level!r}: use one of {list(ISA_CAPS)}.")
+    own = cpu_info()["isa_level"]
+    if LEVELS.index(level) > LEVELS.index(own):
+        raise ValueError(
+            f"This CPU has no {level.upper()} (its best level: {own}); "
+            f"cap at a level it has or leave the cap out."
+        )
+    loaded = [name for name in FRAMEWORKS if name in sys.modules]
+    if loaded and environ is os.environ:
+        raise ValueError(
+            f"{', '.join(loaded)} already imported: an ISA cap applies only "
+            "to a fresh process."
+        )
+    caps = dict(ISA_CAPS[level])
+    flags = environ.get("XLA_FLAGS", "").split()
+    flags = [f for f in flags if not f.startswith("--xla_cpu_max_isa=")]
+    caps["XLA_FLAGS"] = " ".join([*flags, caps["XLA_FLAGS"]])
+    environ.update(caps)
+    return caps

@@ -9,7 +9,8 @@ socket), working directory, environment and arguments and runs the module or
 script as `python` would, as `__main__`; its exit code goes back to the caller.
 `shim()` is the `python` the pages' blocks find first on their PATH: it sends
 `-m dcgan_tf.*` and the blocks' own scripts to the server, and anything else
-(another backend, `notebooks/run.py`, `-c`) to the real interpreter.
+(another backend, `bench --max-isa`, `notebooks/run.py`, `-c`) to the real
+interpreter.
 """
 
 import json
@@ -102,6 +103,8 @@ def _run(request) -> None:
 
 def _served(args) -> bool:
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return False
+    if "--max-isa" in args:  # an ISA cap holds only in a fresh process
         return False
     if len(args) >= 2 and args[0] == "-m":
         return args[1].startswith("dcgan_tf.")

@@ -15,7 +15,7 @@ import pytest
 from dcgan_tf import bench, cli, speed
 from dcgan_tf.gan import DCGAN
 from dcgan_tf.networks import build_discriminator, build_generator
-from dcgan_tf.speed import harness
+from dcgan_tf.speed import harness, machine
 from dcgan_tf.speed.loops import MinimalLoop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,43 +118,81 @@ def test_peer_step_trains_as_the_minimal_loop():
             )
 
 
+TINY = ["--dataset", "mnist", "--synthetic", "--generator-filters", "8"]
+TINY += ["--discriminator-filters", "8", "--latent-dim", "8", "--batch-size", "8"]
+TINY += ["--image-size", "16"]
+
+
+def skip_compiling(monkeypatch):
+    # torch.compile takes a minute: the "compiled" peer runs the networks as
+    # they are (its result is checked by the slow test above).
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        monkeypatch.setattr(torch, "compile", lambda module: module)
+
+
 def test_bench_writes_its_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(harness, "matmul_rate", lambda framework: 1e10)
+    skip_compiling(monkeypatch)
     out = tmp_path / "bench.json"
-    argv = [
-        "--dataset",
-        "mnist",
-        "--synthetic",
-        "--generator-filters",
-        "8",
-        "--discriminator-filters",
-        "8",
-        "--latent-dim",
-        "8",
-        "--batch-size",
-        "8",
-        "--image-size",
-        "16",
-        "--steps",
-        "2",
-        "--block",
-        "1",
-        "--json",
-        str(out),
-    ]
+    argv = [*TINY, "--steps", "2", "--block", "1", "--json", str(out)]
     bench.main(argv)
     result = json.loads(out.read_text())
-    expected = {"fit", "loop"} | ({"peer"} if "torch" in result["versions"] else set())
-    assert set(result["paths"]) == expected
+    peers = {"peer", "peer_compiled"} if "torch" in result["versions"] else set()
+    assert set(result["paths"]) == {"fit", "loop"} | peers
     assert result["backend"] == keras.backend.backend()
     assert result["command"].startswith("python -m dcgan_tf.bench --dataset mnist")
     for path in result["paths"].values():
         assert path["images_per_second"] > 0
         assert len(path["block_seconds"]) == 2
-    if "peer" in result["paths"]:
-        assert result["paths"]["peer"]["over_peer"] == 1.0
     table = capsys.readouterr().out
     assert "| dcgan_tf fit, " in table and "fraction of matmul ceiling" in table
+    # The CPU it ran on, in the JSON and one line of the table.
+    assert result["cpu"] == machine.cpu_info()
+    assert table.splitlines()[1] == f"CPU: {machine.describe(result['cpu'])}"
+    if peers:
+        paths = result["paths"]
+        assert paths["peer"]["over_peer"] == 1.0
+        assert paths["peer_compiled"]["over_compiled_peer"] == 1.0
+        fit = paths["fit"]
+        assert fit["over_compiled_peer"] == pytest.approx(
+            fit["images_per_second"] / paths["peer_compiled"]["images_per_second"]
+        )
+        assert "| / peer | / compiled peer |" in table
+        assert "(compiled peer) |" in table
+        assert result["not_timed"] == {}
+
+
+@needs_torch
+def test_bench_without_torch_compile_times_the_eager_peer_and_says_why(
+    tmp_path, monkeypatch, capsys
+):
+    import torch
+
+    def broken(module):
+        def call(*args):
+            raise RuntimeError(
+                "InvalidCxxCompiler: No working C++ compiler found\nmore"
+            )
+
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken)
+    monkeypatch.setattr(harness, "matmul_rate", lambda framework: 1e10)
+    out = tmp_path / "bench.json"
+    bench.main([*TINY, "--steps", "1", "--block", "1", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert set(result["paths"]) == {"fit", "loop", "peer"}
+    reason = (
+        "compiled PyTorch peer not timed: torch.compile failed "
+        "(RuntimeError: InvalidCxxCompiler: No working C++ compiler found)"
+    )
+    assert result["not_timed"] == {"peer_compiled": reason}
+    output = capsys.readouterr()
+    assert output.out.splitlines()[-1] == reason
+    assert "Traceback" not in output.out + output.err
+    assert "over_compiled_peer" not in result["paths"]["fit"]
 
 
 def test_bench_times_the_plain_dcgan_unless_asked(monkeypatch):
@@ -284,3 +322,136 @@ def test_bench_times_no_peer_for_another_recipe(monkeypatch, capsys):
     assert set(result["paths"]) == {"fit", "loop"}
     assert "--upsample resize" in result["differences_from_paper"]
     assert "no PyTorch peer: it trains the paper's DCGAN" in capsys.readouterr().out
+
+
+@needs_torch
+@pytest.mark.slow  # torch.compile of both networks: about a minute here
+def test_compiled_peer_computes_the_eager_peers_losses():
+    import torch
+
+    from dcgan_tf.speed.peer import PeerDCGAN
+
+    model = make_model()
+    eager = PeerDCGAN(model.generator, model.discriminator)
+    compiled = PeerDCGAN(model.generator, model.discriminator, compiled=True)
+    rng = np.random.default_rng(2)
+    for _ in range(2):
+        latents = torch.from_numpy(rng.normal(size=(BATCH, LATENT_DIM)).astype("f4"))
+        nchw = torch.from_numpy(real_batch().transpose(0, 3, 1, 2).copy())
+        expected = [float(loss) for loss in eager.step(nchw, latents)]
+        actual = [float(loss) for loss in compiled.step(nchw, latents)]
+        assert actual == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    # Both trained the same weights the same way.
+    for name, value in eager.generator.named_parameters():
+        actual = dict(compiled.generator.named_parameters())[name]
+        np.testing.assert_allclose(actual.detach(), value.detach(), atol=1e-5)
+
+
+CAPPED_CHILD = """
+import sys
+from dcgan_tf import bench, speed
+from dcgan_tf.speed import machine
+
+def measure(config, *args):
+    import torch
+    print("capability", torch.backends.cpu.get_cpu_capability())
+    torch.nn.Conv2d(3, 8, 3)(torch.ones(2, 3, 8, 8))  # oneDNN says its ISA
+    print("caps", machine.cpu_info()["isa_caps"]["ONEDNN_MAX_CPU_ISA"])
+    print("describe", machine.describe(machine.cpu_info()))
+    return {}
+
+speed.run_benchmark = measure
+speed.format_table = lambda result: ""
+frameworks = ("keras", "tensorflow", "torch", "jax")
+print("loaded", [name for name in frameworks if name in sys.modules])
+bench.main(["--synthetic", "--max-isa", "avx2"])
+"""
+
+
+@needs_torch
+def test_max_isa_caps_the_libraries_before_they_load():
+    if machine.cpu_info()["isa_level"] == "other":
+        pytest.skip("this CPU has no AVX2")
+    env = {**os.environ, "ONEDNN_VERBOSE": "1"}
+    env = {k: v for k, v in env.items() if k not in machine.CAP_VARIABLES}
+    done = subprocess.run(
+        [sys.executable, "-c", CAPPED_CHILD],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert "loaded []" in lines  # bench's imports load no framework
+    assert "capability AVX2" in lines  # PyTorch's own kernels
+    assert any(line.endswith("isa:Intel AVX2") for line in lines)  # oneDNN's
+    assert "caps AVX2" in lines
+    if machine.cpu_info()["isa_level"] == "avx512":
+        described = next(line for line in lines if line.startswith("describe"))
+        assert described.endswith(", capped at AVX2")
+
+
+def test_max_isa_above_the_cpu_is_one_line_and_exit_2(monkeypatch, capsys):
+    avx2_only = {**machine.cpu_info(), "features": ["avx", "avx2"]}
+    avx2_only["isa_level"] = "avx2"
+    monkeypatch.setattr(machine, "cpu_info", lambda: avx2_only)
+    monkeypatch.setattr(speed, "run_benchmark", pytest.fail)
+    with pytest.raises(SystemExit) as raised:
+        bench.main(["--synthetic", "--max-isa", "avx512"])
+    assert raised.value.code == 2
+    error = capsys.readouterr().err
+    assert len(error.splitlines()) == 1 and "This CPU has no AVX512" in error
+
+
+def test_cap_isa_sets_every_library_and_keeps_other_xla_flags():
+    if machine.cpu_info()["isa_level"] == "other":
+        pytest.skip("this CPU has no AVX2")
+    environ = {"XLA_FLAGS": "--xla_dump_to=x --xla_cpu_max_isa=AVX512"}
+    machine.cap_isa("avx2", environ)
+    assert environ == {
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+        "XLA_FLAGS": "--xla_dump_to=x --xla_cpu_max_isa=AVX2",
+    }
+    # In this process Keras' backend is loaded: too late for a cap.
+    with pytest.raises(ValueError, match="only to a fresh process"):
+        machine.cap_isa("avx2")
+
+
+def test_speed_table_names_level_backend_and_both_peers():
+    spec = importlib.util.spec_from_file_location(
+        "speed_table", REPO / "benchmarks" / "speed_table.py"
+    )
+    speed_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed_table)
+    cpu = {"model": "Some CPU", "features": ["avx2", "avx512f"], "cpu_count": 2}
+    cpu |= {"isa_level": "avx512", "isa_caps": {"ONEDNN_MAX_CPU_ISA": "AVX2"}}
+
+    def path(rate, peer=None, compiled=None):
+        figures = {"images_per_second": rate, "over_peer_per_round": [1.0, 2.0]}
+        return figures | {"over_peer": peer, "over_compiled_peer": compiled}
+
+    record = {"dataset": "cifar10", "image_shape": [32, 32, 3], "batch_size": 128}
+    tensorflow = record | {"backend": "tensorflow", "jit_compile": "auto", "cpu": cpu}
+    tensorflow["paths"] = {
+        "fit": path(300.0, 1.5, 1.2),
+        "peer": path(200.0, 1.0, 0.8),
+        "peer_compiled": path(250.0, 1.25, 1.0),
+    }
+    jax = record | {"backend": "jax", "jit_compile": "auto", "cpu": cpu}
+    jax["paths"] = {"fit": path(100.0, 0.5), "peer": path(200.0, 1.0)}
+    jax["not_timed"] = {"peer_compiled": "compiled PyTorch peer not timed: why"}
+    lines = speed_table.render([jax, tensorflow]).splitlines()
+    assert lines[0] == "CPU: Some CPU (2 cores; avx2 avx512f)"  # no cap: per row
+    assert lines[3:] == [
+        "| avx2 | cifar10 32x32x3 b128 | tensorflow | fit | 300.0 | 1.50 "
+        "| 1.00-2.00 | 1.20 |",
+        "| avx2 | cifar10 32x32x3 b128 | torch | plain PyTorch (eager peer) "
+        "| 200.0 | 1.00 | - | 0.80 |",
+        "| avx2 | cifar10 32x32x3 b128 | torch | plain PyTorch, torch.compile "
+        "(compiled peer) | 250.0 | 1.25 | 1.00-2.00 | 1.00 |",
+        "| avx2 | cifar10 32x32x3 b128 | jax | fit | 100.0 | 0.50 | 1.00-2.00 | - |",
+        "avx2, jax: compiled PyTorch peer not timed: why",
+    ]

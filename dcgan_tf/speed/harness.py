@@ -1,9 +1,11 @@
 """The timing harness: `fit`, the minimal loop and the PyTorch peer, interleaved.
 
 Each path runs `block` steps in turn, round after round, in one process, so
-a machine that other jobs slow down slows all three alike and the ratios of
-one run hold even when the rates do not. Also measured: the input pipeline
-alone, each framework's matrix-multiply ceiling and peak memory.
+a machine that other jobs slow down slows all of them alike and the ratios of
+one run hold even when the rates do not. The peers are the plain PyTorch loop
+eager ("peer") and under `torch.compile` ("peer_compiled"). Also measured: the
+input pipeline alone, each framework's matrix-multiply ceiling, peak memory
+and the CPU (`machine.cpu_info`).
 """
 
 import dataclasses
@@ -20,8 +22,12 @@ from dcgan_tf.data import make_dataset, synthetic_images
 from dcgan_tf.gan import build_dcgan
 from dcgan_tf.speed.flops import matmul_rate, step_flops
 from dcgan_tf.speed.loops import MinimalLoop
+from dcgan_tf.speed.machine import cpu_info
+from dcgan_tf.speed.report import NO_COMPILED_PEER, NO_PEER
 
-PATHS = ("fit", "loop", "peer")
+PATHS = ("fit", "loop", "peer", "peer_compiled")
+# The rate each path is compared with, and the ratio's key in the figures.
+PEERS = {"peer": "over_peer", "peer_compiled": "over_compiled_peer"}
 
 
 def _settle(value):
@@ -69,13 +75,6 @@ def pipeline_rate(images, batch_size, batches) -> float:
     return batches * batch_size / (time.perf_counter() - start)
 
 
-# What the table says when the PyTorch peer could not be timed.
-NO_PEER = (
-    "plain PyTorch peer not timed: torch is not installed; add it with "
-    'pip install -e ".[torch]"'
-)
-
-
 def _importable(name: str) -> bool:
     """Whether a package imports (not merely found: a broken install fails)."""
     try:
@@ -85,19 +84,25 @@ def _importable(name: str) -> bool:
     return True
 
 
+def _first_line(error: Exception) -> str:
+    line = (str(error).strip().splitlines() or [""])[0]
+    line = line if len(line) <= 160 else line[:157] + "..."
+    return f"{type(error).__name__}: {line}" if line else type(error).__name__
+
+
 def _peer_blocks(model, images, config, block):
-    """The PyTorch peer's timed block, or None without torch."""
+    """The PyTorch peers' timed blocks and why any is missing.
+
+    Returns:
+        ({"peer": run, "peer_compiled": run}, {path: reason}): without torch
+        neither peer; where `torch.compile` fails (no C++ compiler, an
+        unsupported platform) the eager peer alone. The compiled peer
+        compiles here, outside the timed blocks.
+    """
     if not _importable("torch"):
-        return None
+        return {}, {"peer": NO_PEER, "peer_compiled": NO_PEER}
     from dcgan_tf.speed.peer import PeerDCGAN, to_nchw
 
-    peer = PeerDCGAN(
-        model.generator,
-        model.discriminator,
-        config.learning_rates[0],
-        config.beta_1,
-        seed=config.seed,
-    )
     count = len(images) // config.batch_size
     batches = to_nchw(images[: count * config.batch_size]).split(config.batch_size)
 
@@ -105,7 +110,35 @@ def _peer_blocks(model, images, config, block):
         while True:
             yield from batches
 
-    return _timed_block(peer.step, cycle(), block)
+    import torch._dynamo
+
+    blocks, missing = {}, {}
+    names = ["peer", "peer_compiled"]
+    if torch._dynamo.config.disable:  # torch.compile would run the loop eager
+        names.pop()
+        missing["peer_compiled"] = NO_COMPILED_PEER.format(
+            "torch.compile is disabled (TORCH_COMPILE_DISABLE=1)"
+        )
+    for name in names:
+        peer = PeerDCGAN(
+            model.generator,
+            model.discriminator,
+            config.learning_rates[0],
+            config.beta_1,
+            seed=config.seed,
+            compiled=name == "peer_compiled",
+        )
+        try:
+            peer.step(batches[0])  # torch.compile compiles on the first call
+        except Exception as error:  # noqa: BLE001 - any failure: timed without it
+            if name == "peer":
+                raise
+            missing[name] = NO_COMPILED_PEER.format(
+                f"torch.compile failed ({_first_line(error)})"
+            )
+            continue
+        blocks[name] = _timed_block(peer.step, cycle(), block)
+    return blocks, missing
 
 
 def run_benchmark(
@@ -146,11 +179,12 @@ def run_benchmark(
     convert = keras.ops.convert_to_tensor
     loop_batches = (convert(b) for b in make_dataset(images, config.batch_size, 1))
     blocks = {"loop": _timed_block(loop.step, loop_batches, block)}
-    # The peer is the paper's DCGAN: it times only that network's recipe.
+    # The peers are the paper's DCGAN: they time only that network's recipe.
     not_paper = config.differences_from_paper()
-    peer_block = None if not_paper else _peer_blocks(model, images, config, block)
-    if peer_block is not None:
-        blocks["peer"] = peer_block
+    missing = {}
+    if not not_paper:
+        peer_blocks, missing = _peer_blocks(model, images, config, block)
+        blocks |= peer_blocks
 
     # Warm-up: trace, compile and run every path once outside the timed blocks.
     dataset = make_dataset(images, config.batch_size, seed=0)
@@ -170,6 +204,7 @@ def run_benchmark(
 
     flops = step_flops(model.generator, model.discriminator)
     frameworks = {"fit": backend, "loop": backend, "peer": "torch"}
+    frameworks["peer_compiled"] = "torch"
     timed = {frameworks[name] for name in timer.seconds}  # no torch, no peer
     ceilings = {name: matmul_rate(name) for name in sorted(timed)}
     images_per_block = block * config.batch_size
@@ -182,13 +217,15 @@ def run_benchmark(
             "fraction_of_ceiling": rate * flops / ceilings[frameworks[name]],
             "ceiling_framework": frameworks[name],
         }
-    if "peer" in paths:
+    for peer, key in PEERS.items():
+        if peer not in paths:
+            continue
         for path in paths.values():
-            peer_rate = paths["peer"]["images_per_second"]
-            path["over_peer"] = path["images_per_second"] / peer_rate
+            peer_rate = paths[peer]["images_per_second"]
+            path[key] = path["images_per_second"] / peer_rate
             # Per-round ratios: their spread shows how steady the machine was.
-            ratios = np.divide(timer.seconds["peer"], path["block_seconds"])
-            path["over_peer_per_round"] = ratios.tolist()
+            ratios = np.divide(timer.seconds[peer], path["block_seconds"])
+            path[f"{key}_per_round"] = ratios.tolist()
     return {
         "dataset": config.dataset,
         "image_shape": list(config.image_shape),
@@ -199,6 +236,7 @@ def run_benchmark(
         "block": block,
         "synthetic": synthetic,
         "paths": paths,
+        "not_timed": missing,
         "flops_per_image": flops,
         "matmul_flops_per_second": ceilings,
         "pipeline_images_per_second": pipeline_rate(
@@ -209,6 +247,7 @@ def run_benchmark(
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "cpu_count": os.cpu_count(),
+        "cpu": cpu_info(),
         "versions": _versions(),
     }
 
@@ -219,66 +258,3 @@ def _versions() -> dict:
         if _importable(name):
             versions[name] = importlib.import_module(name).__version__
     return versions
-
-
-LABELS = {
-    "fit": "dcgan_tf fit",
-    "loop": "minimal loop",
-    "peer": "plain PyTorch (peer)",
-}
-
-
-def table_rows(result: dict) -> list[list[str]]:
-    """One row per path: path, img/s, / peer, GFLOP/img, fraction of ceiling."""
-    rows = []
-    for name, path in result["paths"].items():
-        label = LABELS[name]
-        if name != "peer":
-            label = f"{label}, {result['backend']}"
-            if name == "fit" and result.get("jit_compile") not in (None, "auto"):
-                label += f" (jit_compile={result['jit_compile']})"
-        over = path.get("over_peer")
-        rows.append(
-            [
-                label,
-                f"{path['images_per_second']:.1f}",
-                "-" if over is None else f"{over:.2f}",
-                f"{result['flops_per_image'] / 1e9:.3f}",
-                f"{path['fraction_of_ceiling']:.2f}",
-            ]
-        )
-    return rows
-
-
-HEADER = ["path", "img/s", "/ peer", "GFLOP/img", "fraction of matmul ceiling"]
-
-
-def format_table(result: dict) -> str:
-    """The figures of one run as a Markdown table under a title line."""
-    shape = "x".join(map(str, result["image_shape"]))
-    ceilings = ", ".join(
-        f"{name} {rate / 1e9:.0f}"
-        for name, rate in result["matmul_flops_per_second"].items()
-    )
-    lines = [
-        f"{result['dataset']} {shape}, batch {result['batch_size']}, "
-        f"{result['steps']} steps per path in blocks of {result['block']}",
-        "| " + " | ".join(HEADER) + " |",
-        "|" + "---|" * len(HEADER),
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(result)]
-    if result.get("differences_from_paper"):
-        lines.append(
-            "no PyTorch peer: it trains the paper's DCGAN, and this run differs by "
-            + " ".join(result["differences_from_paper"])
-        )
-    lines.append(
-        f"matmul ceiling (GFLOP/s): {ceilings}; input pipeline alone "
-        f"{result['pipeline_images_per_second']:.0f} img/s; peak memory "
-        f"{result['peak_memory_mb']:.0f} MB; load average "
-        f"{result['load_average_before'][0]:.1f} before, "
-        f"{result['load_average_after'][0]:.1f} after"
-    )
-    if "peer" not in result["paths"]:
-        lines.append(NO_PEER)
-    return "\n".join(lines)

@@ -6,8 +6,10 @@ start from the same N(0, 0.02) draw), and trains them the way pytorch/examples'
 `dcgan/main.py` does: one G forward; D's gradients from the real batch and the
 detached fakes, accumulated, then Adam; G's loss through the updated D with
 `backward()` (which, as in the example, also fills D's unused gradients),
-then Adam. BCE on logits and Adam's epsilon match Keras'. Imports torch, never
-Keras: the models are only read.
+then Adam. BCE on logits and Adam's epsilon match Keras'. With `compiled`,
+the same loop calls both networks through `torch.compile` (the choice of a
+PyTorch user who cares about speed). Imports torch, never Keras: the models
+are only read.
 """
 
 import numpy as np
@@ -125,6 +127,9 @@ class PeerDCGAN:
         beta_1: Adam's beta_1 (Radford et al. §4: 0.5).
         epsilon: Adam's epsilon; Keras' default 1e-7 (PyTorch's is 1e-8).
         seed: seed of the latents the peer draws itself.
+        compiled: call the networks through `torch.compile` (default
+            backend, Inductor; it compiles on the first step, which may
+            raise where there is no C++ compiler).
     """
 
     def __init__(
@@ -135,6 +140,7 @@ class PeerDCGAN:
         beta_1=0.5,
         epsilon=1e-7,
         seed=0,
+        compiled=False,
     ):
         self.latent_dim = int(generator.input_shape[-1])
         self.generator = mirror(generator)
@@ -147,6 +153,11 @@ class PeerDCGAN:
         self.g_optimizer = torch.optim.Adam(self.generator.parameters(), **adam)
         self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), **adam)
         self.random = torch.Generator().manual_seed(seed)
+        # What the step calls: the networks, or compiled modules sharing their
+        # parameters (so `generator` and `discriminator` stay the trained ones).
+        self._g, self._d = self.generator, self.discriminator
+        if compiled:
+            self._g, self._d = torch.compile(self._g), torch.compile(self._d)
 
     def step(self, real_images: torch.Tensor, latents: torch.Tensor | None = None):
         """One training step on an NCHW batch, in pytorch/examples' order.
@@ -166,16 +177,16 @@ class PeerDCGAN:
 
         # 1. Update D: maximize log(D(x)) + log(1 - D(G(z))).
         self.discriminator.zero_grad()
-        d_loss_real = _BCE(self.discriminator(real_images), real_targets)
+        d_loss_real = _BCE(self._d(real_images), real_targets)
         d_loss_real.backward()
-        fake_images = self.generator(latents)
-        d_loss_fake = _BCE(self.discriminator(fake_images.detach()), fake_targets)
+        fake_images = self._g(latents)
+        d_loss_fake = _BCE(self._d(fake_images.detach()), fake_targets)
         d_loss_fake.backward()
         self.d_optimizer.step()
 
         # 2. Update G: maximize log(D(G(z))) through the updated D.
         self.generator.zero_grad()
-        g_loss = _BCE(self.discriminator(fake_images), real_targets)
+        g_loss = _BCE(self._d(fake_images), real_targets)
         g_loss.backward()
         self.g_optimizer.step()
         return (d_loss_real + d_loss_fake).detach(), g_loss.detach()
