@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The speed table of docs/speed.md: each preset at each ISA level this CPU has (avx2, and
-# avx512 where it has it, through `bench --max-isa`), every backend (TensorFlow also with
-# --jit-compile on), each run timing the eager and the torch.compile'd PyTorch peer beside it.
+# avx512 where it has it, through `bench --max-isa`), every backend, each run timing the
+# eager and the torch.compile'd PyTorch peer beside it. TensorFlow runs twice: with
+# --jit-compile auto (train's default: it probes both ways, `dcgan_tf.execution`) and then
+# with the way auto did not choose, so the table shows whether auto chose the faster.
 # 32 runs on a CPU with AVX-512 (16 with AVX2 only). Not 30 minutes: each run's fixed costs
 # (imports, graph, XLA and torch.compile compilation, warm-up) dominate, so fewer steps do not
 # shorten it. Estimated from short runs on the 2-core development machine while loaded
@@ -16,9 +18,9 @@ out=${1:-benchmarks/results/speed}
 mkdir -p "$out"
 export OMP_WAIT_POLICY=PASSIVE
 levels=${SPEED_LEVELS:-$(python -c \
-  'from dcgan_tf.speed import machine; print(*machine.supported_levels())')}
+  'from dcgan_tf import machine; print(*machine.supported_levels())')}
 presets=${SPEED_PRESETS:-"fashion_mnist cifar10 folder64 biked"}
-backends=${SPEED_BACKENDS:-"tensorflow tensorflow_xla torch jax"}
+backends=${SPEED_BACKENDS:-"tensorflow torch jax"}
 declare -A flags=(
   [fashion_mnist]="--dataset fashion_mnist"           # 28x28 b128
   [cifar10]="--dataset cifar10"                       # 32x32 b128
@@ -31,13 +33,20 @@ for level in $levels; do
   for preset in $presets; do
     read -r count block <<<"${SPEED_STEPS:-${steps[$preset]}}"
     for backend in $backends; do
-      extra=""
-      if [[ $backend == tensorflow_xla ]]; then extra="--jit-compile on"; fi
-      echo "== $level $preset $backend  load: $(cut -d' ' -f1-3 /proc/loadavg)"
-      # shellcheck disable=SC2086
-      python -m dcgan_tf.bench --backend "${backend%_xla}" $extra --max-isa "$level" \
-        --synthetic ${flags[$preset]} --steps "$count" --block "$block" \
-        --json "$out/${level}_${preset}_${backend}.json"
+      runs=("$backend:")
+      if [[ $backend == tensorflow ]]; then runs=("tensorflow:auto" "tensorflow:other"); fi
+      for run in "${runs[@]}"; do
+        jit=${run#*:}; name=${level}_${preset}_${backend}
+        if [[ $jit == other ]]; then  # the way --jit-compile auto did not choose
+          jit=$(python -c 'import json,sys; print("off" if json.load(open(sys.argv[1]))["jit_compiled"] else "on")' "$out/${name}.json")
+          name=${name}_jit_${jit}
+        fi
+        echo "== $level $preset $backend ${jit:+--jit-compile $jit}  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+        # shellcheck disable=SC2086
+        python -m dcgan_tf.bench --backend "$backend" ${jit:+--jit-compile $jit} \
+          --max-isa "$level" --synthetic ${flags[$preset]} --steps "$count" \
+          --block "$block" --json "$out/${name}.json"
+      done
     done
   done
 done

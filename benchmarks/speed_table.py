@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from dcgan_tf.speed import machine
+from dcgan_tf import machine
 
 LABELS = {
     "fit": "fit",
@@ -34,8 +34,17 @@ def _ratio(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _compiled(record: dict) -> bool:
+    """Whether the fit path ran compiled (older records: `jit_compile` only)."""
+    return record.get("jit_compiled", record.get("jit_compile") in (True, "on"))
+
+
 def _backend(record: dict) -> str:
-    if record.get("jit_compile") in (True, "on"):  # "on" on the command line
+    jit = record.get("jit_compile")
+    if "jit_compiled" in record and record["backend"] == "tensorflow":
+        way = "XLA" if record["jit_compiled"] else "no XLA"
+        return f"tensorflow, --jit-compile {jit} ({way})"
+    if jit in (True, "on"):  # "on" on the command line
         return f"{record['backend']}, jit_compile on"
     return record["backend"]
 
@@ -52,7 +61,7 @@ def _key(record: dict):
         PRESETS.get(record["dataset"], 9),
         record["image_shape"],
         BACKENDS.get(record["backend"], 9),
-        record.get("jit_compile") in (True, "on"),
+        record.get("jit_compile") != "auto",
     )
 
 
@@ -86,8 +95,11 @@ def render(records: list[dict]) -> str:
     lines = [f"CPU: {model}" for model in models] + [HEADER]
     notes = []
     for record in records:
-        xla = record.get("jit_compile") in (True, "on")
-        lines += rows(record, with_peers=record["backend"] == "tensorflow" and not xla)
+        # The peers once per preset: beside TensorFlow's default (auto) run.
+        first = record.get("jit_compile") in ("auto", None) and not (
+            "jit_compiled" not in record and _compiled(record)
+        )
+        lines += rows(record, with_peers=record["backend"] == "tensorflow" and first)
         level = _level(record)
         for reason in record.get("not_timed", {}).values():
             notes.append(f"{level}, {_backend(record)}: {reason}")

@@ -3,9 +3,9 @@
 Times the `fit` path, the backend's minimal loop and a plain PyTorch loop on
 the same networks, eager and under `torch.compile`, interleaved in one process
 (see `dcgan_tf.speed`), on the CPU it names (`--max-isa` caps its instruction
-set). Its
-configuration flags are `train`'s, generated from the same `TrainConfig`
-fields.
+set). Its configuration flags are `train`'s, generated from the same
+`TrainConfig` fields: `--jit-compile auto` times the `fit` path as `train`
+would run it (see `dcgan_tf.execution`).
 """
 
 import argparse
@@ -13,9 +13,8 @@ import json
 import shlex
 import sys
 
-from dcgan_tf import cli, outputs
+from dcgan_tf import cli, machine, outputs
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.speed import machine
 
 PROG = "python -m dcgan_tf.bench"
 EXAMPLES = """\
@@ -47,13 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--synthetic", action="store_true", help="Time on synthetic images."
-    )
-    parser.add_argument(
-        "--jit-compile",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="XLA (TensorFlow, JAX) or torch.compile (PyTorch) for the fit path "
-        "(default: auto, Keras' choice: on under JAX only, on a CPU).",
     )
     parser.add_argument(
         "--max-isa",
@@ -90,8 +82,7 @@ def main(argv=None):
     def measure():
         config = TrainConfig(**given).resolve()
         config.validate()
-        jit = {"auto": "auto", "on": True, "off": False}[args.jit_compile]
-        return speed.run_benchmark(config, args.steps, args.block, args.synthetic, jit)
+        return speed.run_benchmark(config, args.steps, args.block, args.synthetic)
 
     result = cli.run_command(PROG, measure)
     command = sys.argv[1:] if argv is None else list(argv)

@@ -48,7 +48,13 @@ class Choice:
         return f"execution: {way}: {self.reason}"
 
 
-def choose_jit(config: TrainConfig, images, labels=None, strategy=None) -> Choice:
+def choose_jit(
+    config: TrainConfig,
+    images,
+    labels=None,
+    strategy=None,
+    min_steps=PROBE_MIN_STEPS,
+) -> Choice:
     """Resolves `config.jit_compile` to whether the train step is compiled.
 
     Args:
@@ -56,6 +62,7 @@ def choose_jit(config: TrainConfig, images, labels=None, strategy=None) -> Choic
         images: the training images (the probe trains on a few batches).
         labels: their classes, for a conditional run.
         strategy: the run's `tf.distribute` strategy, or None.
+        min_steps: runs of fewer steps are not probed (`bench` probes all).
     """
     if config.jit_compile != "auto":
         return Choice(config.jit_compile == "on", f"--jit-compile {config.jit_compile}")
@@ -67,7 +74,7 @@ def choose_jit(config: TrainConfig, images, labels=None, strategy=None) -> Choic
     if strategy is not None:
         return Choice(False, "Keras' choice under a tf.distribute strategy")
     total = config.epochs * config.steps_per_epoch
-    if total < PROBE_MIN_STEPS:
+    if total < min_steps:
         return Choice(False, f"{total} steps are too few to be worth a probe")
     key = cache_key(config)
     entry = read_cache().get(key)

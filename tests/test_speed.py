@@ -12,10 +12,10 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_tf import bench, cli, speed
+from dcgan_tf import bench, cli, machine, speed
 from dcgan_tf.gan import DCGAN
 from dcgan_tf.networks import build_discriminator, build_generator
-from dcgan_tf.speed import harness, machine
+from dcgan_tf.speed import harness
 from dcgan_tf.speed.loops import MinimalLoop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -350,7 +350,7 @@ def test_compiled_peer_computes_the_eager_peers_losses():
 CAPPED_CHILD = """
 import sys
 from dcgan_tf import bench, speed
-from dcgan_tf.speed import machine
+from dcgan_tf import machine
 
 def measure(config, *args):
     import torch

@@ -19,10 +19,11 @@ import numpy as np
 
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import make_dataset, synthetic_images
+from dcgan_tf.execution import choose_jit
 from dcgan_tf.gan import build_dcgan
+from dcgan_tf.machine import cpu_info
 from dcgan_tf.speed.flops import matmul_rate, step_flops
 from dcgan_tf.speed.loops import MinimalLoop
-from dcgan_tf.speed.machine import cpu_info
 from dcgan_tf.speed.report import NO_COMPILED_PEER, NO_PEER
 
 PATHS = ("fit", "loop", "peer", "peer_compiled")
@@ -141,18 +142,16 @@ def _peer_blocks(model, images, config, block):
     return blocks, missing
 
 
-def run_benchmark(
-    config: TrainConfig, steps=50, block=10, synthetic=False, jit_compile="auto"
-) -> dict:
+def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> dict:
     """Measures one preset on the current backend; returns the figures.
 
     Args:
-        config: the resolved, validated configuration to time.
+        config: the resolved, validated configuration to time; its
+            `jit_compile` is resolved for the `fit` path as `train` does
+            (`dcgan_tf.execution.choose_jit`, probing however short the run).
         steps: timed steps of each path (rounded down to whole blocks).
         block: steps per interleaved block.
         synthetic: time on synthetic images rather than the data set.
-        jit_compile: passed to `DCGAN.compile` for the `fit` path ("auto":
-            Keras' choice, XLA under JAX only on CPU).
 
     Returns:
         A dict of the figures, JSON-ready (see `format_table`).
@@ -167,13 +166,13 @@ def run_benchmark(
         images = load_run_images(config)
     backend = keras.backend.backend()
     load_before = os.getloadavg()
+    choice = choose_jit(config, images, min_steps=0)
+    config = dataclasses.replace(config, jit_compiled=choice.compiled)
     keras.utils.set_random_seed(config.seed)
     model = build_dcgan(config)
-    if jit_compile != "auto":
-        model.compile(
-            steps_per_execution=model.steps_per_execution, jit_compile=jit_compile
-        )
-    baseline = build_dcgan(dataclasses.replace(config, steps_per_execution=1))
+    baseline = build_dcgan(
+        dataclasses.replace(config, steps_per_execution=1, jit_compiled=None)
+    )
     baseline.set_weights(model.get_weights())
     loop = MinimalLoop(baseline)
     convert = keras.ops.convert_to_tensor
@@ -231,7 +230,9 @@ def run_benchmark(
         "image_shape": list(config.image_shape),
         "batch_size": config.batch_size,
         "backend": backend,
-        "jit_compile": jit_compile,
+        "jit_compile": config.jit_compile,
+        "jit_compiled": choice.compiled,
+        "execution": choice.reason,
         "steps": rounds * block,
         "block": block,
         "synthetic": synthetic,

@@ -1,6 +1,6 @@
 """The bench's figures as a Markdown table, with the CPU and what was not timed."""
 
-from dcgan_tf.speed.machine import describe
+from dcgan_tf.machine import describe
 
 # What the table says when a PyTorch peer could not be timed.
 NO_PEER = (
@@ -36,7 +36,10 @@ def table_rows(result: dict) -> list[list[str]]:
         label = LABELS[name]
         if not name.startswith("peer"):
             label = f"{label}, {result['backend']}"
-            if name == "fit" and result.get("jit_compile") not in (None, "auto"):
+            if name == "fit" and "jit_compiled" in result:
+                compiled = "compiled" if result["jit_compiled"] else "not compiled"
+                label += f" (--jit-compile {result['jit_compile']}: {compiled})"
+            elif name == "fit" and result.get("jit_compile") not in (None, "auto"):
                 label += f" (jit_compile={result['jit_compile']})"
         rows.append(
             [
