@@ -24,9 +24,14 @@ def test_paper_is_the_default_and_today_s_dcgan():
     assert config.learning_rate == 2e-4
     assert config.learning_rates == (2e-4, 2e-4)
     assert config.differences_from_paper() == []
-    # No data set's preset changes its recipe yet.
-    for dataset in ("fashion_mnist", "cifar10", "biked", "folder"):
+    # The classic sets keep the paper's recipe; the photo-sized ones do not.
+    for dataset in ("fashion_mnist", "mnist", "cifar10"):
         assert TrainConfig(dataset=dataset).resolve().recipe == "paper"
+    for dataset in ("biked", "folder"):
+        config = TrainConfig(dataset=dataset).resolve()
+        assert config.recipe == "modern" and config.upsample == "resize"
+        paper = TrainConfig(dataset=dataset, recipe="paper").resolve()
+        assert paper.differences_from_paper() == []
 
 
 def test_modern_recipe_sets_every_option_and_flags_override_it():
