@@ -128,8 +128,9 @@ def validate(config) -> None:
 
 
 def _validate_recipe(config) -> None:
-    """The cures' options (see `RECIPES`); None is the recipe's value."""
-    if config.recipe not in RECIPES:
+    """The cures' options (see `RECIPES`); None is the recipe's value, and
+    the preset's recipe until `resolve`."""
+    if config.recipe not in (None, *RECIPES):
         raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}.")
     for name, choices in (
         ("upsample", UPSAMPLES),
