@@ -112,6 +112,8 @@ def _feature_sets(
         mean, scale = standardise(train_features, positions)
         apply_standardisation(test_features, mean, scale)
         yield name, train_features, test_features, spans
+        # Free this method's features before the next one's are made.
+        del train_features, test_features
 
 
 def probe(
