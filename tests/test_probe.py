@@ -102,9 +102,9 @@ def test_no_test_image_reaches_fitting_or_model_selection(fashion, monkeypatch):
         classifier = make(kind, c, seed)
         fit, predict = classifier.fit, classifier.predict
 
-        def fit_(x, y):
+        def fit_(x, y, **options):
             calls.append(("fit", classifier, np.asarray(x)))
-            return fit(x, y)
+            return fit(x, y, **options)
 
         def predict_(x):
             calls.append(("predict", classifier, np.asarray(x)))
@@ -133,22 +133,29 @@ def test_no_test_image_reaches_fitting_or_model_selection(fashion, monkeypatch):
         recipe=TINY_RECIPE,
         threads=1,
     )
-    test_rows = {
-        row.tobytes() for row in features.to_float(test_images).reshape(20, -1)
-    }
+    # The classifier sees pixels standardised by the training images'
+    # statistics (all of them here: fewer than the batch-norm sample).
+    pixels = features.to_float(train_images).reshape(len(train_images), -1)
+    mean, scale = linear.standardise(pixels, np.arange(len(pixels)))
+    test_rows = features.to_float(test_images).reshape(20, -1)
+    linear.apply_standardisation(test_rows, mean, scale)
 
     def has_test(rows):
-        return any(row.astype(np.float32).tobytes() in test_rows for row in rows)
+        rows = np.asarray(rows, np.float32).reshape(len(rows), -1)
+        distances = ((rows[:, None, :] - test_rows[None]) ** 2).mean(axis=2)
+        return bool(np.any(distances < 1e-6))
 
     assert not any(has_test(rows) for kind, _, rows in calls if kind == "fit")
-    # Only the final classifier of each draw (after selection) sees test images.
+    # Only the final classifier of each draw sees test images, once, after its
+    # last fit (the one on every labelled image, C chosen).
     tested = [
         (c, rows) for kind, c, rows in calls if kind == "predict" and has_test(rows)
     ]
     assert len(tested) == 2 and all(len(rows) == 20 for _, rows in tested)
     for classifier, _ in tested:
-        later = calls[[c for _, c, _ in calls].index(classifier) :]
-        assert [kind for kind, c, _ in later if c is classifier] == ["fit", "predict"]
+        own = [(kind, rows) for kind, c, rows in calls if c is classifier]
+        assert [kind for kind, _ in own[-2:]] == ["fit", "predict"]
+        assert not any(has_test(rows) for _, rows in own[:-1])
     assert all(not has_test(x.reshape(len(x), -1)) for x in seen_by_network)
     assert len(seen_by_network) == 4  # fitting and validation images, 2 draws
     assert [row.method for row in report.rows] == ["pixels", "supervised"]
@@ -232,3 +239,69 @@ def test_images_of_another_shape_are_refused():
         ValueError, match="are 32x32x3 but this discriminator takes 28x28x1"
     ):
         probe.extract_features(model, np.zeros((2, 32, 32, 3), np.uint8))
+
+
+def test_choosing_c_learns_from_the_fitting_rows_alone():
+    """The selection fits weigh the validation rows zero instead of copying
+    the fitting rows out: they must score as cold fits on a copy would, and a
+    change to the validation rows must not change what is learnt."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    x = rng.normal(size=(120, 12)).astype(np.float32)
+    x[:, :3] += 2.0 * np.eye(3, dtype=np.float32)[labels]
+    c_values = [0.001, 0.01, 0.1, 1.0]
+    fitted = linear.select_and_fit(x, labels, seed=0, c_values=c_values)
+    fit, held = linear.split_validation(labels, seed=0)
+    for c in c_values:
+        cold = LogisticRegression(C=c, max_iter=1000, tol=1e-8).fit(x[fit], labels[fit])
+        expected = np.mean(cold.predict(x[held]) == labels[held])
+        assert fitted.validation_accuracy[c] == pytest.approx(expected)
+    spoiled = x.copy()
+    spoiled[held] = 100.0  # only their predictions, not the fits, may change
+    again = linear.select_and_fit(spoiled, labels, seed=0, c_values=[fitted.c])
+    first = linear.make_classifier("logistic", fitted.c, 0)
+    first.fit(x, labels, sample_weight=np.isin(np.arange(120), fit).astype("f4"))
+    assert again.validation_accuracy[fitted.c] == pytest.approx(
+        np.mean(first.predict(spoiled[held]) == labels[held])
+    )
+    assert fitted.c in c_values and fitted.classifier.coef_.dtype == np.float32
+
+
+def test_standardising_is_in_place_by_the_statistics_of_the_given_rows():
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 2.0, size=(50, 4)).astype(np.float32)
+    x[:, 3] = 7.0  # a constant column stays finite
+    before = x.copy()
+    mean, scale = linear.standardise(x, np.arange(0, 50, 2))
+    np.testing.assert_allclose(mean[:3], before[::2, :3].mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(x[::2, :3].mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(x[::2, :3].std(axis=0), 1.0, rtol=1e-4)
+    assert x.dtype == np.float32 and np.all(x[:, 3] == 0.0)
+
+
+def test_all_labels_are_fitted_without_copying_the_features(monkeypatch):
+    """With all labels the draw is every row: the largest array of the probe
+    goes to the classifier as it is (a copy doubled the memory)."""
+    from dcgan_tf.probe import evaluation
+
+    seen = []
+
+    class Constant:
+        def predict(self, x):
+            return np.zeros(len(x))
+
+    def recording(x, labels, seed, kind, c_values):
+        seen.append(x)
+        return linear.Fitted(Constant(), 1, {})
+
+    monkeypatch.setattr(evaluation, "select_and_fit", recording)
+    train = np.zeros((10, 4), np.float32)
+    evaluation._fit_and_predict(
+        train, train, np.arange(10), slice(None), None, 0, "logistic", [1], 1
+    )
+    evaluation._fit_and_predict(
+        train, train, np.arange(1, 10), slice(None), None, 0, "logistic", [1], 1
+    )
+    assert seen[0] is train and seen[1] is not train and len(seen[1]) == 9

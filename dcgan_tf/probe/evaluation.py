@@ -14,7 +14,14 @@ from threadpoolctl import threadpool_limits
 
 from dcgan_tf.probe import features as feature_lib
 from dcgan_tf.probe.discriminator import block_layers, untrained_copy
-from dcgan_tf.probe.linear import C_VALUES, LabelError, draw_labels, select_and_fit
+from dcgan_tf.probe.linear import (
+    C_VALUES,
+    LabelError,
+    apply_standardisation,
+    draw_labels,
+    select_and_fit,
+    standardise,
+)
 from dcgan_tf.probe.supervised import Recipe, predict_classes, train_supervised
 
 METHODS = ("dcgan", "pixels", "untrained", "supervised")
@@ -69,38 +76,44 @@ def _copy_of(model: keras.Model) -> keras.Model:
 
 
 def _feature_sets(
-    model, train_images, test_images, methods, layers, grid, bn, seed, needed
+    model, train_images, test_images, methods, layers, grid, bn, seed, rows
 ):
-    """`{name: (train_features, test_features)}`, with per-layer column spans.
+    """Yields `(name, train_features, test_features, spans)`, one method at a
+    time, so that only one method's features are held at once.
 
-    Training features are of the images at the sorted indices `needed` only;
-    the batch norms take the statistics of the images at `bn`.
+    Training features are of the images at the sorted indices `rows` only;
+    the batch norms take the statistics of the images at `bn` (a subset of
+    `rows`), and so does the standardisation of every column.
     """
-    sets, spans = {}, {}
     statistics = train_images[bn]
-    if len(needed) < len(train_images):
-        train_images = train_images[needed]
-    if "dcgan" in methods:
-        trained = _copy_of(model)
-        feature_lib.recompute_batch_norm(trained, statistics)
-        spans = feature_lib.feature_spans(trained, layers, grid)
-        sets["dcgan"] = tuple(
-            feature_lib.extract_features(trained, images, layers, grid)
-            for images in (train_images, test_images)
-        )
-    if "untrained" in methods:
-        fresh = untrained_copy(model, seed)
-        feature_lib.recompute_batch_norm(fresh, statistics)
-        sets["untrained"] = tuple(
-            feature_lib.extract_features(fresh, images, layers, grid)
-            for images in (train_images, test_images)
-        )
-    if "pixels" in methods:
-        sets["pixels"] = tuple(
-            feature_lib.to_float(images).reshape(len(images), -1)
-            for images in (train_images, test_images)
-        )
-    return sets, spans
+    positions = np.searchsorted(rows, bn)
+    if len(rows) < len(train_images):
+        train_images = train_images[rows]
+    for name in ("dcgan", "untrained", "pixels"):
+        if name not in methods:
+            continue
+        spans = {}
+        if name == "pixels":
+            train_features, test_features = (
+                feature_lib.to_float(images).reshape(len(images), -1)
+                for images in (train_images, test_images)
+            )
+        else:
+            if name == "dcgan":
+                network = _copy_of(model)
+            else:
+                network = untrained_copy(model, seed)
+            feature_lib.recompute_batch_norm(network, statistics)
+            spans = feature_lib.feature_spans(network, layers, grid)
+            train_features, test_features = (
+                feature_lib.extract_features(network, images, layers, grid)
+                for images in (train_images, test_images)
+            )
+        mean, scale = standardise(train_features, positions)
+        apply_standardisation(test_features, mean, scale)
+        yield name, train_features, test_features, spans
+        # Free this method's features before the next one's are made.
+        del train_features, test_features
 
 
 def probe(
@@ -176,38 +189,51 @@ def probe(
         for per_class in labels_per_class
         for draw in range(1 if per_class is None else draws)
     }
-    needed = np.unique(np.concatenate(list(chosen.values())))
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     rng = np.random.default_rng(seed)
     bn = np.sort(rng.permutation(len(train_images))[:BN_IMAGES])
-    sets, spans = _feature_sets(
-        model, train_images, test_images, methods, layers, grid, bn, seed, needed
-    )
-    columns = {name: None for name in sets}
-    if per_layer and "dcgan" in sets and len(spans) > 1:
-        for name, span in spans.items():
-            sets[f"dcgan:{name}"] = sets["dcgan"]
-            columns[f"dcgan:{name}"] = slice(*span)
-    rows = []
-    for per_class in labels_per_class:
-        for name, (train_features, test_features) in sets.items():
-            cut = columns[name] or slice(None)
-            row = Row(name, per_class, [], train_features[:, cut].shape[1])
-            for draw in range(1 if per_class is None else draws):
-                drawn = chosen[per_class, draw]
-                with threadpool_limits(threads):
-                    fitted = select_and_fit(
-                        train_features[np.searchsorted(needed, drawn), cut],
-                        train_labels[drawn],
+    # Only the drawn training images and those of the batch-norm statistics
+    # need features (every one of them only for "all").
+    rows = np.unique(np.concatenate([bn, *chosen.values()]))
+    results, width = {}, None
+    for name, train_features, test_features, spans in _feature_sets(
+        model, train_images, test_images, methods, layers, grid, bn, seed, rows
+    ):
+        columns = {name: slice(None)}
+        if name == "dcgan":
+            width = train_features.shape[1]
+            if per_layer and len(spans) > 1:
+                columns.update({f"dcgan:{n}": slice(*s) for n, s in spans.items()})
+        for per_class in labels_per_class:
+            for method, cut in columns.items():
+                row = Row(method, per_class, [], train_features[:, cut].shape[1])
+                for draw in range(1 if per_class is None else draws):
+                    drawn = np.searchsorted(rows, chosen[per_class, draw])
+                    fitted, predicted = _fit_and_predict(
+                        train_features,
+                        test_features,
+                        drawn,
+                        cut,
+                        train_labels[chosen[per_class, draw]],
                         seed + draw,
                         classifier,
                         c_values,
+                        threads,
                     )
-                    predicted = fitted.classifier.predict(test_features[:, cut])
-                row.accuracies.append(float(np.mean(predicted == test_labels)))
-                row.c_values.append(fitted.c)
-                _say(progress, row, per_class)
-            rows.append(row)
+                    row.accuracies.append(float(np.mean(predicted == test_labels)))
+                    row.c_values.append(fitted.c)
+                    _say(progress, row, per_class)
+                results[per_class, method] = row
+        del train_features, test_features
+    order = list(dict.fromkeys(method for _, method in results))
+    rows_out = []
+    for per_class in labels_per_class:
+        # The table's order: whole features first, then each layer alone.
+        found = sorted(
+            (key for key in results if key[0] == per_class),
+            key=lambda key: (":" in key[1], order.index(key[1])),
+        )
+        rows_out.extend(results[key] for key in found)
         if "supervised" in methods:
             row = Row("supervised", per_class, [])
             for draw in range(1 if per_class is None else draws):
@@ -223,11 +249,11 @@ def probe(
                 predicted = predict_classes(network, test_images)
                 row.accuracies.append(float(np.mean(predicted == test_labels)))
                 _say(progress, row, per_class)
-            rows.append(row)
+            rows_out.append(row)
     settings = {
         "layers": layers,
         "grid": grid,
-        "features": sets["dcgan"][0].shape[1] if "dcgan" in sets else None,
+        "features": width,
         "classifier": classifier,
         "c_values": list(c_values),
         "draws": draws,
@@ -237,7 +263,24 @@ def probe(
         "test_images": len(test_images),
         "supervised_recipe": dataclasses.asdict(recipe),
     }
-    return Report(rows, settings)
+    return Report(rows_out, settings)
+
+
+def _fit_and_predict(
+    train_features, test_features, drawn, cut, labels, seed, kind, c_values, threads
+):
+    """One draw's classifier (`select_and_fit`) and its test predictions.
+
+    The draw's rows are taken without a copy when they are all the rows, as
+    for all labels, where a copy would be the largest array of the probe.
+    """
+    if cut != slice(None):
+        train_features, test_features = train_features[:, cut], test_features[:, cut]
+    if len(drawn) < len(train_features) or np.any(drawn != np.arange(len(drawn))):
+        train_features = train_features[drawn]
+    with threadpool_limits(threads):
+        fitted = select_and_fit(train_features, labels, seed, kind, c_values)
+        return fitted, fitted.classifier.predict(test_features)
 
 
 def _say(progress, row, per_class):
