@@ -19,11 +19,12 @@ LEARNING_RATE = 2e-4
 # `--recipe`: each name sets these options at once; a flag given beside it
 # overrides its value (and --learning-rate sets both networks' rates).
 # "paper" is Radford et al.'s DCGAN exactly (None: --learning-rate).
-# "modern" takes the cures of DCGAN's checkerboard together. Its sources: resize-then-convolve upsampling (Odena, Dumoulin and
-# Olah 2016); spectral norm instead of batch norm in D and the hinge loss
-# (Miyato et al. 2018, Table 2: FID 56.3 -> 29.3 -> 25.5 on CIFAR-10); two
-# time-scales, D faster (Heusel et al. 2017; Zhang et al. 2019's 4e-4 and
-# 1e-4); the minibatch standard deviation (Karras et al. 2018, §3).
+# "modern" takes the cures of DCGAN's checkerboard together. Its sources:
+# resize-then-convolve upsampling (Odena, Dumoulin and Olah 2016); spectral
+# norm instead of batch norm in D and the hinge loss (Miyato et al. 2018,
+# Table 2: FID 56.3 -> 29.3 -> 25.5 on CIFAR-10); two time-scales, D faster
+# (Heusel et al. 2017; Zhang et al. 2019's 4e-4 and 1e-4); the minibatch
+# standard deviation (Karras et al. 2018, §3).
 RECIPES = {
     "paper": {
         "upsample": "transposed",
