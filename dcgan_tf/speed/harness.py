@@ -232,7 +232,7 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
         "backend": backend,
         "jit_compile": config.jit_compile,
         "jit_compiled": choice.compiled,
-        "execution": choice.reason,
+        "execution": choice.line(),
         "steps": rounds * block,
         "block": block,
         "synthetic": synthetic,

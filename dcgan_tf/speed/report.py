@@ -80,6 +80,8 @@ def format_table(result: dict) -> str:
         "|" + "---|" * len(HEADER),
     ]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(result)]
+    if result.get("execution"):
+        lines.append(f"fit path {result['execution']}")
     if result.get("differences_from_paper"):
         lines.append(
             "no PyTorch peer: it trains the paper's DCGAN, and this run differs by "
