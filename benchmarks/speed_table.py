@@ -78,7 +78,9 @@ def rows(record: dict, with_peers: bool):
         backend = _backend(record) if key == "fit" else record["backend"]
         backend = "torch" if key.startswith("peer") else backend
         rounds = path.get("over_peer_per_round")
-        spread = f"{min(rounds):.2f}-{max(rounds):.2f}" if key != "peer" else "-"
+        spread = "-"
+        if rounds and key != "peer":
+            spread = f"{min(rounds):.2f}-{max(rounds):.2f}"
         yield (
             f"| {level} | {preset} | {backend} | {label} "
             f"| {path['images_per_second']:.1f} | {_ratio(path.get('over_peer'))} "

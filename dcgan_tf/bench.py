@@ -68,10 +68,11 @@ def main(argv=None):
     read = [("the --data-dir", args.data_dir)]
     cli.run_command(PROG, lambda: outputs.check_outputs(written, read))
     given = cli.config_values(args, TrainConfig)
-    # The peer trains the paper's plain DCGAN; so does the bench unless asked
-    # otherwise (the small folders' preset augments).
+    # The peers train the paper's plain DCGAN; so does the bench unless asked
+    # otherwise (the small folders' presets augment and take --recipe modern).
     given.setdefault("augment", "none")
     given.setdefault("ema", 0.0)
+    given.setdefault("recipe", "paper")
     if args.max_isa:  # before any framework loads: they read the caps then
         cli.run_command(PROG, lambda: machine.cap_isa(args.max_isa))
     cli.run_command(PROG, lambda: cli.use_backend(args.backend))

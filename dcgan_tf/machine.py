@@ -135,7 +135,7 @@ def cap_isa(level: str, environ=None) -> dict:
         environ: the environment to change.
 
     Returns:
-        The variables set, as they now read.
+        The variables set, as they now read; none at the CPU's own level.
 
     Raises:
         ValueError: for an unknown level, a level above what this CPU has,
@@ -151,6 +151,11 @@ def cap_isa(level: str, environ=None) -> dict:
             f"This CPU has no {level.upper()} (its best level: {own}); "
             f"cap at a level it has or leave the cap out."
         )
+    if level == own:
+        # Nothing to hold back; and on the development machine (AVX-512)
+        # TensorFlow aborted twice at CIFAR-10's shapes under the avx512
+        # values ("corrupted size vs. prev_size"), never without them.
+        return {}
     loaded = [name for name in FRAMEWORKS if name in sys.modules]
     if loaded and environ is os.environ:
         raise ValueError(

@@ -47,6 +47,26 @@ def test_on_and_off_are_taken_as_given(value, compiled, cache_dir):
     assert not cache_dir.exists()
 
 
+@pytest.mark.parametrize(
+    "backend, compiled", [("jax", True), ("torch", False), ("numpy", False)]
+)
+def test_auto_follows_the_rule_off_tensorflow(
+    backend, compiled, monkeypatch, cache_dir
+):
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    monkeypatch.setattr(execution, "probe", _no_probe)
+    long_run = dataclasses.replace(TINY, epochs=1000)
+    assert execution.choose_jit(long_run, IMAGES).compiled is compiled
+
+
+@tensorflow_only
+def test_auto_does_not_probe_under_a_distribution_strategy(cache_dir, monkeypatch):
+    monkeypatch.setattr(execution, "probe", _no_probe)
+    long_run = dataclasses.replace(TINY, epochs=1000)
+    choice = execution.choose_jit(long_run, IMAGES, strategy=object())
+    assert choice.compiled is False and "strategy" in choice.reason
+
+
 @tensorflow_only
 def test_auto_does_not_probe_a_short_run(cache_dir, monkeypatch):
     monkeypatch.setattr(execution, "probe", _no_probe)

@@ -370,8 +370,8 @@ bench.main(["--synthetic", "--max-isa", "avx2"])
 
 @needs_torch
 def test_max_isa_caps_the_libraries_before_they_load():
-    if machine.cpu_info()["isa_level"] == "other":
-        pytest.skip("this CPU has no AVX2")
+    if machine.cpu_info()["isa_level"] != "avx512":
+        pytest.skip("capping at AVX2 needs a CPU above it")
     env = {**os.environ, "ONEDNN_VERBOSE": "1"}
     env = {k: v for k, v in env.items() if k not in machine.CAP_VARIABLES}
     done = subprocess.run(
@@ -404,9 +404,17 @@ def test_max_isa_above_the_cpu_is_one_line_and_exit_2(monkeypatch, capsys):
     assert len(error.splitlines()) == 1 and "This CPU has no AVX512" in error
 
 
-def test_cap_isa_sets_every_library_and_keeps_other_xla_flags():
-    if machine.cpu_info()["isa_level"] == "other":
-        pytest.skip("this CPU has no AVX2")
+def test_the_cpus_own_level_is_no_cap():
+    own = machine.cpu_info()["isa_level"]
+    if own not in machine.ISA_CAPS:
+        pytest.skip(f"this CPU's level is {own}")
+    environ = {}
+    assert machine.cap_isa(own, environ) == {} and environ == {}
+
+
+def test_cap_isa_sets_every_library_and_keeps_other_xla_flags(monkeypatch):
+    avx512 = {**machine.cpu_info(), "features": ["avx2", "avx512f"]}
+    monkeypatch.setattr(machine, "cpu_info", lambda: {**avx512, "isa_level": "avx512"})
     environ = {"XLA_FLAGS": "--xla_dump_to=x --xla_cpu_max_isa=AVX512"}
     machine.cap_isa("avx2", environ)
     assert environ == {
