@@ -1,13 +1,15 @@
 """The speed table of docs/speed.md from `benchmarks/speed.sh`'s records.
 
 python benchmarks/speed_table.py benchmarks/results/speed/*.json
+python benchmarks/speed_table.py --summary benchmarks/results/speed/*.json
 
 One row per path of each run: the ISA level it ran at, the preset, the
 backend, img/s and its ratio over the eager PyTorch peer of the same run (and
 that ratio's spread over the interleaved rounds) and over the compiled one.
 The peers' own rows come once per level and preset, from the TensorFlow run
 (every run times its own, in its JSON). Above the table: the
-CPU; below it: every peer a run could not time, and why.
+CPU; below it: every peer a run could not time, and why. `--summary`: the
+README's table, one row per level and preset.
 """
 
 import json
@@ -108,8 +110,53 @@ def render(records: list[dict]) -> str:
     return "\n".join(lines + list(dict.fromkeys(notes)))
 
 
-def main(paths):
-    print(render([json.loads(Path(p).read_text()) for p in paths]))
+SUMMARY_HEADER = (
+    "| ISA level | preset | `train` default: auto chose | img/s | over eager peer "
+    "| over compiled peer | the other way, over eager peer | torch fit | jax fit |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def summary(records: list[dict]) -> str:
+    """One row per ISA level and preset: the default `fit` (what `--jit-compile
+    auto` chose) against both peers, the way it did not choose, and the other
+    backends' `fit`, all over the eager peer of their own run."""
+    groups = {}
+    for record in sorted(records, key=_key):
+        shape = "x".join(map(str, record["image_shape"]))
+        name = (_level(record), f"{record['dataset']} {shape} b{record['batch_size']}")
+        groups.setdefault(name, []).append(record)
+    lines = [SUMMARY_HEADER]
+    for (level, preset), group in groups.items():
+        # The paper's network (the peers'): records of another recipe time none.
+        group = [r for r in group if not r.get("differences_from_paper")]
+        tensorflow = [r for r in group if r["backend"] == "tensorflow"]
+        auto = next((r for r in tensorflow if r.get("jit_compile") == "auto"), None)
+        if auto is None or "peer" not in auto["paths"]:
+            continue
+        fit = auto["paths"]["fit"]
+        other = next(
+            (r for r in group if r["backend"] == "tensorflow" and r is not auto), None
+        )
+        cells = [
+            "XLA" if auto["jit_compiled"] else "no XLA",
+            f"{fit['images_per_second']:.1f}",
+            _ratio(fit.get("over_peer")),
+            _ratio(fit.get("over_compiled_peer")),
+            _ratio(other["paths"]["fit"].get("over_peer")) if other else "-",
+        ]
+        for backend in ("torch", "jax"):
+            run = next((r for r in group if r["backend"] == backend), None)
+            cells.append(_ratio(run["paths"]["fit"].get("over_peer")) if run else "-")
+        lines.append(f"| {level} | {preset} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv):
+    if argv[:1] == ["--summary"]:
+        print(summary([json.loads(Path(p).read_text()) for p in argv[1:]]))
+        return
+    print(render([json.loads(Path(p).read_text()) for p in argv]))
 
 
 if __name__ == "__main__":
