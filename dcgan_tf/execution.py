@@ -53,7 +53,7 @@ def choose_jit(
     images,
     labels=None,
     strategy=None,
-    min_steps=PROBE_MIN_STEPS,
+    min_steps=None,
 ) -> Choice:
     """Resolves `config.jit_compile` to whether the train step is compiled.
 
@@ -62,7 +62,8 @@ def choose_jit(
         images: the training images (the probe trains on a few batches).
         labels: their classes, for a conditional run.
         strategy: the run's `tf.distribute` strategy, or None.
-        min_steps: runs of fewer steps are not probed (`bench` probes all).
+        min_steps: runs of fewer steps are not probed (default
+            `PROBE_MIN_STEPS`; `bench` passes 0).
     """
     if config.jit_compile != "auto":
         return Choice(config.jit_compile == "on", f"--jit-compile {config.jit_compile}")
@@ -74,7 +75,7 @@ def choose_jit(
     if strategy is not None:
         return Choice(False, "Keras' choice under a tf.distribute strategy")
     total = config.epochs * config.steps_per_epoch
-    if total < min_steps:
+    if total < (PROBE_MIN_STEPS if min_steps is None else min_steps):
         return Choice(False, f"{total} steps are too few to be worth a probe")
     key = cache_key(config)
     entry = read_cache().get(key)
