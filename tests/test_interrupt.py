@@ -18,10 +18,15 @@ def test_a_signal_outside_training_stops_at_once_and_handlers_come_back():
 
 
 def test_within_training_a_signal_only_asks_to_stop_and_a_second_is_ignored():
-    with Interruptions() as interruptions, interruptions.deferred():
-        signal.raise_signal(signal.SIGHUP)
-        signal.raise_signal(signal.SIGHUP)
-        assert interruptions.requested and interruptions.signum == signal.SIGHUP
+    # As from a terminal (under `nohup`, as the suite may run, SIGHUP is ignored).
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        with Interruptions() as interruptions, interruptions.deferred():
+            signal.raise_signal(signal.SIGHUP)
+            signal.raise_signal(signal.SIGHUP)
+            assert interruptions.requested and interruptions.signum == signal.SIGHUP
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def test_a_signal_ignored_when_the_run_started_stays_ignored():
