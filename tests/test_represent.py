@@ -53,6 +53,9 @@ def test_the_command_prints_the_table_and_writes_the_json(
     assert rows["dcgan", 3]["features"] == 16 * (8 + 16)
     assert record["settings"]["test_images"] == 32
     assert all(0 <= row["mean"] <= 1 for row in record["rows"])
+    assert all(row["seconds"] > 0 for row in record["rows"])
+    assert record["seconds"] >= max(row["seconds"] for row in record["rows"])
+    assert record["machine"]["cpu_count"] and "features" in record["machine"]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ data) and `supervised` (the same architecture trained on the labels alone).
 """
 
 import dataclasses
+import time
 
 import keras
 import numpy as np
@@ -39,6 +40,8 @@ class Row:
     accuracies: list
     features: int | None = None
     c_values: list = dataclasses.field(default_factory=list)
+    # Wall seconds of its fits and predictions (or trainings), every draw.
+    seconds: float = 0.0
 
     @property
     def mean(self) -> float:
@@ -208,6 +211,7 @@ def probe(
             for method, cut in columns.items():
                 row = Row(method, per_class, [], train_features[:, cut].shape[1])
                 for draw in range(1 if per_class is None else draws):
+                    start = time.perf_counter()
                     drawn = np.searchsorted(rows, chosen[per_class, draw])
                     fitted, predicted = _fit_and_predict(
                         train_features,
@@ -222,6 +226,7 @@ def probe(
                     )
                     row.accuracies.append(float(np.mean(predicted == test_labels)))
                     row.c_values.append(fitted.c)
+                    row.seconds += time.perf_counter() - start
                     _say(progress, row, per_class)
                 results[per_class, method] = row
         del train_features, test_features
@@ -237,6 +242,7 @@ def probe(
         if "supervised" in methods:
             row = Row("supervised", per_class, [])
             for draw in range(1 if per_class is None else draws):
+                start = time.perf_counter()
                 drawn = chosen[per_class, draw]
                 network = train_supervised(
                     model,
@@ -248,6 +254,7 @@ def probe(
                 )
                 predicted = predict_classes(network, test_images)
                 row.accuracies.append(float(np.mean(predicted == test_labels)))
+                row.seconds += time.perf_counter() - start
                 _say(progress, row, per_class)
             rows_out.append(row)
     settings = {
