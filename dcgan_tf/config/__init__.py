@@ -5,8 +5,10 @@ replaces; the comment beside each field says which. The command line is
 generated from these fields (see `dcgan_tf.train`), so the two cannot drift.
 
 Its parts: `presets` (the choices, recipes and data-set presets, each with its
-reason), `train_config` (`TrainConfig`), `checks` (bad values as one line) and
-`resume` (what a resume may change).
+reason), `train_config` (`TrainConfig`), `resolving` (the preset and the
+recipe filling what was left out), `checks` (bad values as one line),
+`recorded` (reading any version's `config.json`) and `resume` (what a resume
+may change).
 """
 
 from dcgan_tf.config.presets import (

@@ -5,13 +5,11 @@
 import dataclasses
 from dataclasses import dataclass, field
 
-from dcgan_tf.config import checks
+from dcgan_tf.config import checks, recorded, resolving
 from dcgan_tf.config.presets import (
-    ADDED,
     AUGMENTS,
     DATASETS,
     DISCRIMINATOR_NORMS,
-    DRY_RUN_STEPS,
     FIT_MODES,
     JIT_COMPILES,
     LATENT_DISTRIBUTIONS,
@@ -21,7 +19,6 @@ from dcgan_tf.config.presets import (
     PRESETS,
     QUALITY_METRICS,
     RECIPES,
-    RENAMED,
     STRATEGIES,
     UPSAMPLES,
 )
@@ -264,37 +261,13 @@ class TrainConfig:
 
     def resolve(self, dry_run: bool = False) -> "TrainConfig":
         """Returns the configuration that runs: every `None` preset field
-        filled in, and for a dry run one epoch of `DRY_RUN_STEPS` steps.
+        filled in, and for a dry run one epoch of `DRY_RUN_STEPS` steps (see
+        `dcgan_tf.config.resolving`).
 
         Raises:
-            ValueError: for an unknown data set.
+            ValueError: for an unknown data set or recipe.
         """
-        if self.dataset not in PRESETS:
-            raise ValueError(
-                f"Unknown dataset {self.dataset!r}; "
-                f"choose one of {', '.join(DATASETS)}."
-            )
-        preset = PRESETS[self.dataset]
-        values = dataclasses.asdict(self)
-        if dry_run:
-            values.update(epochs=1, steps_per_epoch=DRY_RUN_STEPS)
-        for key in (
-            "image_size",
-            "epochs",
-            "batch_size",
-            "quality_every",
-            "augment",
-            "ema",
-            "recipe",
-        ):
-            if values[key] is None:
-                values[key] = preset[key]
-        values["saved_generator"] = "ema" if values["ema"] else "trained"
-        values.update(_recipe_values(values))
-        if self.quality_every is None and values["image_size"] != preset["image_size"]:
-            # The shipped classifiers see the native size only.
-            values["quality_every"] = 0
-        return TrainConfig(**values)
+        return resolving.resolve(self, dry_run)
 
     @property
     def learning_rates(self) -> tuple[float, float]:
@@ -307,22 +280,8 @@ class TrainConfig:
 
     def differences_from_paper(self) -> list[str]:
         """The options, as `--flag value`, by which this run's network or
-        training differs from Radford et al.'s DCGAN (one learning rate for
-        both networks); empty for the paper's."""
-        differ = []
-        for name, value in RECIPES["paper"].items():
-            mine = getattr(self, name)
-            if value is None or mine in (None, value):
-                continue
-            flag = name.replace("_", "-")
-            if isinstance(mine, bool):
-                differ.append(f"--{flag}" if mine else f"--no-{flag}")
-            else:
-                differ.append(f"--{flag} {mine}")
-        d_rate, g_rate = self.learning_rates
-        if d_rate != g_rate:
-            differ += [f"--d-learning-rate {d_rate}", f"--g-learning-rate {g_rate}"]
-        return differ
+        training differs from Radford et al.'s DCGAN; empty for the paper's."""
+        return resolving.differences_from_paper(self)
 
     @property
     def channels(self) -> int:
@@ -343,45 +302,11 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
-        """A configuration from `to_dict`'s values; unknown keys are ignored and
-        the names of older versions are read under their new ones.
+        """A configuration from `to_dict`'s values, as any version wrote them
+        (see `dcgan_tf.config.recorded`).
 
         Raises:
-            ValueError: when `values` is not a mapping of field names.
+            ValueError: when `values` is not a mapping of field names with
+                values of their types.
         """
-        if not isinstance(values, dict):
-            raise ValueError(f"expected a JSON object, got {type(values).__name__}")
-        values = {
-            **ADDED,
-            **{RENAMED.get(key, key): value for key, value in values.items()},
-        }
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        for name, value in values.items():
-            if name in fields and not checks.has_type(value, fields[name].type):
-                raise ValueError(
-                    f"{name} is {value!r}, not {checks.type_name(fields[name])}"
-                )
-        return cls(**{k: v for k, v in values.items() if k in fields})
-
-
-def _recipe_values(values: dict) -> dict:
-    """The cures' options of a configuration's `values`, each None filled in:
-    a flag given wins, then --learning-rate for both rates, then the recipe.
-
-    Raises:
-        ValueError: for an unknown recipe.
-    """
-    if values["recipe"] not in RECIPES:
-        raise ValueError(
-            f"Unknown recipe {values['recipe']!r}; choose one of {', '.join(RECIPES)}."
-        )
-    rate = values["learning_rate"]
-    filled = {"learning_rate": LEARNING_RATE if rate is None else rate}
-    for name, value in RECIPES[values["recipe"]].items():
-        if values[name] is not None:
-            filled[name] = values[name]
-        elif name.endswith("learning_rate") and rate is not None:
-            filled[name] = rate
-        else:
-            filled[name] = filled["learning_rate"] if value is None else value
-    return filled
+        return cls(**recorded.field_values(cls, values))
