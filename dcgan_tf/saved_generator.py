@@ -126,19 +126,20 @@ def class_names_of(model: keras.Model) -> tuple[str, ...] | None:
     return tuple(names) if names else tuple(map(str, range(inputs[1].shape[-1])))
 
 
-def _load_model(file: Path) -> keras.Model:
-    """The whole Keras model in `file`, or a one-line ValueError saying why not."""
+def load_model_file(file: Path, hint: str = "pass a whole model saved as .keras"):
+    """The whole Keras model in `file`, or a one-line ValueError saying why not
+    and, in `hint`, what to pass instead. Every loader of a saved network
+    (generator or discriminator) reads its `.keras` file here.
+    """
     if file.name.endswith(".weights.h5"):
-        raise ValueError(
-            f"{file} holds weights only; pass a whole model saved as .keras."
-        )
+        raise ValueError(f"{file} holds weights only; {hint}.")
     if file.suffix != ".keras":
-        raise ValueError(f"{file} is not a .keras file or a run directory.")
+        raise ValueError(f"{file} is not a .keras file or a run directory; {hint}.")
     # Keras reports a truncated or foreign file as "File not found"; say what
     # is wrong instead.
     if not zipfile.is_zipfile(file):
         raise ValueError(
-            f"{file} is not a Keras model file (not a zip archive; truncated?)."
+            f"{file} is not a Keras model file (not a zip archive; truncated?); {hint}."
         )
     try:
         # safe_mode stays on: a .keras file from elsewhere must not run code
@@ -228,7 +229,7 @@ def load_generator(path: str | Path) -> Generator:
     import dcgan_tf.networks  # noqa: F401
 
     file = rundir.generator_file(path)
-    model = _load_model(file)
+    model = load_model_file(file)
     latent_dim, image_shape = check_generator(model, name=str(file))
     check_finite(model, name=str(file))
     class_names = class_names_of(model)

@@ -8,18 +8,20 @@ would leak into its features otherwise).
 """
 
 import dataclasses
-import zipfile
 from pathlib import Path
 
 import keras
 
 from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.saved_generator import load_model_file
 
 # Layers whose output is a convolutional block's: networks.py names them
 # block{N}_lrelu (after the block's convolution and batch norm).
 BLOCK_SUFFIX = "_lrelu"
 DISCRIMINATOR_FILE = "discriminator.keras"
+# What a refused file is told to pass instead.
+HINT = "pass a run directory or a whole discriminator saved as .keras"
 
 
 @dataclasses.dataclass
@@ -90,7 +92,7 @@ def load_discriminator(path) -> LoadedDiscriminator:
             f"No such run directory or .keras file: {path}; pass a run "
             "directory of dcgan_tf.train or a discriminator saved as .keras."
         )
-    model = _load_model(path)
+    model = load_model_file(path, HINT)
     _check_discriminator(model, path)
     return LoadedDiscriminator(model, path, rundir.config_beside(path))
 
@@ -103,7 +105,7 @@ def _load_run(path: Path) -> LoadedDiscriminator:
     checkpoint = run.latest_checkpoint()
     if checkpoint is None:
         if (path / DISCRIMINATOR_FILE).is_file():
-            model = _load_model(path / DISCRIMINATOR_FILE)
+            model = load_model_file(path / DISCRIMINATOR_FILE, HINT)
             _check_discriminator(model, path / DISCRIMINATOR_FILE)
             return LoadedDiscriminator(model, path, config)
         raise rundir.RunDirError(
@@ -120,28 +122,6 @@ def _load_run(path: Path) -> LoadedDiscriminator:
             f"({type(error).__name__}); restore it from a backup."
         ) from None
     return LoadedDiscriminator(model.discriminator, path, config, checkpoint.epoch)
-
-
-def _load_model(file: Path) -> keras.Model:
-    if file.name.endswith(".weights.h5"):
-        raise ValueError(
-            f"{file} holds weights only; pass a run directory or a whole "
-            "discriminator saved as .keras."
-        )
-    if file.suffix != ".keras" or not zipfile.is_zipfile(file):
-        raise ValueError(
-            f"{file} is not a Keras model file; pass a run directory or a "
-            "discriminator saved as .keras."
-        )
-    try:
-        # safe_mode: a file from elsewhere must not run code by being loaded.
-        return keras.models.load_model(file, compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises many types for broken archives.
-        lines = str(error).strip().splitlines()
-        raise ValueError(
-            f"Cannot load {file} as a Keras model: {type(error).__name__}: "
-            f"{lines[0] if lines else ''}"
-        ) from None
 
 
 def _check_discriminator(model: keras.Model, file: Path) -> None:
