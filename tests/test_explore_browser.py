@@ -54,6 +54,9 @@ def server(trained_run):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # As from a terminal: a suite started in the background (`&`) has
+        # SIGINT ignored, and the server would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     address = None
     for line in process.stdout:
