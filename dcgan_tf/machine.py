@@ -87,6 +87,15 @@ def cpu_info(path="/proc/cpuinfo") -> dict:
     }
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (other jobs slow every figure), or None
+    where the system has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def isa_level(features) -> str:
     """The best of the `ISA_CAPS` levels that `features` offer, or "other"."""
     if "avx512f" in features:

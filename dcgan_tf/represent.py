@@ -5,7 +5,6 @@ alone, for a few numbers of labels per class.
 """
 
 import argparse
-import os
 import shlex
 import sys
 import time
@@ -176,19 +175,11 @@ def check_json(parser, args) -> Path | None:
     return path
 
 
-def _load_average():
-    """The 1-minute load average, or None where the system has none."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
-
-
 def run(args, json_path) -> str:
     from dcgan_tf import files, machine, probe
     from dcgan_tf.probe import data as probe_data
 
-    start, load = time.perf_counter(), _load_average()
+    start, load = time.perf_counter(), machine.load_average()
     loaded = probe.load_discriminator(args.discriminator)
     print(probe_data.describe(loaded))
     train, test, dataset = probe_data.load_splits(
@@ -225,7 +216,7 @@ def run(args, json_path) -> str:
         **report.to_dict(),
         # How long it took, where: fits and feature extraction are CPU-bound.
         "seconds": round(time.perf_counter() - start, 1),
-        "load_average": {"start": load, "end": _load_average()},
+        "load_average": {"start": load, "end": machine.load_average()},
         "machine": machine.cpu_info(),
     }
     return f"Wrote {files.write_json(json_path, record)}"
