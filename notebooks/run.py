@@ -8,8 +8,10 @@ suggests; `--set NAME=VALUE`: any of them) go into a cell inserted after the
 cell tagged `parameters`; the notebook runs in its own folder, as in Jupyter,
 on this Python (`jupyter` itself is not needed: nbclient and ipykernel, from
 the `dev` extra), and the executed copy, with its outputs and figures, is
-written to `--out` (never over the notebook itself). Exit code 1 when a cell
-fails, naming it.
+written to `--out` (never over the notebook itself). The runs and files a
+notebook writes (its `RUNS_DIR` and `OUT_DIR`) go beside the executed copy, in
+`--out`'s name with `_files` (unless `--set` names them), not among the user's
+own runs in `checkpoints/`. Exit code 1 when a cell fails, naming it.
 """
 
 import argparse
@@ -18,6 +20,9 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+
+# The parameters that name where a notebook writes its runs and files.
+OUTPUT_PARAMETERS = ("RUNS_DIR", "OUT_DIR")
 
 # The quick look on a CPU that each notebook's parameters cell suggests.
 QUICK = {
@@ -40,6 +45,34 @@ def value(text: str):
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text
+
+
+def parameter_names(notebook) -> set[str]:
+    """The names the cell tagged `parameters` assigns."""
+    cell = next(
+        cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])
+    )
+    tree = ast.parse("".join(cell.source))
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def output_values(notebook, out: Path, values: dict) -> dict:
+    """`RUNS_DIR` and `OUT_DIR` beside the executed copy `out`, for those the
+    notebook has and `values` leaves unset: a headless run never takes a run
+    number among the user's own runs."""
+    folder = out.resolve().with_name(out.stem + "_files")
+    names = parameter_names(notebook)
+    return {
+        name: str(folder / name.lower().removesuffix("_dir"))
+        for name in OUTPUT_PARAMETERS
+        if name in names and name not in values
+    }
 
 
 def with_parameters(notebook, values: dict):
@@ -135,8 +168,10 @@ def main(argv=None) -> None:
         if not sep or not name.isidentifier():
             parser.error(f"--set takes NAME=VALUE, got {item!r}.")
         values[name] = value(text)
-    print(f"Running {args.notebook} with {values or 'its own parameters'}", flush=True)
     import nbformat
+
+    values.update(output_values(nbformat.read(args.notebook, 4), args.out, values))
+    print(f"Running {args.notebook} with {values}", flush=True)
 
     notebook, failed = execute(args.notebook, values)
     args.out.parent.mkdir(parents=True, exist_ok=True)

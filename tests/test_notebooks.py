@@ -219,3 +219,27 @@ def test_notebook_runs_top_to_bottom(name, kernel, tmp_path):
             )
             shown = [line for line in text.splitlines() if START_UP.search(line)]
             assert not shown, f"{name}, cell {index}: {shown}"
+
+
+def load_runner():
+    """notebooks/run.py, the headless runner, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run", NOTEBOOKS / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(CI_PARAMETERS))
+def test_headless_run_writes_beside_its_copy_not_among_the_users_runs(name, tmp_path):
+    # A headless run once took checkpoints/00001-fashion_mnist among the
+    # user's own runs: every folder a notebook writes goes beside --out.
+    runner = load_runner()
+    out = tmp_path / "executed" / name
+    values = runner.output_values(read(name), out, {})
+    assert "RUNS_DIR" in values
+    for folder in values.values():
+        assert Path(folder).is_relative_to(tmp_path / "executed" / f"{out.stem}_files")
+    # A folder given with --set is kept.
+    assert "RUNS_DIR" not in runner.output_values(read(name), out, {"RUNS_DIR": "x"})
