@@ -22,7 +22,9 @@ EPILOG = """examples:
   python -m dcgan_tf.explore checkpoints/00001-fashion_mnist --host 0.0.0.0
 
 The page works offline. --host 0.0.0.0 lets other machines reach it: anyone
-who can reach the port can use it (it has no password).
+who can reach the port can use it (it has no password). Only the page itself
+may use it: requests naming another host, or sent by another site, are
+refused (403).
 """
 
 

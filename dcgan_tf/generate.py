@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="A conditional generator draws one row per class (all: every "
         "class, in label order) with the same --num latents (default: "
-        f"{CLASS_GRID_COLUMNS}) down each column.",
+        f"{CLASS_GRID_COLUMNS}) down each column, each row's class name "
+        "written at its left.",
     )
     parser.add_argument(
         "--out",
@@ -114,15 +115,17 @@ def run(args, out) -> str:
         latents = latent_space.sample_latents(
             count, generator.latent_dim, seed, distribution
         )
+    row_labels = None
     if args.classes:
         rows = class_rows(generator, args.classes)
         columns = len(latents)
         latents = np.tile(latents, (len(rows), 1))
         labels = np.repeat(rows, columns)
+        row_labels = [generator.class_names[row] for row in rows]
     images = to_uint8(sampling.generate(generator, latents, args.forward_batch, labels))
     if columns is None and args.indices is not None:
         columns = grid_columns(len(images))  # a few picked: no empty cell
-    save_grid(images, out, columns=columns)
+    save_grid(images, out, columns=columns, row_labels=row_labels)
     classes = sampling.resolve_labels(generator, labels, latents.shape[:-1])
     npz = latent_space.save_latents(
         out.with_suffix(".npz"),

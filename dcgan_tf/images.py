@@ -32,7 +32,12 @@ def to_uint8(images) -> np.ndarray:
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_SIZE):
+def make_grid(
+    images,
+    columns: int | None = None,
+    min_cell_size: int = MIN_CELL_SIZE,
+    row_labels=None,
+):
     """Tiles images into one picture.
 
     Args:
@@ -40,10 +45,13 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
         columns: cells per row (default: a near-square grid).
         min_cell_size: small images are enlarged by a whole factor (nearest
             neighbour, so pixels stay sharp) until they are at least this wide.
+        row_labels: a text per row (such as its class name), written in a
+            dark band left of the grid (`caption_grid`); None for none.
 
     Returns:
         A `(rows * cell + padding, columns * cell + padding, channels)` uint8
-        array, with `PADDING` pixels of `GUTTER` lines around every cell.
+        array, with `PADDING` pixels of `GUTTER` lines around every cell (and
+        the band of `row_labels` at its left when given).
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
@@ -70,7 +78,67 @@ def make_grid(images, columns: int | None = None, min_cell_size: int = MIN_CELL_
         top = PADDING + row * (height + PADDING)
         left = PADDING + column * (width + PADDING)
         grid[top : top + height, left : left + width] = image
+    if row_labels is not None:
+        rows = math.ceil(count / columns)
+        if len(row_labels) != rows:
+            raise ValueError(f"Expected {rows} row labels, got {len(row_labels)}.")
+        spans = cell_spans(rows, height)
+        grid = caption_grid(
+            grid, left=[(*span, t) for span, t in zip(spans, row_labels)]
+        )
     return grid
+
+
+def cell_spans(count: int, size: int) -> list[tuple[int, int]]:
+    """`(start, end)` pixels of `count` cells of `size` along one side of a
+    `make_grid` grid (its cells once enlarged)."""
+    starts = [PADDING + i * (size + PADDING) for i in range(count)]
+    return [(start, start + size) for start in starts]
+
+
+def caption_grid(grid, top=(), left=()) -> np.ndarray:
+    """`grid` with captions in a dark band above it and/or at its left; its
+    own pixels are unchanged (they sit at the bottom right of the result).
+
+    Args:
+        grid: a `(height, width, 1 or 3)` uint8 picture, such as `make_grid`'s.
+        top: `(start, end, text)` column spans of `grid` to caption above it;
+            `text` may be a tuple of choices, longest first: the first that
+            fits the span is written.
+        left: `(start, end, text)` row spans to caption at its left, in a
+            band as wide as the widest text.
+
+    Returns:
+        The captioned picture, `LABEL_HEIGHT` rows taller when `top` is given
+        and wider by the band when `left` is.
+    """
+    from PIL import ImageDraw
+
+    grid = np.asarray(grid)
+    height, width, channels = grid.shape
+    mode = "L" if channels == 1 else "RGB"
+    measure = ImageDraw.Draw(Image.new(mode, (1, 1)))
+    band = 0
+    if left:
+        band = 8 + max(math.ceil(measure.textlength(str(t))) for *_, t in left)
+    above = LABEL_HEIGHT if top else 0
+    picture = Image.new(mode, (band + width, above + height), 0)
+    picture.paste(
+        Image.fromarray(grid[..., 0] if channels == 1 else grid), (band, above)
+    )
+    draw = ImageDraw.Draw(picture)
+    white = (255,) * channels
+    for start, end, text in left:
+        draw.text((4, above + (start + end) // 2), str(text), fill=white, anchor="lm")
+    for start, end, text in top:
+        choices = (text,) if isinstance(text, str) else tuple(text)
+        fits = [c for c in choices if measure.textlength(c) <= end - start - 4]
+        chosen = (fits or choices[-1:])[0]
+        draw.text(
+            (band + start + 2, LABEL_HEIGHT // 2), chosen, fill=white, anchor="lm"
+        )
+    captioned = np.asarray(picture)
+    return captioned[..., None] if channels == 1 else captioned
 
 
 def grid_shape(
@@ -122,9 +190,11 @@ def _write_bytes(path: Path, data: bytes) -> Path:
     return write_atomically(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
-def save_grid(images, path: str | Path, columns: int | None = None) -> Path:
-    """Writes `make_grid(images, columns)` as an image file."""
-    return save_image(make_grid(images, columns), path)
+def save_grid(
+    images, path: str | Path, columns: int | None = None, row_labels=None
+) -> Path:
+    """Writes `make_grid(images, columns, row_labels=row_labels)` as an image file."""
+    return save_image(make_grid(images, columns, row_labels=row_labels), path)
 
 
 def label_image(image, text: str) -> np.ndarray:

@@ -11,7 +11,7 @@ from conftest import save_generator
 from PIL import Image
 
 from dcgan_tf import latent_space, neighbours, sampling
-from dcgan_tf.images import PADDING, to_uint8
+from dcgan_tf.images import LABEL_HEIGHT, PADDING, to_uint8
 from dcgan_tf.quality.neighbours import GAP, load_training_images, nearest_neighbours
 
 DATA = Path(__file__).parent / "data"
@@ -44,7 +44,7 @@ def test_neighbours_shows_each_sample_beside_its_nearest_images(
     images = load_training_images(generator)  # the run's config.json names them
     samples = to_uint8(sampling.sample(generator, 4, 0).images)
     found, _ = nearest_neighbours(samples, images, 3)
-    picture = np.asarray(Image.open(out))
+    picture = np.asarray(Image.open(out))[LABEL_HEIGHT:]  # under the captions
     assert picture.shape[1] == grid_width(1) + GAP + grid_width(3)
     right = picture[:, grid_width(1) + GAP :]
     for row in range(4):
@@ -70,7 +70,7 @@ def test_neighbours_of_samples_picked_from_an_earlier_grid(trained_run, tmp_path
     )
     picked = latent_space.load_latents(out.with_suffix(".npz"))
     np.testing.assert_array_equal(picked, earlier[[4, 1]])
-    assert Image.open(out).size[1] == 2 * (CELL + PADDING) + PADDING
+    assert Image.open(out).size[1] == LABEL_HEIGHT + 2 * (CELL + PADDING) + PADDING
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dcgan_tf import sampling
-from dcgan_tf.images import make_grid
+from dcgan_tf.images import LABEL_HEIGHT, make_grid
 from dcgan_tf.quality import neighbours
 from dcgan_tf.quality.neighbours import (
     GAP,
@@ -55,7 +55,7 @@ def test_neighbour_grid_is_samples_a_gap_then_neighbours():
     rng = np.random.default_rng(2)
     images = rng.integers(0, 256, (10, 8, 8, 1), dtype=np.uint8)
     queries, indices = images[:3], np.array([[0, 4], [1, 5], [2, 6]])
-    picture = neighbour_grid(queries, images, indices)
+    picture = neighbour_grid(queries, images, indices)[LABEL_HEIGHT:]  # captions
     left = make_grid(queries, columns=1)
     right = make_grid(images[indices.reshape(-1)], columns=2)
     assert picture.shape == (left.shape[0], left.shape[1] + GAP + right.shape[1], 1)

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from dcgan_tf import latent_space
-from dcgan_tf.explorer import projection
+from dcgan_tf.explorer import guard, projection
 from dcgan_tf.explorer import validation as check
 from dcgan_tf.explorer.directions import direction_between
 from dcgan_tf.explorer.engine import gif_bytes, grid_png, npz_bytes, png_bytes
@@ -30,6 +30,8 @@ from dcgan_tf.explorer.validation import RequestError
 STATIC = resources.files("dcgan_tf.explorer") / "static"
 MAX_SAMPLES = check.MAX_LATENTS
 MAX_DIRECTIONS = 16
+DEFAULT_HOST = "127.0.0.1"
+FORM_ROUTES = ("/api/project",)  # multipart uploads; every other POST is JSON
 
 
 def data_urls(images) -> list[str]:
@@ -47,6 +49,7 @@ def create_app(explorer) -> Flask:
     """The Flask app serving the page and the API for one `Explorer`."""
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = projection.MAX_UPLOAD_BYTES + 2**20
+    app.config["EXPLORER_HOST"] = DEFAULT_HOST  # `serve` sets where it listens
     d, k = explorer.generator.latent_dim, explorer.num_classes
     projecting = threading.Semaphore(1)
 
@@ -79,6 +82,20 @@ def create_app(explorer) -> Flask:
 
     def images_of(z, c):
         return data_urls(explorer.render(z, c))
+
+    @app.before_request
+    def only_its_own_page():
+        try:
+            guard.check(
+                request.method,
+                request.path,
+                request.headers,
+                app.config["EXPLORER_HOST"],
+                int(request.environ.get("SERVER_PORT") or 80),
+                lambda path: path not in FORM_ROUTES,
+            )
+        except guard.Refused as refused:
+            return jsonify(error=str(refused)), refused.status
 
     @app.errorhandler(RequestError)
     @app.errorhandler(ValueError)
@@ -310,6 +327,21 @@ def _int(text):
         return text
 
 
+def bind(app: Flask, host: str, port: int):
+    """A werkzeug server of `app` listening on `host:port` (port 0: a free
+    one), not yet serving; requests must then name `host` (or the loopback)
+    and its port in `Host`.
+
+    Raises:
+        OSError: when the address cannot be bound (port in use, unknown host).
+    """
+    app.config["EXPLORER_HOST"] = host
+    # Bound here, not by werkzeug, which answers a port in use with exit(1).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.create_server((host, port), family=family) as listening:
+        return make_server(host, port, app, threaded=True, fd=listening.fileno())
+
+
 def serve(app: Flask, host: str, port: int, announce) -> None:
     """Serves `app` until Ctrl-C (KeyboardInterrupt, left to the caller).
 
@@ -322,10 +354,7 @@ def serve(app: Flask, host: str, port: int, announce) -> None:
         OSError: when the address cannot be bound (port in use, unknown host).
     """
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # Bound here, not by werkzeug, which answers a port in use with exit(1).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.create_server((host, port), family=family) as listening:
-        server = make_server(host, port, app, threaded=True, fd=listening.fileno())
+    server = bind(app, host, port)
     shown = f"[{host}]" if ":" in host else host
     announce(f"http://{shown}:{server.server_address[1]}/")
     try:

@@ -11,7 +11,7 @@ scale to judge samples by.
 import numpy as np
 
 from dcgan_tf.data import load_images
-from dcgan_tf.images import make_grid
+from dcgan_tf.images import caption_grid, make_grid
 from dcgan_tf.saved_generator import check_dataset_shape
 
 # Distances are computed against this many bytes of float32 training images
@@ -91,14 +91,33 @@ def reference_distances(images, count: int, seed: int = 0) -> np.ndarray:
     return distances[:, 0]
 
 
+# The captions above the two parts of `neighbour_grid`, longest first: the
+# first that fits the width is written.
+SAMPLE_CAPTION = ("sample",)
+NEIGHBOURS_CAPTION = (
+    "nearest training images, closest first ->",
+    "nearest training images ->",
+    "training images ->",
+    "training",
+)
+
+
 def neighbour_grid(queries, images, indices) -> np.ndarray:
     """One row per query: the query, a gap of `GAP` pixels, then its neighbours
-    in order; a uint8 picture."""
+    in order, under a band (`dcgan_tf.images.LABEL_HEIGHT` pixels) that says
+    which column is the sample and which are the training images; a uint8
+    picture."""
     k = indices.shape[1]
     left = make_grid(queries, columns=1)
     right = make_grid(images[indices.reshape(-1)], columns=k)
     gap = np.full((left.shape[0], GAP, left.shape[2]), 255, np.uint8)
-    return np.concatenate([left, gap, right], axis=1)
+    picture = np.concatenate([left, gap, right], axis=1)
+    start = left.shape[1] + GAP
+    captions = [
+        (0, left.shape[1], SAMPLE_CAPTION),
+        (start, picture.shape[1], NEIGHBOURS_CAPTION),
+    ]
+    return caption_grid(picture, top=captions)
 
 
 def load_training_images(generator, dataset=None, data_dir=None, limit=None):
