@@ -137,7 +137,10 @@ def format_table(record: dict) -> str:
     if "fid" in values:
         lines.append(f"{'FID':<8} {values['fid']:.3f}")
     if "kid" in values:
-        lines.append(f"{'KID':<8} {values['kid']:.5f} ± {values['kid_std']:.5f}")
+        lines.append(
+            f"{'KID':<8} {values['kid']:.5f} ± {values['kid_std']:.5f}  "
+            "(unscaled: not x 100 or x 1000 as some papers print it)"
+        )
     if "is" in values:
         lines.append(
             f"{'IS':<8} {values['is']:.3f} ± {values['is_std']:.3f}"

@@ -125,15 +125,18 @@ def run(args, out) -> str:
     images = to_uint8(sampling.generate(generator, latents, args.forward_batch, labels))
     if columns is None and args.indices is not None:
         columns = grid_columns(len(images))  # a few picked: no empty cell
-    save_grid(images, out, columns=columns, row_labels=row_labels)
     classes = sampling.resolve_labels(generator, labels, latents.shape[:-1])
-    npz = latent_space.save_latents(
-        out.with_suffix(".npz"),
+    record = latent_space.latents_record(
         latents,
         seed,
         distribution,
         columns,
         labels=None if classes is None else classes.argmax(axis=-1),
+    )
+    npz = latent_space.save_grid_and_latents(
+        out,
+        lambda: save_grid(images, out, columns=columns, row_labels=row_labels),
+        record,
     )
     written = [str(out), str(npz)]
     if args.individual:

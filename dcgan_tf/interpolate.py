@@ -32,6 +32,9 @@ EPILOG = """examples:
 The GIF shows the rows side by side (random pairs) or the whole walk in one
 image (--from); it plays forth and back, or round and round with --loop.
 """
+# A GIF stores a frame's time in hundredths of a second in 16 bits (655.35 s
+# at most), and `images.save_gif` holds the last frame 3 times as long.
+MAX_SECONDS_PER_FRAME = 200
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seconds-per-frame",
         type=float,
         default=0.1,
-        help="Display time of each GIF frame (default: %(default)s).",
+        help="Display time of each GIF frame in seconds, above 0 and at most "
+        f"{MAX_SECONDS_PER_FRAME:g} (default: %(default)s).",
     )
     return parser
 
@@ -113,12 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
 def check_arguments(parser: argparse.ArgumentParser, args) -> None:
     """Rejects values and combinations of flags that cannot work, in one line."""
     cli.check_positive(parser, args, "pairs", "forward_batch")
+    cli.check_positive_finite(parser, args, "seconds_per_frame")
+    if args.seconds_per_frame > MAX_SECONDS_PER_FRAME:
+        cli.fail(
+            parser.prog,
+            f"--seconds-per-frame must be at most {MAX_SECONDS_PER_FRAME:g} (a GIF "
+            f"holds frames of up to 655 s, and the last is shown 3 times as long), "
+            f"got {args.seconds_per_frame:g}.",
+        )
     if args.steps < 2:
         cli.fail(
             parser.prog, f"--steps must be at least 2 (both ends), got {args.steps}."
         )
-    if args.seconds_per_frame <= 0:
-        cli.fail(parser.prog, "--seconds-per-frame must be positive.")
     if args.source is not None:
         if args.pairs is not None:
             cli.fail(parser.prog, "--pairs and --from exclude each other.")
@@ -227,10 +237,8 @@ def run(args, out, gif) -> str:
             labels=args.class_,
         )
     images = to_uint8(result.images)  # (rows, steps, h, w, c)
-    save_grid(images.reshape(-1, *images.shape[2:]), out, columns=args.steps)
     classes = result.classes
-    npz = latent_space.save_latents(
-        out.with_suffix(".npz"),
+    record = latent_space.latents_record(
         result.latents,
         seed,
         distribution,
@@ -239,6 +247,10 @@ def run(args, out, gif) -> str:
         # and its exact class input.
         labels=None if classes is None else classes.argmax(axis=-1),
         classes=classes,
+    )
+    grid = images.reshape(-1, *images.shape[2:])
+    npz = latent_space.save_grid_and_latents(
+        out, lambda: save_grid(grid, out, columns=args.steps), record
     )
     written = [f"{out} ({len(images)} rows of {args.steps})", str(npz)]
     if gif:

@@ -211,7 +211,8 @@ def run(args, json_path) -> str:
             ["python -m dcgan_tf.represent", *map(shlex.quote, args.argv)]
         ),
         "discriminator": str(loaded.source),
-        "epoch": loaded.epoch,
+        "epoch": loaded.epoch,  # completed; "step" more into the next one
+        "step": loaded.step,
         "dataset": dataset,
         **report.to_dict(),
         # How long it took, where: fits and feature extraction are CPU-bound.
@@ -229,8 +230,14 @@ def main(argv=None) -> None:
     cli.check_positive(
         parser, args, "draws", "grid", "threads", "train_limit", "test_limit"
     )
-    if args.c_values is not None and min(args.c_values) <= 0:
-        cli.fail(parser.prog, "--c-values must all be above 0.")
+    cli.check_positive_finite(parser, args, "c_values")
+    if args.seed + args.draws - 1 > cli.MAX_SEED:
+        cli.fail(
+            parser.prog,
+            f"--seed {args.seed} with --draws {args.draws} seeds draws up to "
+            f"{args.seed + args.draws - 1}, past {cli.MAX_SEED}; pick a smaller "
+            "--seed.",
+        )
     json_path = check_json(parser, args)
     cli.run_command(PROG, lambda: cli.use_backend(args.backend))
     cli.quiet_tensorflow()

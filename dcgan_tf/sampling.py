@@ -113,7 +113,29 @@ def generate(
         for i in range(0, len(flat), forward_batch)
     ]
     images = np.concatenate(chunks).astype(np.float32)
+    check_images_finite(images, generator)
     return images.reshape(latents.shape[:-1] + images.shape[1:])
+
+
+def check_images_finite(images, generator) -> None:
+    """Refuses `(n, ...)` images with a NaN or infinite value, which
+    `to_uint8` would quietly turn into junk pixels.
+
+    Raises:
+        ValueError: naming how many images are not finite and the first one's
+            index, so that no command writes them.
+    """
+    bad = ~np.isfinite(images.reshape(len(images), -1)).all(axis=1)
+    if not bad.any():
+        return
+    where = f" {generator.path}" if generator.path else ""
+    raise ValueError(
+        f"The generator{where} made {int(bad.sum())} of {len(images)} images "
+        f"that are not finite (NaN or inf; the first at index "
+        f"{int(np.argmax(bad))}), so nothing was written: its training diverged "
+        "(use an earlier generator of the run, such as generator_best.keras) "
+        "or the latents are far from those it was trained on."
+    )
 
 
 def _samples(generator, latents, labels, forward_batch=FORWARD_BATCH) -> Samples:

@@ -141,6 +141,7 @@ def load_model_file(file: Path, hint: str = "pass a whole model saved as .keras"
         raise ValueError(
             f"{file} is not a Keras model file (not a zip archive; truncated?); {hint}."
         )
+    check_archive(file, hint)
     try:
         # safe_mode stays on: a .keras file from elsewhere must not run code
         # (a Lambda layer's pickled function) just by being loaded.
@@ -153,12 +154,55 @@ def load_model_file(file: Path, hint: str = "pass a whole model saved as .keras"
         ) from None
 
 
+# What Keras puts in a `.keras` archive (saving_lib): the model's config, its
+# metadata, then its weights (and assets, which our networks have none of).
+KERAS_MEMBERS = ("config.json", "metadata.json")
+# Keras stores the members uncompressed, so a model's unpacked size is its
+# file's size. Allowed: this many times the file plus a margin, generous for
+# a file someone deflated again, tiny beside a zip bomb (a 400 KB archive of
+# 1.5 GB of zeros, ratio 3,750, which Keras would unpack into memory).
+UNPACKED_RATIO = 20
+UNPACKED_MARGIN_BYTES = 16 << 20
+
+
+def check_archive(file: Path, hint: str) -> None:
+    """Refuses a zip archive that is not a `.keras` model's, or that would
+    unpack to far more than its size, before Keras reads any of it.
+
+    Raises:
+        ValueError: in one line, naming what is missing or the sizes.
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
+        raise ValueError(
+            f"{file} is not a Keras model file ({error}); {hint}."
+        ) from None
+    names = {member.filename for member in members}
+    missing = [name for name in KERAS_MEMBERS if name not in names]
+    if missing or not any(n.startswith("model.weights.") for n in names):
+        raise ValueError(
+            f"{file} is a zip archive but not a Keras model file (it lacks "
+            f"{', '.join(missing) or 'model.weights.h5'}); {hint}."
+        )
+    unpacked = sum(member.file_size for member in members)
+    allowed = UNPACKED_RATIO * file.stat().st_size + UNPACKED_MARGIN_BYTES
+    if unpacked > allowed:
+        raise ValueError(
+            f"{file} would unpack to {unpacked / 2**20:,.0f} MiB from "
+            f"{file.stat().st_size / 2**20:,.1f} MiB (a zip bomb?); a Keras model "
+            f"file unpacks to about its own size, so it was not opened; {hint}."
+        )
+
+
 def check_finite(model: keras.Model, name: str = "model") -> None:
     """Refuses a generator whose weights or output are not finite.
 
     A run that diverged can save NaN or infinite weights; its images would be
-    junk and its FID a number. One forward pass on zero latents also catches
-    finite weights whose output overflows.
+    junk and its FID a number. One forward pass on z = 0 and a few normal and
+    uniform latents (`finite_check_inputs`) also catches finite weights whose
+    output overflows, at z = 0 or only away from it.
 
     Raises:
         ValueError: naming the first non-finite variable, or the output.
@@ -171,13 +215,39 @@ def check_finite(model: keras.Model, name: str = "model") -> None:
                 "generator of the run (generator_best.keras or a "
                 "generator_epoch_NNNN.keras)."
             )
-    probe = [np.zeros((1, *tuple(x.shape)[1:]), np.float32) for x in model.inputs]
-    output = model(probe if len(probe) > 1 else probe[0], training=False)
+    output = model(finite_check_inputs(model), training=False)
     if not np.isfinite(keras.ops.convert_to_numpy(output)).all():
         raise ValueError(
             f"{name} makes images that are not finite (NaN or inf): its training "
             "diverged; use an earlier generator of the run."
         )
+
+
+# Latents of the finiteness check beside z = 0: a few of each distribution,
+# seeded so that the check is the same at every load, and few so that it
+# costs one small forward pass.
+FINITE_CHECK_LATENTS = 8
+FINITE_CHECK_SEED = 0
+
+
+def finite_check_inputs(model: keras.Model):
+    """The inputs `check_finite` runs `model` on: z = 0, then normal and
+    uniform latents (the distributions training draws from); a conditional
+    generator gets its classes in turn."""
+    latent_dim = int(tuple(model.inputs[0].shape)[-1])
+    rng = np.random.default_rng(FINITE_CHECK_SEED)
+    half = FINITE_CHECK_LATENTS // 2
+    latents = np.concatenate(
+        [
+            np.zeros((1, latent_dim)),
+            rng.standard_normal((half, latent_dim)),
+            rng.uniform(-1.0, 1.0, (half, latent_dim)),
+        ]
+    ).astype(np.float32)
+    if len(model.inputs) == 1:
+        return latents
+    num_classes = int(tuple(model.inputs[1].shape)[-1])
+    return [latents, one_hot(np.arange(len(latents)) % num_classes, num_classes)]
 
 
 def check_dataset_shape(generator: Generator, dataset: str, shape) -> None:

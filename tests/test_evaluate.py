@@ -237,3 +237,19 @@ def test_running_out_of_memory_advises_this_commands_flags(
     line = one_error_line(capsys)
     assert "out of memory" in line and "--num-samples" in line
     assert "--batch-size" not in line
+
+
+def test_kid_is_printed_with_its_scale():
+    # A new user saw "KID 1.77751 ± 0.09262" and could not tell x100 from x1000.
+    record = {
+        "features": "classifier-fashion_mnist",
+        "dataset": "fashion_mnist",
+        "real_split": "test",
+        "num_real": 10,
+        "source": "RUN",
+        "num_samples": 10,
+        "metrics": {"kid": 1.77751, "kid_std": 0.09262},
+    }
+    line = next(x for x in evaluate.format_table(record).splitlines() if "KID" in x)
+    assert line.startswith("KID      1.77751 ± 0.09262  (unscaled")
+    assert "x 1000" in line

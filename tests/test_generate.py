@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import save_generator
 from PIL import Image
-from test_sampling import IMAGE_SHAPE, LATENT_DIM
+from test_sampling import IMAGE_SHAPE, LATENT_DIM, overflowing_generator
 
 from dcgan_tf import generate, latent_space, sampling
 from dcgan_tf.images import PADDING, to_uint8
@@ -134,7 +134,7 @@ def truncated(trained_run, folder):
         (["RUN", "--from", "GRID", "--indices", "9"], "Index 9 is out of"),
         (["RUN", "--from", "GRID", "--num", "2"], "exclude each other"),
         (["RUN", "--from", "WIDE"], "holds 5-dimensional latents"),
-        (["RUN", "--from", "NOT_NPZ"], "Cannot read latents from"),
+        (["RUN", "--from", "NOT_NPZ"], "is not a latents file"),
         (["RUN", "--from", "CUT_NPZ"], "Cannot read latents from"),
         (["RUN", "--from", "MISSING"], "No such latents file"),
     ],
@@ -226,6 +226,8 @@ def test_a_failed_write_is_one_line_and_keeps_the_old_latents(
     assert len(errors) == 1 and "not writable" in errors[0], errors
     np.testing.assert_array_equal(latent_space.load_latents(old), 1.0)
     assert not list(tmp_path.glob(".tmp-*"))
+    # No grid is left without its latents.
+    assert not out.exists()
 
 
 def test_the_latents_of_from_are_never_replaced(small_run, tmp_path):
@@ -298,3 +300,42 @@ def test_a_generator_that_is_not_finite_is_refused(tmp_path, capsys):
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 1 and "not finite (NaN or inf" in errors[0], errors
     assert not out.exists() and not out.with_suffix(".npz").exists()
+
+
+@pytest.mark.parametrize("seed", [2**63, 2**32])
+def test_a_seed_too_big_is_refused_before_any_work(small_run, tmp_path, capsys, seed):
+    # The issue's case: 2**63 drew and wrote the PNG, then a traceback before
+    # its .npz; 2**32 and up is more than the other commands' seeds take.
+    out = tmp_path / "grid.png"
+    with pytest.raises(SystemExit) as raised:
+        generate.main([str(small_run), "--seed", str(seed), "--out", str(out)])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        "python -m dcgan_tf.generate: error: argument --seed: must be at most "
+        f"2**32 - 1 = 4294967295, got {seed}; pick a smaller seed"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", ["away from zero", "far latents"])
+def test_images_that_are_not_finite_are_never_written(tmp_path, capsys, case):
+    # The issue's case: a generator finite at z = 0 but NaN for normal z wrote
+    # a grid of junk with exit code 0.
+    out = tmp_path / "out" / "grid.png"
+    if case == "away from zero":
+        path = overflowing_generator(tmp_path / "g", 3e38)
+        argv = [str(path), "--num", "4"]
+    else:  # it passes the loader's check; a latent of the --from file overflows
+        path = overflowing_generator(tmp_path / "g", 1e37, first_only=True)
+        latents = np.zeros((3, LATENT_DIM), np.float32)
+        latents[1, 0] = 1000.0
+        source = latent_space.save_latents(tmp_path / "far.npz", latents)
+        argv = [str(path), "--from", str(source), "--individual"]
+    with pytest.raises(SystemExit) as raised:
+        generate.main([*argv, "--out", str(out)])
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "not finite (NaN or inf" in errors[0], errors
+    assert not (tmp_path / "out").exists()

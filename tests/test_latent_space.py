@@ -133,7 +133,7 @@ def test_a_failed_save_keeps_the_old_latents_whole(tmp_path, monkeypatch):
         ("pick -1", "Index -1 is out of range"),
         ("dim 5", "holds 4-dimensional latents but the generator takes 5"),
         ("no latents", "has no 'latents' array"),
-        ("not npz", "Cannot read latents from"),
+        ("not npz", "is not a latents file: pass the .npz"),
         ("truncated", "Cannot read latents from .*grid.npz"),
         ("missing", "No such latents file"),
     ],
@@ -167,3 +167,53 @@ def test_latents_that_are_not_finite_are_refused(tmp_path):
     path = latent_space.save_latents(tmp_path / "nan.npz", latents)
     with pytest.raises(ValueError, match="NaN or infinite"):
         latent_space.load_latents(path)
+
+
+def npy_claiming(rows: int) -> bytes:
+    """An .npy of 4 latents of 8 whose header claims `rows` rows."""
+    import io
+
+    buffer = io.BytesIO()
+    header = {"descr": "<f4", "fortran_order": False, "shape": (rows, 8)}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + np.zeros((4, 8), np.float32).tobytes()
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_a_header_that_claims_more_than_the_file_holds_is_refused(tmp_path, suffix):
+    # The issue's case: a latents.npy claiming 10^11 rows ended in "out of
+    # memory; lower --batch-size" (numpy asked for 3.2 TB).
+    import zipfile
+
+    path = tmp_path / f"latents{suffix}"
+    if suffix == ".npy":
+        path.write_bytes(npy_claiming(10**11))
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("latents.npy", npy_claiming(10**11))
+    with pytest.raises(ValueError, match=r"claims shape \(100000000000, 8\)") as e:
+        latent_space.load_latents(path)
+    assert "truncated or damaged" in str(e.value) and "\n" not in str(e.value)
+    # The same file with its true count loads.
+    path.unlink()
+    if suffix == ".npy":
+        path.write_bytes(npy_claiming(4))
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("latents.npy", npy_claiming(4))
+    assert latent_space.load_latents(path).shape == (4, 8)
+
+
+@pytest.mark.parametrize("content", ["text", "objects"])
+def test_a_file_that_is_not_latents_says_what_is(tmp_path, content):
+    # Text gave numpy's advice to load it with allow_pickle.
+    path = tmp_path / "notes.npy"
+    if content == "text":
+        path.write_text("3 17 42\n")
+    else:
+        np.save(path, np.array([{"z": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="is not a latents file") as raised:
+        latent_space.load_latents(path)
+    message = str(raised.value)
+    assert "pickle" not in message and "\n" not in message
+    assert "generate, interpolate or neighbours" in message

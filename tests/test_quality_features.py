@@ -142,3 +142,46 @@ def test_inception_features_of_gray_images_with_random_weights():
     result = features.extract(images, batch_size=2)
     assert result.features.shape == (5, 2048)
     np.testing.assert_allclose(result.probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def _warn_then_fail(**kwargs):
+    """What Keras does with a wrong weights file: a warning per layer it
+    cannot match, then an error."""
+    import warnings
+
+    for index in range(141):
+        warnings.warn(f"Skipping container_{index}.", stacklevel=2)
+    raise ValueError("A total of 185 objects could not be loaded.")
+
+
+def test_a_wrong_inception_weights_file_is_one_line_and_no_warnings(
+    tmp_path, monkeypatch
+):
+    # The issue's case: 144 warning lines before the error.
+    import warnings
+
+    wrong = tmp_path / "wrong.h5"
+    wrong.write_bytes(b"\x89HDF\r\n\x1a\n")
+    monkeypatch.setattr(keras.applications, "InceptionV3", _warn_then_fail)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with pytest.raises(FeatureNetworkError) as error:
+            feature_extractor("inception", inception_weights=wrong)
+    assert shown == []
+    message = str(error.value)
+    assert "\n" not in message and f"could not be loaded from {wrong}" in message
+
+
+@pytest.mark.slow
+def test_a_wrong_inception_weights_file_for_real():
+    # The classifier's weights as InceptionV3's: Keras' own warnings (141 of
+    # them) and error; about 30 s to build InceptionV3 twice on 2 cores.
+    import warnings
+
+    wrong = Path(__file__).parents[1] / "dcgan_tf/weights"
+    wrong = wrong / "fashion_mnist_classifier.weights.h5"
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with pytest.raises(FeatureNetworkError, match="could not be loaded from"):
+            feature_extractor("inception", inception_weights=wrong)
+    assert shown == []

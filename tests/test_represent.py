@@ -70,7 +70,9 @@ def test_the_command_prints_the_table_and_writes_the_json(
         (["RUN", "--labels-per-class", "300"], "fewer than --labels-per-class 300"),
         (["RUN", "--layers", "block9_lrelu"], "has no layer block9_lrelu"),
         (["RUN", "--labels-per-class", "1"], "at least 2 labels per class"),
-        (["RUN", "--c-values", "0"], "--c-values must all be above 0"),
+        (["RUN", "--c-values", "0"], "--c-values must be positive and finite"),
+        (["RUN", "--c-values", "0.1", "nan"], "--c-values must be positive and fin"),
+        (["RUN", "--seed", "4294967295", "--draws", "3"], "pick a smaller --seed"),
         (["BARE"], "pass --dataset"),
     ],
 )
@@ -108,3 +110,24 @@ def test_represent_answers_help_as_a_module():
         check=True,
     )
     assert "--labels-per-class" in result.stdout and "--per-layer" in result.stdout
+
+
+def test_a_checkpoint_within_an_epoch_and_one_draw_are_told_as_they_are(
+    trained_run, tmp_path, capsys
+):
+    # A new user saw "Discriminator: epoch 2" for a checkpoint 144 steps into
+    # epoch 3, and "mean ± std over 1 draws".
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("config.json", "latents.npy"):
+        (run / name).write_bytes((trained_run / name).read_bytes())
+    within = run / "checkpoint_epoch_0002_step_000005.weights.h5"
+    within.write_bytes((trained_run / "checkpoint_epoch_0002.weights.h5").read_bytes())
+    represent.main(
+        [str(run), "--labels-per-class", "3", "--draws", "1", "--methods", "pixels"]
+        + ["--c-values", "0.1", "--threads", "1", "--test-limit", "32"]
+    )
+    printed = capsys.readouterr().out
+    assert f"Discriminator: epoch 3, step 5 of {run}" in printed
+    assert "one draw of labels" in printed
+    assert "1 draws" not in printed and "±" not in printed

@@ -236,3 +236,81 @@ def test_dcgan_tf_interpolate_stays_callable_after_the_command_is_imported(gener
     from dcgan_tf import interpolate
 
     assert callable(interpolate)
+
+
+def overflowing_generator(folder, scale: float, first_only: bool = False):
+    """A saved generator with finite weights whose first layer overflows
+    float32 away from z = 0: its `project` kernel is `scale` everywhere, or
+    (`first_only`) only on the first latent, so that the latents of the
+    loader's check pass and a far one (z_0 = 1000) does not."""
+    import keras
+
+    path = save_generator(folder)
+    model = keras.models.load_model(path)
+    kernel = model.get_layer("project").kernel
+    value = np.zeros(kernel.shape, np.float32)
+    value[: 1 if first_only else None] = scale
+    kernel.assign(value)
+    model.save(path)
+    return path
+
+
+def test_load_generator_tries_normal_latents_not_only_zero(tmp_path):
+    # The issue's case: finite at z = 0, NaN for normal z; generate and
+    # explore returned junk with exit code 0.
+    path = overflowing_generator(tmp_path, 3e38)
+    with pytest.raises(ValueError, match="makes images that are not finite") as error:
+        sampling.load_generator(path)
+    assert "\n" not in str(error.value)
+
+
+def test_images_that_are_not_finite_are_refused_before_anyone_uses_them(tmp_path):
+    generator = sampling.load_generator(overflowing_generator(tmp_path, 1e37, True))
+    latents = np.zeros((3, LATENT_DIM), np.float32)
+    assert np.isfinite(sampling.generate(generator, latents)).all()
+    latents[2, 0] = 1000.0  # finite, far out: the first layer overflows
+    with pytest.raises(ValueError, match="made 1 of 3 images that are not finite") as e:
+        sampling.generate(generator, latents)
+    assert "first at index 2" in str(e.value) and "\n" not in str(e.value)
+
+
+def keras_archive(path, members: dict) -> None:
+    """Writes a zip archive of `members` (name: bytes, or a count of zeros
+    streamed in, compressed: a zip bomb)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            if isinstance(content, int):
+                with archive.open(name, "w", force_zip64=True) as member:
+                    block = bytes(1 << 20)
+                    for _ in range(content >> 20):
+                        member.write(block)
+            else:
+                archive.writestr(name, content)
+
+
+def test_a_zip_bomb_is_refused_before_keras_opens_it(
+    trained_run, tmp_path, monkeypatch
+):
+    import zipfile
+
+    import keras
+
+    # The issue's case: a 400 KB .keras of 1.5 GB of zeros took 1.5 GB and 19 s
+    # before its one line. Here 256 MiB of weights, from about 250 KB.
+    with zipfile.ZipFile(trained_run / "generator.keras") as source:
+        config = source.read("config.json")
+        metadata = source.read("metadata.json")
+    bomb = tmp_path / "bomb.keras"
+    members = {"metadata.json": metadata, "config.json": config}
+    keras_archive(bomb, {**members, "model.weights.h5": 256 << 20})
+    assert bomb.stat().st_size < 1 << 20
+    monkeypatch.setattr(keras.models, "load_model", pytest.fail)  # never opened
+    with pytest.raises(ValueError, match=r"would unpack to 256 MiB .*zip bomb") as e:
+        sampling.load_generator(bomb)
+    assert "\n" not in str(e.value)
+    # A zip that is no Keras model says so, without asking Keras.
+    keras_archive(tmp_path / "photos.keras", {"photo.jpg": b"\xff\xd8"})
+    with pytest.raises(ValueError, match="lacks config.json, metadata.json"):
+        sampling.load_generator(tmp_path / "photos.keras")

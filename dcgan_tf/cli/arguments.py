@@ -2,6 +2,7 @@
 configuration's fields) and their checks, each failing in one line."""
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -20,14 +21,24 @@ INDICES_HELP = (
 )
 
 
+# Seeds numpy's legacy seeding, Keras' `set_random_seed`, scikit-learn's
+# `random_state` and TensorFlow all take: [0, 2**32), as training's --seed.
+MAX_SEED = 2**32 - 1
+
+
 def seed_value(text: str) -> int:
-    """The `type` of a `--seed` flag: numpy's generators take 0 or more."""
+    """The `type` of a `--seed` flag: 0 to `MAX_SEED`, what every random
+    generator the commands seed takes (and the `.npz` latents files store)."""
     try:
         seed = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
     if seed < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {seed}")
+    if seed > MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"must be at most 2**32 - 1 = {MAX_SEED}, got {seed}; pick a smaller seed"
+        )
     return seed
 
 
@@ -97,6 +108,22 @@ def check_positive(parser: argparse.ArgumentParser, args, *names: str) -> None:
         if value is not None and value < 1:
             flag = "--" + name.replace("_", "-")
             fail(parser.prog, f"{flag} must be at least 1, got {value}.")
+
+
+def check_positive_finite(parser: argparse.ArgumentParser, args, *names: str) -> None:
+    """Rejects number flags (or lists of them) that are not above 0 and finite,
+    in one line: `float` takes `nan` and `inf`, which pass a `<= 0` check."""
+    for name in names:
+        value = getattr(args, name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for number in values:
+            if number is not None and not (math.isfinite(number) and number > 0):
+                flag = "--" + name.replace("_", "-")
+                fail(
+                    parser.prog,
+                    f"{flag} must be positive and finite (a number above 0), "
+                    f"got {number}.",
+                )
 
 
 def check_image_path(

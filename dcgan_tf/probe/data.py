@@ -15,7 +15,8 @@ FOLDER_TEST_FRACTION = 0.2
 def describe(loaded) -> str:
     """One line saying which discriminator is probed."""
     shape = "x".join(map(str, loaded.image_shape))
-    where = f"epoch {loaded.epoch} of " if loaded.epoch is not None else ""
+    position = loaded.describe_position()
+    where = f"{position} of " if position else ""
     dataset = f", trained on {loaded.config.dataset}" if loaded.config else ""
     line = f"Discriminator: {where}{loaded.source} ({shape}{dataset})"
     if loaded.conditional:

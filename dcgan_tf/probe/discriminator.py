@@ -32,13 +32,26 @@ class LoadedDiscriminator:
         model: the Keras discriminator, images (and classes) to one logit.
         source: the run directory or file it was loaded from.
         config: the run's configuration, or None for a file outside a run.
-        epoch: the checkpoint's epoch, or None for a `.keras` file.
+        epoch: the epochs the checkpoint completed, or None for a `.keras`
+            file.
+        step: the steps it trained into the next epoch (0: saved at the end
+            of `epoch`).
     """
 
     model: keras.Model
     source: Path
     config: TrainConfig | None = None
     epoch: int | None = None
+    step: int = 0
+
+    def describe_position(self) -> str | None:
+        """`epoch 2` (at its end) or `epoch 3, step 144` (144 steps into
+        epoch 3); None for a `.keras` file."""
+        if self.epoch is None:
+            return None
+        if not self.step:
+            return f"epoch {self.epoch}"
+        return f"epoch {self.epoch + 1}, step {self.step}"
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -121,7 +134,9 @@ def _load_run(path: Path) -> LoadedDiscriminator:
             f"Cannot load {checkpoint.weights} into the run's networks "
             f"({type(error).__name__}); restore it from a backup."
         ) from None
-    return LoadedDiscriminator(model.discriminator, path, config, checkpoint.epoch)
+    return LoadedDiscriminator(
+        model.discriminator, path, config, checkpoint.epoch, checkpoint.step
+    )
 
 
 def _check_discriminator(model: keras.Model, file: Path) -> None:

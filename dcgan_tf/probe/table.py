@@ -32,9 +32,14 @@ def format_table(report) -> str:
             line += f"  {text:>13}"
         lines.append(line)
     settings = report.settings
+    draws = settings["draws"]
+    spread = (
+        f"mean ± std over {draws} draws of labels (one draw with all)"
+        if draws > 1
+        else "one draw of labels"
+    )
     lines.append(
-        f"Test accuracy (%) on {settings['test_images']:,} test images; mean ± "
-        f"std over {settings['draws']} draws of labels (one draw with all); "
+        f"Test accuracy (%) on {settings['test_images']:,} test images; {spread}; "
         f"{settings['classifier']} classifier, C chosen on a validation split "
         "of the labelled training images."
     )

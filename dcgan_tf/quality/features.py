@@ -11,6 +11,7 @@ Keras is imported where a network is built, so that the commands check their
 arguments (and answer --help) before TensorFlow starts.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -197,7 +198,7 @@ class InceptionFeatures(FeatureExtractor):
                 f"copy of {INCEPTION_FILE} from {INCEPTION_URL}."
             )
         try:
-            network = _inception(weights, image_size)
+            network = _quietly(_inception, weights, image_size)
         except Exception as error:
             reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
             # Keras says "URL fetch failure on URL: errno -- reason".
@@ -226,6 +227,23 @@ class InceptionFeatures(FeatureExtractor):
         # In [-1, 1] already, which is InceptionV3's `preprocess_input`.
         size = (self.image_size, self.image_size)
         return ops.image.resize(images, size, interpolation="bilinear")
+
+
+def _quietly(load, *args):
+    """`load(*args)`, with the warnings it raises held back: Keras warns once
+    per layer it cannot match in a weights file (141 lines for a wrong file
+    given as InceptionV3's) before it fails, and the failure says it all. A
+    load that succeeds despite warnings says so in one warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        network = load(*args)
+    if caught:
+        first = " ".join(str(caught[0].message).split())
+        warnings.warn(
+            f"{len(caught)} warnings while loading the weights, the first: {first}",
+            stacklevel=2,
+        )
+    return network
 
 
 def _inception(weights, image_size: int):
