@@ -404,6 +404,9 @@ def test_a_signal_mid_epoch_stops_with_one_line_and_the_run_resumes(
     state = json.loads((run_dir / "state.json").read_text())
     assert state["epoch"] == 1 and 0 < state["step"] < 300
     assert (run_dir / "generator_interrupted.keras").is_file()
+    # The progress bar ends where the run stopped, not full.
+    assert f"{state['step']}/300 - " in out, out
+    assert out.count("300/300 - ") == 1, out  # epoch 1 only
 
     resumed = subprocess.run(
         [*command, "--resume", str(run_dir), "--epochs", "2"],
@@ -414,4 +417,7 @@ def test_a_signal_mid_epoch_stops_with_one_line_and_the_run_resumes(
     assert resumed.returncode == 0, resumed.stderr
     name = f"checkpoint_epoch_0001_step_{state['step']:06d}.weights.h5"
     assert f"from epoch 1, step {state['step']} of epoch 2 ({name})" in resumed.stdout
+    # The resumed epoch's bar counts on to 300, not its own remaining steps.
+    assert "300/300 - " in resumed.stdout
+    assert f"{300 - state['step']}/{300 - state['step']}" not in resumed.stdout
     assert RunDir(run_dir).completed_epochs() == 2
