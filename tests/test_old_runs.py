@@ -39,7 +39,7 @@ def test_an_old_run_resumes_to_its_next_epoch(tmp_path):
 
 def test_an_old_checkpoint_loads_every_variable_where_it_was():
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.gan import build_dcgan
+    from dcgan_tf.model import build_dcgan
 
     config = TrainConfig.from_dict(
         __import__("json").loads((OLD_RUN / "config.json").read_text())
