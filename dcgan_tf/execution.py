@@ -24,7 +24,7 @@ from dcgan_tf import files, machine
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import cache
 from dcgan_tf.data.pipeline import make_dataset
-from dcgan_tf.gan import build_dcgan
+from dcgan_tf.model import build_dcgan
 
 # Runs shorter than this are not worth a probe of about 20 steps.
 PROBE_MIN_STEPS = 500

@@ -19,8 +19,8 @@ from dcgan_tf.callbacks import (
     StopAfterEpoch,
 )
 from dcgan_tf.data import make_dataset
-from dcgan_tf.distribute import is_chief, shard_by_batch
 from dcgan_tf.interrupt import Interruptions
+from dcgan_tf.model.distribute import is_chief, shard_by_batch
 from dcgan_tf.quality.monitor import quality_monitor
 from dcgan_tf.tracking import EpochLine, MetricsLog, ProgressBar
 

@@ -9,7 +9,7 @@ the `Generator` it returns is `dcgan_tf.sampling`'s.
 A conditional generator (Mirza and Osindero 2014) also takes a class:
 `resolve_labels` turns a class name, an index, one per sample, or mixes of
 one-hot vectors into that input. The class names travel inside the `.keras`
-file (`dcgan_tf.networks.LabelEmbedding`).
+file (`dcgan_tf.model.networks.LabelEmbedding`).
 """
 
 import zipfile
@@ -296,7 +296,7 @@ def load_generator(path: str | Path) -> Generator:
             cannot be read.
     """
     # Registers LabelEmbedding, which conditional generators are built of.
-    import dcgan_tf.networks  # noqa: F401
+    import dcgan_tf.model.networks  # noqa: F401
 
     file = rundir.generator_file(path)
     model = load_model_file(file)

@@ -20,7 +20,7 @@ import numpy as np
 from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import healthy
 from dcgan_tf.events import EventLog
-from dcgan_tf.gan import AUGMENT_METRIC, METRIC_NAMES
+from dcgan_tf.model import AUGMENT_METRIC, METRIC_NAMES
 from dcgan_tf.plots import plot_run
 
 # TensorBoard tags: one section per kind of figure, as the dashboard groups them.

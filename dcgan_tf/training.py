@@ -19,13 +19,13 @@ from dcgan_tf import checkpoints, rundir
 from dcgan_tf.callbacks import restore
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data.run_data import load_run_data
-from dcgan_tf.distribute import is_chief, make_strategy, replicas
 from dcgan_tf.execution import Choice, choose_jit
 from dcgan_tf.fitting import fit_run
-from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.interrupt import Interruptions
 from dcgan_tf.latent_space import sample_latents
-from dcgan_tf.networks import check_image_size
+from dcgan_tf.model import DCGAN, build_dcgan, class_frequencies
+from dcgan_tf.model.distribute import is_chief, make_strategy, replicas
+from dcgan_tf.model.networks import check_image_size
 from dcgan_tf.quality.monitor import check_quality_features
 
 

@@ -12,8 +12,8 @@ from conftest import TINY
 from dcgan_tf import training
 from dcgan_tf.callbacks import restore
 from dcgan_tf.files import Lock
-from dcgan_tf.gan import build_dcgan
 from dcgan_tf.images import read_gif
+from dcgan_tf.model import build_dcgan
 from dcgan_tf.rundir import RunDir
 from dcgan_tf.train import main
 

@@ -217,7 +217,7 @@ class TrainConfig:
     )
     quality_samples: int = _field(2000, "Generated images per quality measurement.")
     # How to train, not what: none of these changes the result beyond float
-    # round-off (see dcgan_tf.steps.tensorflow_step and runs.make_strategy).
+    # round-off (see dcgan_tf.model.steps.tensorflow_step and runs.make_strategy).
     strategy: str = _field(
         "none",
         "Data-parallel training with tf.distribute: 'mirrored' over all local "
