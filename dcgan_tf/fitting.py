@@ -16,6 +16,7 @@ from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import (
     Checkpoint,
     DivergenceGuard,
+    ProgressGif,
     RestoreMetrics,
     SampleGrid,
     StopAfterEpoch,
@@ -80,7 +81,8 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
         all_callbacks.insert(0, RestoreMetrics(run.initial_metrics))
     if config.quality_every:
         all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
-    all_callbacks += [SampleGrid(run.run, run.latents, every=config.sample_every), log]
+    grids = SampleGrid(run.run, run.latents, every=config.sample_every, gif=False)
+    all_callbacks += [grids, log]
     if verbose:
         # Keras' own progress line first (it would otherwise come last), then
         # the speed and the time to the end.
@@ -88,7 +90,8 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
             keras.callbacks.ProgbarLogger(),
             EpochLine(config.batch_size, steps - initial_step),
         ]
-    all_callbacks.append(checkpoint)
+    # The GIF after the checkpoint: a damaged grid in samples/ never costs it.
+    all_callbacks += [checkpoint, ProgressGif(run.run)]
     if rest_of_epoch:
         all_callbacks.append(StopAfterEpoch())
     dataset = make_dataset(

@@ -84,6 +84,8 @@ def main(argv=None):
             run = rundir.RunDir(args.resume)
             config = resume_config(run.read_config(), given)
             done = run.completed_epochs()
+            if done >= config.epochs and run.generator_behind(done):
+                _rewrite_generator(run, config, done)
             if "epochs" not in given and done >= config.epochs:
                 print(
                     f"{run} has completed its {done} epochs; pass --epochs above "
@@ -142,6 +144,21 @@ def main(argv=None):
         )
         sys.exit(1)
     print(f"done: trained to epoch {run.config.epochs} in {run.run_dir}")
+
+
+def _rewrite_generator(run, config, done) -> None:
+    """A finished run whose `generator.keras` a kill left missing, damaged or
+    an epoch old: written again from its last checkpoint, said in one line."""
+    from dcgan_tf import training
+
+    behind = run.generator_behind(done)
+    checkpoint = training.rewrite_generator(run.path, config)
+    print(
+        f"{behind}; rewritten from {checkpoint.weights.name} (epoch "
+        f"{checkpoint.epoch}).",
+        flush=True,
+    )
+    sys.exit(0)
 
 
 def _resume_line(run) -> str:
