@@ -22,7 +22,7 @@ from dcgan_tf.data.run_data import load_run_data
 from dcgan_tf.distribute import is_chief, make_strategy, replicas
 from dcgan_tf.execution import Choice, choose_jit
 from dcgan_tf.fitting import fit_run
-from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies, steps_per_execution
+from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.interrupt import Interruptions
 from dcgan_tf.latent_space import sample_latents
 from dcgan_tf.networks import check_image_size
@@ -187,7 +187,6 @@ def _prepare(
     if config.steps_per_epoch is None:
         steps = len(images) // config.batch_size
         config = dataclasses.replace(config, steps_per_epoch=steps)
-    _check_checkpoint_steps(config, strategy)
 
     choice = choose_jit(config, images, labels, strategy)
     config = dataclasses.replace(config, jit_compiled=choice.compiled)
@@ -247,22 +246,6 @@ def _prepare(
 
 def _intact(checkpoint) -> str:
     return "(intact: its SHA-256 matches) " if checkpoint.verified else ""
-
-
-def _check_checkpoint_steps(config, strategy) -> None:
-    """Refuses a checkpoint interval that steps do not reach exactly: the
-    steps run several at a time, and a checkpoint comes only after a whole
-    execution (15 with 10 at a time would checkpoint at 20, 30, 50)."""
-    every = config.checkpoint_every_steps
-    at_a_time = steps_per_execution(config, strategy)
-    if every and every % at_a_time:
-        raise ValueError(
-            f"--checkpoint-every-steps {every} is not a multiple of the "
-            f"{at_a_time} steps run at a time (--steps-per-execution), so "
-            f"checkpoints would come late; use a multiple of {at_a_time}, "
-            "such as "
-            f"{max(at_a_time, round(every / at_a_time) * at_a_time)}."
-        )
 
 
 def _restore(model, checkpoint, config) -> int:

@@ -231,10 +231,18 @@ def test_an_empty_sidecar_and_a_bad_seed_state_resume_saying_so(
 # --- 7. Checkpoint intervals and orphan sidecars -------------------------------
 
 
-def test_a_checkpoint_interval_steps_cannot_reach_is_refused(tmp_path, capsys):
+def test_step_checkpoints_come_at_every_interval_not_after_it(tmp_path):
+    # 10 steps at a time would checkpoint 15 at 20 (a kill could lose 19
+    # steps): the steps per execution divide the interval too.
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.gan import steps_per_execution
+
+    config = TrainConfig(
+        steps_per_epoch=30, steps_per_execution=10, checkpoint_every_steps=15
+    )
+    assert steps_per_execution(config) == 5
     run_dir = tmp_path / "run"
-    message = _error(
-        capsys,
+    main(
         [
             *COMMON[:2],
             "--steps-per-epoch",
@@ -243,13 +251,19 @@ def test_a_checkpoint_interval_steps_cannot_reach_is_refused(tmp_path, capsys):
             "10",
             "--checkpoint-every-steps",
             "15",
+            "--epochs",
+            "1",
             "--run-dir",
             str(run_dir),
             *TINY,
-        ],
+        ]
     )
-    assert "--checkpoint-every-steps 15 is not a multiple of the 10 steps" in message
-    assert not run_dir.exists()
+    names = sorted(p.name for p in run_dir.glob("checkpoint_*.weights.h5"))
+    assert names == [
+        "checkpoint_epoch_0000_step_000015.weights.h5",
+        "checkpoint_epoch_0001.weights.h5",
+    ]
+    assert not (run_dir / "checkpoint_epoch_0000_step_000020.json").exists()
 
 
 def test_orphan_sidecars_are_removed_and_others_kept(run_dir):
