@@ -14,6 +14,7 @@ from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import (
     Checkpoint,
     DivergenceGuard,
+    ProgressGif,
     RestoreMetrics,
     SampleGrid,
     StopAfterEpoch,
@@ -78,10 +79,12 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
         all_callbacks.insert(0, RestoreMetrics(run.initial_metrics))
     if config.quality_every:
         all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
-    all_callbacks += [SampleGrid(run.run, run.latents, every=config.sample_every), log]
-    # The checkpoint before any line is printed: a print that fails cannot
-    # cost the epoch it trained.
-    all_callbacks.append(checkpoint)
+    grids = SampleGrid(run.run, run.latents, every=config.sample_every, gif=False)
+    all_callbacks += [grids, log]
+    # The checkpoint before any line is printed (a print that fails cannot
+    # cost the epoch it trained), the GIF after it (a damaged grid in
+    # samples/ cannot either).
+    all_callbacks += [checkpoint, ProgressGif(run.run)]
     if verbose:
         # The progress line (Keras would add its own last), then the speed and
         # the time to the end.

@@ -293,12 +293,14 @@ def load_generator(path: str | Path) -> Generator:
             truncated, not a zip), a model that is not a generator (such as
             the discriminator), or one whose weights or images are not finite.
         dcgan_tf.rundir.RunDirError: for a `config.json` beside it that
-            cannot be read.
+            cannot be read, or a run's `generator.keras` older than the run's
+            last completed epoch (a kill cut its write short).
     """
     # Registers LabelEmbedding, which conditional generators are built of.
     import dcgan_tf.model.networks  # noqa: F401
 
     file = rundir.generator_file(path)
+    rundir.check_generator_current(file)
     model = load_model_file(file)
     latent_dim, image_shape = check_generator(model, name=str(file))
     check_finite(model, name=str(file))

@@ -109,6 +109,8 @@ def _main(argv, interruptions, started):
             run = rundir.RunDir(args.resume)
             config = resume_config(run.read_config(), given)
             done = run.completed_epochs()
+            if done >= config.epochs and run.generator_behind(done):
+                _rewrite_generator(run, config, done)
             if "epochs" not in given and done >= config.epochs:
                 print(
                     f"{run} has completed its {done} epochs; pass --epochs above "
@@ -199,6 +201,21 @@ def _stopped_line(signum, started) -> str:
     if not started:
         return f"{stopped}; nothing was written."
     return f"{stopped}; resume with: {PROG} --resume {started[0].run_dir}"
+
+
+def _rewrite_generator(run, config, done) -> None:
+    """A finished run whose `generator.keras` a kill left missing, damaged or
+    an epoch old: written again from its last checkpoint, said in one line."""
+    from dcgan_tf import training
+
+    behind = run.generator_behind(done)
+    checkpoint = training.rewrite_generator(run.path, config)
+    print(
+        f"{behind}; rewritten from {checkpoint.weights.name} (epoch "
+        f"{checkpoint.epoch}).",
+        flush=True,
+    )
+    sys.exit(0)
 
 
 def _resume_line(run) -> str:

@@ -225,7 +225,8 @@ def test_resume_accepts_the_same_flags_and_records_a_new_learning_rate(
     message = _error(
         capsys, ["--resume", str(run_dir), "--epochs", "5", "--seed", "1", *TINY]
     )
-    assert "--seed 1 (recorded: 7)" in message
+    assert "--seed 1 differs from the run's recorded 7" in message
+    assert "drop the flag to resume, or start a new run" in message
     assert "grid" not in message and "filters" not in message  # only what differs
     message = _error(capsys, ["--resume", str(run_dir), "--epochs", "2"])
     assert "completed 3 epochs" in message

@@ -123,7 +123,7 @@ def _check_stddev_groups(config: TrainConfig, strategy) -> None:
 def steps_per_execution(config: TrainConfig, strategy=None) -> int:
     """The largest number of steps per call into the graph, up to the
     configured one, that divides an epoch (Keras would otherwise run whole
-    executions past the epoch's end).
+    executions past the epoch's end) and `--checkpoint-every-steps`.
 
     1 under PyTorch, whose trainer has no multi-step calls, and under
     tf.distribute, where they fail (keras-team/keras#19246).
@@ -131,5 +131,9 @@ def steps_per_execution(config: TrainConfig, strategy=None) -> int:
     if keras.backend.backend() == "torch" or strategy is not None:
         return 1
     steps = config.steps_per_epoch or 1
+    # A step checkpoint comes only after a whole execution: dividing its
+    # interval too puts it exactly at every N steps (15 with 10 at a time
+    # would checkpoint at 20, 30, 50, and a kill could lose 19 steps).
+    every = config.checkpoint_every_steps or steps
     wanted = min(config.steps_per_execution, steps)
-    return next(n for n in range(wanted, 0, -1) if steps % n == 0)
+    return next(n for n in range(wanted, 0, -1) if steps % n == 0 and every % n == 0)
