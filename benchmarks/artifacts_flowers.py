@@ -22,7 +22,7 @@ GRIDS = Path(__file__).parent / "results" / "flowers"
 
 
 def grid_cells(path, size=64, columns=8, padding=2):
-    """The images of a `dcgan_tf.images.save_grid` PNG (cells `size` wide,
+    """The images of a `dcgan_tf.sampling.images.save_grid` PNG (cells `size` wide,
     `padding` grey pixels around each)."""
     import imageio.v3 as iio
     import numpy as np
@@ -46,9 +46,9 @@ def main():
 
     import numpy as np
 
-    from dcgan_tf import files
     from dcgan_tf.data import load_images
     from dcgan_tf.quality.artifacts import checkerboard_score
+    from dcgan_tf.system import files
 
     photos = load_images("folder", args.data_dir, 64)
     order = np.random.default_rng(0).permutation(len(photos))

@@ -57,15 +57,15 @@ def main():
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.data import load_images, make_dataset
-    from dcgan_tf.images import save_grid, to_uint8
-    from dcgan_tf.latent_space import sample_latents
     from dcgan_tf.model import build_dcgan
     from dcgan_tf.quality.classifiers import build_classifier
     from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
     from dcgan_tf.quality.features import ClassifierFeatures
+    from dcgan_tf.sampling.images import save_grid, to_uint8
+    from dcgan_tf.sampling.latents import sample_latents
+    from dcgan_tf.system import files
 
     log_every = args.log_every or args.eval_every
     if args.eval_every % log_every:

@@ -89,9 +89,9 @@ def main():
 
     import numpy as np
 
-    from dcgan_tf import files
     from dcgan_tf.data import load_labeled
     from dcgan_tf.quality.classifiers import fit_classifier, save_classifier
+    from dcgan_tf.system import files
 
     images, labels, classes = load_labeled(
         "folder", args.data_dir, image_size=args.image_size

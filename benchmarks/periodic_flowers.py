@@ -32,7 +32,6 @@ def main():
     import numpy as np
     from artifacts_flowers import grid_cells
 
-    from dcgan_tf import files
     from dcgan_tf.data import load_images
     from dcgan_tf.quality.artifacts import checkerboard_score
     from dcgan_tf.quality.periodic import (
@@ -41,6 +40,7 @@ def main():
         peak_share,
         periodic_share,
     )
+    from dcgan_tf.system import files
 
     photos = load_images("folder", args.data_dir, 128)
     order = np.random.default_rng(0).permutation(len(photos))

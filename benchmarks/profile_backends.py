@@ -193,7 +193,7 @@ def main(argv=None):
         "load_average": os.getloadavg(),
         **profile(loop, images, args.steps, dump),
     }
-    from dcgan_tf.machine import cpu_info
+    from dcgan_tf.system.machine import cpu_info
 
     result["cpu"] = cpu_info()
     shutil.rmtree(dump, ignore_errors=True)

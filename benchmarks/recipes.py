@@ -109,8 +109,8 @@ def rescore(args):
     rewrites the record); once the run has ended, writes them into it."""
     import keras
 
-    from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
+    from dcgan_tf.system import files
 
     result = json.loads(Path(args.json).read_text())
     cache_path = Path(args.json.replace(".json", "_fid.json"))
@@ -167,12 +167,12 @@ def main():
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if args.rescore:
         return rescore(args)
-    from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.data import load_images, make_dataset
-    from dcgan_tf.images import save_grid, to_uint8
-    from dcgan_tf.latent_space import sample_latents
     from dcgan_tf.model import build_dcgan
+    from dcgan_tf.sampling.images import save_grid, to_uint8
+    from dcgan_tf.sampling.latents import sample_latents
+    from dcgan_tf.system import files
 
     log_every = args.log_every or args.eval_every
     if args.eval_every % log_every or args.steps % log_every:

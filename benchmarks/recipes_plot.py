@@ -88,8 +88,8 @@ def real_grid(folder, size):
     import numpy as np
 
     from dcgan_tf.data import load_images
-    from dcgan_tf.images import make_grid
     from dcgan_tf.quality.evaluation import random_subset
+    from dcgan_tf.sampling.images import make_grid
 
     images = random_subset(load_images("folder", folder, size), 64, seed=0)
     return make_grid(np.asarray(images))

@@ -2,7 +2,7 @@
 # The speed table of docs/speed.md: each preset at each ISA level this CPU has (avx2, and
 # avx512 where it has it, through `bench --max-isa`), every backend, each run timing the
 # eager and the torch.compile'd PyTorch peer beside it. TensorFlow runs twice: with
-# --jit-compile auto (train's default: it probes both ways, `dcgan_tf.execution`) and then
+# --jit-compile auto (train's default: it probes both ways, `dcgan_tf.training.execution`) and then
 # with the way auto did not choose, so the table shows whether auto chose the faster.
 # 32 runs on a CPU with AVX-512 (16 with AVX2 only). Not 30 minutes: each run's fixed costs
 # (imports, graph, XLA and torch.compile compilation, warm-up) dominate, so fewer steps do not

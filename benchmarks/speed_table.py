@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from dcgan_tf import machine
+from dcgan_tf.system import machine
 
 LABELS = {
     "fit": "fit",

@@ -24,7 +24,7 @@ import tensorflow as tf
 from keras import layers
 
 from dcgan_tf.data import load_images
-from dcgan_tf.images import save_grid, to_uint8
+from dcgan_tf.sampling.images import save_grid, to_uint8
 
 NOISE_DIM = 100
 BATCH_SIZE = 256

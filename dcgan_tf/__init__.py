@@ -3,7 +3,7 @@
 The public names below are imported on first use (PEP 562), so that
 `import dcgan_tf` and `python -m dcgan_tf.COMMAND --help` load no Keras or
 TensorFlow. Importing the package does one thing: it hides the C++ start-up
-lines of TensorFlow's first import, whoever imports it (`dcgan_tf.console`;
+lines of TensorFlow's first import, whoever imports it (`dcgan_tf.system.console`;
 `TF_CPP_MIN_LOG_LEVEL=0` shows them).
 """
 
@@ -12,7 +12,7 @@ import importlib.abc
 import importlib.util
 import sys
 
-from dcgan_tf import console
+from dcgan_tf.system import console
 
 console.install()
 
@@ -21,13 +21,31 @@ console.install()
 # the module at the new path, so users' imports keep working.
 MOVED_MODULES = {
     "dcgan_tf.augment": "dcgan_tf.model.augment",
+    "dcgan_tf.callbacks": "dcgan_tf.training.callbacks",
+    "dcgan_tf.checkpoints": "dcgan_tf.rundir.checkpoints",
+    "dcgan_tf.console": "dcgan_tf.system.console",
     "dcgan_tf.distribute": "dcgan_tf.model.distribute",
     "dcgan_tf.ema": "dcgan_tf.model.ema",
+    "dcgan_tf.events": "dcgan_tf.training.events",
+    "dcgan_tf.execution": "dcgan_tf.training.execution",
+    "dcgan_tf.files": "dcgan_tf.system.files",
+    "dcgan_tf.fitting": "dcgan_tf.training.fitting",
     "dcgan_tf.gan": "dcgan_tf.model",
+    "dcgan_tf.images": "dcgan_tf.sampling.images",
+    "dcgan_tf.interrupt": "dcgan_tf.training.interrupt",
+    "dcgan_tf.latent_space": "dcgan_tf.sampling.latents",
     "dcgan_tf.layers": "dcgan_tf.model.layers",
     "dcgan_tf.losses": "dcgan_tf.model.losses",
+    "dcgan_tf.machine": "dcgan_tf.system.machine",
     "dcgan_tf.networks": "dcgan_tf.model.networks",
+    "dcgan_tf.outputs": "dcgan_tf.cli.outputs",
+    "dcgan_tf.plots": "dcgan_tf.training.plots",
+    "dcgan_tf.probe.evaluation": "dcgan_tf.probe.experiment",
+    "dcgan_tf.probe.features": "dcgan_tf.probe.block_features",
+    "dcgan_tf.quality.neighbours": "dcgan_tf.quality.nearest",
+    "dcgan_tf.saved_generator": "dcgan_tf.sampling.loading",
     "dcgan_tf.steps": "dcgan_tf.model.steps",
+    "dcgan_tf.tracking": "dcgan_tf.training.tracking",
 }
 
 
@@ -75,7 +93,7 @@ _HOMES = {
     "interpolate": "dcgan_tf.sampling",
     "load_generator": "dcgan_tf.sampling",
     "sample": "dcgan_tf.sampling",
-    "slerp": "dcgan_tf.latent_space",
+    "slerp": "dcgan_tf.sampling.latents",
     "walk": "dcgan_tf.sampling",
 }
 

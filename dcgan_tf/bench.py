@@ -5,7 +5,7 @@ the same networks, eager and under `torch.compile`, interleaved in one process
 (see `dcgan_tf.speed`), on the CPU it names (`--max-isa` caps its instruction
 set). Its configuration flags are `train`'s, generated from the same
 `TrainConfig` fields: `--jit-compile auto` times the `fit` path as `train`
-would run it (see `dcgan_tf.execution`).
+would run it (see `dcgan_tf.training.execution`).
 """
 
 import argparse
@@ -13,8 +13,10 @@ import json
 import shlex
 import sys
 
-from dcgan_tf import cli, machine, outputs
+from dcgan_tf import cli
+from dcgan_tf.cli import outputs
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.system import machine
 
 PROG = "python -m dcgan_tf.bench"
 EXAMPLES = """\

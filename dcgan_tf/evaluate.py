@@ -13,7 +13,8 @@ import datetime
 import functools
 import sys
 
-from dcgan_tf import cli, outputs
+from dcgan_tf import cli
+from dcgan_tf.cli import outputs
 from dcgan_tf.config import DATASETS, LATENT_DISTRIBUTIONS
 from dcgan_tf.quality.artifacts import NAME as ARTIFACTS
 from dcgan_tf.quality.distances import METRICS
@@ -192,8 +193,9 @@ def format_classes(classes: dict) -> list[str]:
 
 def run(args, argv) -> dict:
     """Measures what the command line names, prints it, writes the JSON."""
-    from dcgan_tf import files, sampling
     from dcgan_tf.quality.evaluation import evaluate
+    from dcgan_tf.sampling import drawing as sampling
+    from dcgan_tf.system import files
 
     generator = None
     if args.generator is not None:

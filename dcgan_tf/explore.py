@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args) -> str:
     """Loads the generator and serves the page until Ctrl-C."""
-    from dcgan_tf import explorer, saved_generator
+    from dcgan_tf import explorer
+    from dcgan_tf.sampling import loading as saved_generator
 
     generator = saved_generator.load_generator(args.generator)
     print(cli.describe_generator(generator))

@@ -14,8 +14,10 @@ import argparse
 
 import numpy as np
 
-from dcgan_tf import cli, latent_space, outputs
-from dcgan_tf.images import grid_shape, save_grid, save_image, to_uint8
+from dcgan_tf import cli
+from dcgan_tf.cli import outputs
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import grid_shape, save_grid, save_image, to_uint8
 
 PROG = "python -m dcgan_tf.generate"
 EPILOG = """examples:
@@ -91,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args, out) -> str:
     """Draws and writes the samples; returns the line that says what was written."""
-    from dcgan_tf import sampling
+    from dcgan_tf.sampling import drawing as sampling
 
     generator = sampling.load_generator(args.generator)
     print(cli.describe_generator(generator))
@@ -168,7 +170,7 @@ def class_rows(generator, classes) -> list[int]:
     Raises:
         ValueError: for an unconditional generator or an unknown class.
     """
-    from dcgan_tf import sampling
+    from dcgan_tf.sampling import drawing as sampling
 
     if [c.lower() for c in classes] == ["all"]:
         sampling.class_index(generator, 0)  # one line for an unconditional one

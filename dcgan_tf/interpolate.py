@@ -13,8 +13,16 @@ import argparse
 import sys
 import types
 
-from dcgan_tf import cli, latent_space, outputs
-from dcgan_tf.images import grid_shape, make_grid, save_gif, save_grid, to_uint8
+from dcgan_tf import cli
+from dcgan_tf.cli import outputs
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import (
+    grid_shape,
+    make_grid,
+    save_gif,
+    save_grid,
+    to_uint8,
+)
 
 PROG = "python -m dcgan_tf.interpolate"
 EPILOG = """examples:
@@ -174,7 +182,7 @@ def animation_frames(images, joined: bool, loop: bool) -> list:
 
 def run(args, out, gif) -> str:
     """Walks and writes the grid, latents and GIF; returns what was written."""
-    from dcgan_tf import sampling
+    from dcgan_tf.sampling import drawing as sampling
 
     generator = sampling.load_generator(args.generator)
     print(cli.describe_generator(generator))
@@ -293,7 +301,7 @@ class _CallableModule(types.ModuleType):
     module keeps the name working in either order of imports."""
 
     def __call__(self, *args, **kwargs):
-        from dcgan_tf import sampling
+        from dcgan_tf.sampling import drawing as sampling
 
         return sampling.interpolate(*args, **kwargs)
 

@@ -1,7 +1,7 @@
 """Shows generated samples beside their nearest training images.
 
 Each row of the grid is a sample, a gap, then its nearest training images,
-closest first (`dcgan_tf.quality.neighbours`); the distances are printed
+closest first (`dcgan_tf.quality.nearest`); the distances are printed
 beside the distance from training images to their nearest other training
 image: samples much closer to the data than that are copies (Radford et al.
 2015 §6.1 on memorisation).
@@ -9,8 +9,10 @@ image: samples much closer to the data than that are copies (Radford et al.
 
 import argparse
 
-from dcgan_tf import cli, latent_space, outputs
+from dcgan_tf import cli
+from dcgan_tf.cli import outputs
 from dcgan_tf.config import DATASETS
+from dcgan_tf.sampling import latents as latent_space
 
 PROG = "python -m dcgan_tf.neighbours"
 EPILOG = """examples:
@@ -76,14 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args, out) -> str:
     """Finds and draws the neighbours; returns the line that says what was written."""
-    from dcgan_tf import sampling
-    from dcgan_tf.images import grid_shape, save_image, to_uint8
-    from dcgan_tf.quality.neighbours import (
+    from dcgan_tf.quality.nearest import (
         load_training_images,
         nearest_neighbours,
         neighbour_grid,
         reference_distances,
     )
+    from dcgan_tf.sampling import drawing as sampling
+    from dcgan_tf.sampling.images import grid_shape, save_image, to_uint8
 
     generator = sampling.load_generator(args.generator)
     print(cli.describe_generator(generator))

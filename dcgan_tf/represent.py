@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from dcgan_tf import cli, outputs
+from dcgan_tf import cli
+from dcgan_tf.cli import outputs
 from dcgan_tf.config import DATASETS
 
 PROG = "python -m dcgan_tf.represent"
@@ -162,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_json(parser, args) -> Path | None:
     """Refuses a `--json` inside a run directory or over an input (the shared
-    check of every command, `dcgan_tf.outputs`)."""
+    check of every command, `dcgan_tf.cli.outputs`)."""
     if args.json is None:
         return None
     path = cli.check_image_path(parser, args.json, "--json", suffixes=(".json",))
@@ -176,8 +177,9 @@ def check_json(parser, args) -> Path | None:
 
 
 def run(args, json_path) -> str:
-    from dcgan_tf import files, machine, probe
+    from dcgan_tf import probe
     from dcgan_tf.probe import data as probe_data
+    from dcgan_tf.system import files, machine
 
     start, load = time.perf_counter(), machine.load_average()
     loaded = probe.load_discriminator(args.discriminator)

@@ -9,8 +9,8 @@ import sys
 
 from dcgan_tf import cli
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.console import KeptOutput
-from dcgan_tf.interrupt import (
+from dcgan_tf.system.console import KeptOutput
+from dcgan_tf.training.interrupt import (
     Interrupted,
     Interruptions,
     describe,
@@ -102,7 +102,7 @@ def _main(argv, interruptions, started):
     from dcgan_tf import rundir
     from dcgan_tf.config import resume_config
     from dcgan_tf.data import find
-    from dcgan_tf.files import WriteError
+    from dcgan_tf.system.files import WriteError
 
     def start():
         if args.resume:
@@ -122,7 +122,7 @@ def _main(argv, interruptions, started):
             config.validate()
         if not args.dry_run:  # a data error in a second, before TensorFlow loads
             print("data:", find(config.dataset, config.data_dir), flush=True)
-        from dcgan_tf import training
+        from dcgan_tf.training import run as training
 
         run = training.prepare(config, resume=args.resume, dry_run=args.dry_run)
         started.append(run)
@@ -136,7 +136,7 @@ def _main(argv, interruptions, started):
     run = cli.run_command(
         PROG, start, stopped=lambda signum: _stopped_line(signum, started)
     )
-    from dcgan_tf import training
+    from dcgan_tf.training import run as training
 
     verbose = "auto" if sys.stdout.isatty() else 2
     # From here a signal only asks: training saves the step it stops at, and
@@ -206,7 +206,7 @@ def _stopped_line(signum, started) -> str:
 def _rewrite_generator(run, config, done) -> None:
     """A finished run whose `generator.keras` a kill left missing, damaged or
     an epoch old: written again from its last checkpoint, said in one line."""
-    from dcgan_tf import training
+    from dcgan_tf.training import run as training
 
     behind = run.generator_behind(done)
     checkpoint = training.rewrite_generator(run.path, config)

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from dcgan_tf import cli, outputs
+from dcgan_tf import cli
+from dcgan_tf.cli import outputs
 from dcgan_tf.quality.classifiers import (
     IMAGE_SHAPES,
     TRAIN_COMMAND,

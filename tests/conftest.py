@@ -66,13 +66,13 @@ def trained_run(tmp_path_factory):
     A freshly initialised generator makes nearly flat gray images (weights
     ~ N(0, 0.02), batch-norm statistics at their start), which would hide
     mistakes in the order of images; 2 epochs of 64 steps through
-    `dcgan_tf.training.train` give 28x28x1 samples that differ, in about 15 s,
+    `dcgan_tf.training.run.train` give 28x28x1 samples that differ, in about 15 s,
     once per session. Latents are 8-dimensional and normal, the seed is 7, and
     the discriminator is saved beside the generator as `discriminator.keras`.
     Tests share it, so they must not write into it.
     """
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.training import train
+    from dcgan_tf.training.run import train
 
     run_dir = tmp_path_factory.mktemp("trained_run")
     config = TrainConfig(
@@ -104,9 +104,9 @@ def save_generator(folder, image_shape=(28, 28, 1), fault=None, **config):
     import keras
     import numpy as np
 
-    from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.model.networks import build_generator
+    from dcgan_tf.system import files
 
     folder.mkdir(parents=True, exist_ok=True)
     model = build_generator(image_shape, 8, 8)

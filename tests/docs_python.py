@@ -29,8 +29,8 @@ def warm_up() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     # dcgan_tf first (TensorFlow's start-up lines hidden); these import Keras.
     import dcgan_tf.quality.evaluation  # noqa: F401
-    import dcgan_tf.sampling  # noqa: F401
-    import dcgan_tf.training  # noqa: F401
+    import dcgan_tf.sampling.drawing  # noqa: F401
+    import dcgan_tf.training.run  # noqa: F401
 
 
 def serve(path: str) -> None:

@@ -2,17 +2,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dcgan_tf.callbacks import (
+from dcgan_tf.model import DCGAN
+from dcgan_tf.model.networks import build_discriminator, build_generator
+from dcgan_tf.rundir import RunDir
+from dcgan_tf.sampling.images import read_gif
+from dcgan_tf.training.callbacks import (
     Checkpoint,
     DivergenceGuard,
     SampleGrid,
     restore,
 )
-from dcgan_tf.images import read_gif
-from dcgan_tf.model import DCGAN
-from dcgan_tf.model.networks import build_discriminator, build_generator
-from dcgan_tf.rundir import RunDir
-from dcgan_tf.tracking import MetricsLog
+from dcgan_tf.training.tracking import MetricsLog
 
 SHAPE = (16, 16, 1)
 

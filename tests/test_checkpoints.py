@@ -8,10 +8,9 @@ import shutil
 import keras
 import pytest
 
-from dcgan_tf import checkpoints
 from dcgan_tf.model import DCGAN
 from dcgan_tf.model.networks import build_discriminator, build_generator
-from dcgan_tf.rundir import RunDir, RunDirError
+from dcgan_tf.rundir import RunDir, RunDirError, checkpoints
 
 SHAPE = (16, 16, 1)
 

@@ -222,7 +222,7 @@ def test_resolve_seed_keeps_a_given_seed_and_draws_a_fresh_one():
 
 def test_describe_generator_says_what_was_loaded():
     from dcgan_tf.model.networks import build_generator
-    from dcgan_tf.sampling import as_generator
+    from dcgan_tf.sampling.drawing import as_generator
 
     generator = as_generator(build_generator((16, 16, 3), 8, 8))
     assert cli.describe_generator(generator) == (

@@ -15,15 +15,15 @@ from conftest import TINY
 from keras import ops
 from PIL import Image
 
-from dcgan_tf import sampling
-from dcgan_tf.callbacks import restore
 from dcgan_tf.data import CLASS_NAMES
 from dcgan_tf.generate import main as generate_main
 from dcgan_tf.interpolate import main as interpolate_main
 from dcgan_tf.model import DCGAN, build_dcgan
 from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir
+from dcgan_tf.sampling import drawing as sampling
 from dcgan_tf.train import main as train_main
+from dcgan_tf.training.callbacks import restore
 
 SHAPE = (16, 16, 1)
 NAMES = ("T-shirt/top", "trouser", "bag")

@@ -31,7 +31,7 @@ tf.config.set_logical_device_configuration(
 )
 import numpy as np
 from keras import ops
-from dcgan_tf import training
+from dcgan_tf.training import run as training
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.model.distribute import make_strategy, replicas
 
@@ -103,7 +103,7 @@ WORKER = """
 import json, sys
 import numpy as np
 from keras import ops
-from dcgan_tf import training
+from dcgan_tf.training import run as training
 from dcgan_tf.config import TrainConfig
 
 config = TrainConfig(

@@ -12,9 +12,10 @@ import keras
 import pytest
 from conftest import save_generator
 
-from dcgan_tf import evaluate, files, rundir
+from dcgan_tf import evaluate, rundir
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.model.networks import build_generator
+from dcgan_tf.system import files
 
 FASHION = Path(__file__).parent / "data" / "fashion-mnist"
 PROG = "python -m dcgan_tf.evaluate"
@@ -176,8 +177,8 @@ def test_the_json_never_replaces_a_runs_configuration(small_run, tmp_path):
 def test_evaluate_refuses_before_any_work(
     small_run, tmp_path, monkeypatch, capsys, argv, message
 ):
-    from dcgan_tf import sampling
     from dcgan_tf.quality import evaluation
+    from dcgan_tf.sampling import drawing as sampling
 
     monkeypatch.setattr(sampling, "load_generator", pytest.fail)
     monkeypatch.setattr(evaluation, "evaluate", pytest.fail)

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from keras import ops
 
-from dcgan_tf import execution, training
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import synthetic_images
 from dcgan_tf.rundir import RunDir
+from dcgan_tf.training import execution
+from dcgan_tf.training import run as training
 
 TINY = TrainConfig(
     dataset="fashion_mnist",

@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dcgan_tf import explore, generate, latent_space, sampling
+from dcgan_tf import explore, generate
 from dcgan_tf.explorer import Explorer, create_app
-from dcgan_tf.images import to_uint8
+from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import to_uint8
 
 
 def decode(url) -> np.ndarray:

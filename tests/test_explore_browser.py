@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dcgan_tf import generate, sampling
-from dcgan_tf.images import to_uint8
+from dcgan_tf import generate
+from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling.images import to_uint8
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from dcgan_tf import sampling
 from dcgan_tf.explorer import Explorer, create_app
 from dcgan_tf.explorer.server import bind
+from dcgan_tf.sampling import drawing as sampling
 
 SAMPLE = json.dumps({"seed": 3, "count": 2}).encode()
 JSON = {"Content-Type": "application/json"}
@@ -20,7 +20,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture(scope="module")
 def explorer(tmp_path_factory):
-    from dcgan_tf.networks import build_generator
+    from dcgan_tf.model.networks import build_generator
 
     path = tmp_path_factory.mktemp("guard") / "generator.keras"
     build_generator((16, 16, 1), 8, 8).save(path)

@@ -11,8 +11,10 @@ from conftest import save_generator
 from PIL import Image
 from test_sampling import IMAGE_SHAPE, LATENT_DIM, overflowing_generator
 
-from dcgan_tf import generate, latent_space, sampling
-from dcgan_tf.images import PADDING, to_uint8
+from dcgan_tf import generate
+from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import PADDING, to_uint8
 
 # make_grid enlarges 28-pixel images 3 times, to cells of 84 pixels.
 SCALE = 3

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from dcgan_tf import generate
-from dcgan_tf.images import LABEL_HEIGHT, caption_grid, cell_spans, make_grid
-from dcgan_tf.quality.neighbours import GAP, neighbour_grid
+from dcgan_tf.quality.nearest import GAP, neighbour_grid
+from dcgan_tf.sampling.images import LABEL_HEIGHT, caption_grid, cell_spans, make_grid
 
 
 def lit(region) -> bool:
@@ -55,7 +55,7 @@ def test_neighbour_grid_names_the_sample_and_the_training_images():
 
 
 def test_generate_classes_grid_names_each_row(tmp_path):
-    from dcgan_tf.networks import build_generator
+    from dcgan_tf.model.networks import build_generator
 
     path = tmp_path / "generator.keras"
     build_generator((16, 16, 1), 8, 8, class_names=["cat", "dog", "owl"]).save(path)

@@ -21,8 +21,9 @@ from test_sampling import LATENT_DIM
 # `from dcgan_tf import interpolate` gives the library function (the public
 # API); the command is the module of the same name.
 import dcgan_tf.interpolate as interpolate
-from dcgan_tf import latent_space, sampling
-from dcgan_tf.images import PADDING, read_gif
+from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import PADDING, read_gif
 
 
 @pytest.fixture(scope="module")

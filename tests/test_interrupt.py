@@ -1,4 +1,4 @@
-"""The stop signals while a run trains (dcgan_tf.interrupt): caught only where
+"""The stop signals while a run trains (dcgan_tf.training.interrupt): caught only where
 the user has not chosen to ignore them, and given back afterwards."""
 
 import json
@@ -9,7 +9,7 @@ import time
 import pytest
 from test_console import TRAIN, _env
 
-from dcgan_tf.interrupt import Interrupted, Interruptions, exit_code
+from dcgan_tf.training.interrupt import Interrupted, Interruptions, exit_code
 
 
 def test_a_signal_outside_training_stops_at_once_and_handlers_come_back():

@@ -1,15 +1,15 @@
-"""Latent maths and latent files, in numpy (dcgan_tf.latent_space)."""
+"""Latent maths and latent files, in numpy (dcgan_tf.sampling.latents)."""
 
 import numpy as np
 import pytest
 
-from dcgan_tf import latent_space
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.files import WriteError
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.system.files import WriteError
 
 
 def test_sample_draws_the_latents_of_the_runs_training_grids():
-    from dcgan_tf.training import fixed_latents
+    from dcgan_tf.training.run import fixed_latents
 
     for distribution in ("normal", "uniform"):
         config = TrainConfig(

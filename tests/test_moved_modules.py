@@ -1,5 +1,5 @@
-"""The old import paths of modules that moved into `dcgan_tf/model/` (#29)
-still import, with their public names, and give the module at its new home."""
+"""The old import paths of modules that moved into packages (#29) still
+import, with their public names, and give the module at its new home."""
 
 import importlib
 import subprocess
@@ -18,6 +18,24 @@ PUBLIC_NAMES = {
     "dcgan_tf.ema": ["AveragedGenerator"],
     "dcgan_tf.steps": ["train_step"],
     "dcgan_tf.distribute": ["make_strategy", "replicas", "is_chief"],
+    "dcgan_tf.callbacks": ["Checkpoint", "SampleGrid"],
+    "dcgan_tf.checkpoints": ["save", "latest", "Checkpoint"],
+    "dcgan_tf.console": ["install"],
+    "dcgan_tf.events": ["EventLog"],
+    "dcgan_tf.execution": ["choose_jit"],
+    "dcgan_tf.files": ["write_atomically", "WriteError"],
+    "dcgan_tf.fitting": ["fit_run"],
+    "dcgan_tf.images": ["make_grid", "save_grid", "to_uint8"],
+    "dcgan_tf.interrupt": ["Interruptions"],
+    "dcgan_tf.latent_space": ["sample_latents", "slerp"],
+    "dcgan_tf.machine": ["cpu_info"],
+    "dcgan_tf.outputs": [],
+    "dcgan_tf.plots": ["draw_run"],
+    "dcgan_tf.probe.evaluation": ["probe"],
+    "dcgan_tf.probe.features": [],
+    "dcgan_tf.quality.neighbours": ["neighbour_grid"],
+    "dcgan_tf.saved_generator": ["load_generator", "load_model_file"],
+    "dcgan_tf.tracking": ["MetricsLog"],
 }
 
 
@@ -39,7 +57,11 @@ def test_old_from_imports_work_in_a_fresh_process():
         "from dcgan_tf.gan import DCGAN, build_dcgan\n"
         "from dcgan_tf.networks import build_generator\n"
         "from dcgan_tf.steps.jax_state import JAXStateMixin\n"
-        "from dcgan_tf import augment\n"
+        "from dcgan_tf import augment, files, machine\n"
+        "from dcgan_tf.images import make_grid\n"
+        "from dcgan_tf.saved_generator import load_generator\n"
+        "from dcgan_tf.training import train\n"
+        "from dcgan_tf.sampling import generate, interpolate, interpolate_classes\n"
         "import dcgan_tf.model.networks as new\n"
         "assert build_generator is new.build_generator\n"
         "assert augment.Augmenter\n"
@@ -52,6 +74,6 @@ def test_no_file_is_left_at_an_old_path():
 
     root = Path(dcgan_tf.__file__).parent
     for old in dcgan_tf.MOVED_MODULES:
-        relative = old.split(".", 1)[1]
+        relative = old.split(".", 1)[1].replace(".", "/")
         assert not (root / f"{relative}.py").exists()
         assert not (root / relative).exists()

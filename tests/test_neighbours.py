@@ -10,9 +10,11 @@ import pytest
 from conftest import save_generator
 from PIL import Image
 
-from dcgan_tf import latent_space, neighbours, sampling
-from dcgan_tf.images import LABEL_HEIGHT, PADDING, to_uint8
-from dcgan_tf.quality.neighbours import GAP, load_training_images, nearest_neighbours
+from dcgan_tf import neighbours
+from dcgan_tf.quality.nearest import GAP, load_training_images, nearest_neighbours
+from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import LABEL_HEIGHT, PADDING, to_uint8
 
 DATA = Path(__file__).parent / "data"
 PROG = "python -m dcgan_tf.neighbours"

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from dcgan_tf import evaluate, generate, neighbours
-from dcgan_tf.images import GUTTER, LABEL_HEIGHT, PADDING, make_grid, read_gif
-from dcgan_tf.plots import draw_run
+from dcgan_tf.sampling.images import GUTTER, LABEL_HEIGHT, PADDING, make_grid, read_gif
+from dcgan_tf.training.plots import draw_run
 from tests.conftest import DATA
 from tests.test_docs import PAGES, ROOT
 
@@ -113,7 +113,7 @@ def test_every_notebook_cell_has_an_id(notebook):
 def test_steps_csv_rows_come_where_the_docs_say():
     # docs/training.md: a row at the end of the graph call that passes each
     # multiple of --log-every; 9 steps a call for Fashion-MNIST's 468.
-    from dcgan_tf.tracking import MetricsLog
+    from dcgan_tf.training.tracking import MetricsLog
 
     log = MetricsLog(None, steps_per_epoch=468, log_every=25, tensorboard=False)
     log.on_epoch_begin(0)

@@ -28,7 +28,7 @@ CELL_TIMEOUT_S = 300
 # temporary folder, so that the checkout stays clean.
 OUTPUT_DIRS = ("RUNS_DIR", "OUT_DIR")
 # A line that displays a figure in the notebooks (a call, not a definition).
-# What TensorFlow prints on its own when it starts (dcgan_tf.console hides it).
+# What TensorFlow prints on its own when it starts (dcgan_tf.system.console hides it).
 START_UP = re.compile(r"absl::|oneDNN|cuda drivers|cuInit|^[IWE]0000 ")
 FIGURE = re.compile(r"^(?!def )(.*\W)?(show\w*\(|Image\(filename)", re.MULTILINE)
 

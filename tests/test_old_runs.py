@@ -74,7 +74,7 @@ def _key(value):
 
 def test_an_old_generator_loads_with_dcgan_tf_and_with_plain_keras():
     import dcgan_tf
-    from dcgan_tf.saved_generator import load_generator
+    from dcgan_tf.sampling.loading import load_generator
 
     latents = np.random.default_rng(0).standard_normal((2, 4)).astype("float32")
     plain = keras.models.load_model(OLD_RUN / "generator.keras")

@@ -1,4 +1,4 @@
-"""The check every command makes before writing (dcgan_tf.outputs): no output
+"""The check every command makes before writing (dcgan_tf.cli.outputs): no output
 replaces one of the command's inputs or lands in a run directory, whatever
 links or `..` lead there."""
 
@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from dcgan_tf import files, outputs
+from dcgan_tf.cli import outputs
+from dcgan_tf.cli.outputs import Output, OutputError, check_outputs, run_directory_of
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.outputs import Output, OutputError, check_outputs, run_directory_of
+from dcgan_tf.system import files
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_tf import sampling
 from dcgan_tf.model.networks import build_generator
 from dcgan_tf.quality.evaluation import (
     evaluate,
@@ -16,6 +15,7 @@ from dcgan_tf.quality.evaluation import (
     sample_images,
 )
 from dcgan_tf.quality.features import ClassifierFeatures
+from dcgan_tf.sampling import drawing as sampling
 
 FASHION = Path(__file__).parent / "data" / "fashion-mnist"
 

@@ -12,7 +12,7 @@ from dcgan_tf.quality.memorisation import (
     memorisation_from_distances,
     nearest_distances,
 )
-from dcgan_tf.quality.neighbours import nearest_neighbours
+from dcgan_tf.quality.nearest import nearest_neighbours
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,16 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dcgan_tf import sampling
-from dcgan_tf.images import LABEL_HEIGHT, make_grid
 from dcgan_tf.quality import neighbours
-from dcgan_tf.quality.neighbours import (
+from dcgan_tf.quality.nearest import (
     GAP,
     load_training_images,
     nearest_neighbours,
     neighbour_grid,
     reference_distances,
 )
+from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling.images import LABEL_HEIGHT, make_grid
 
 DATA = Path(__file__).parent / "data"
 

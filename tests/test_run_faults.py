@@ -12,14 +12,14 @@ import shutil
 import numpy as np
 import pytest
 from conftest import DATA, TINY
-from dcgan_tf.gan import build_dcgan
 
-from dcgan_tf import checkpoints, files
-from dcgan_tf.callbacks import restore
-from dcgan_tf.images import read_gif
-from dcgan_tf.rundir import RunDir, RunDirError
-from dcgan_tf.saved_generator import load_generator
+from dcgan_tf.model import build_dcgan
+from dcgan_tf.rundir import RunDir, RunDirError, checkpoints
+from dcgan_tf.sampling.images import read_gif
+from dcgan_tf.sampling.loading import load_generator
+from dcgan_tf.system import files
 from dcgan_tf.train import main
+from dcgan_tf.training.callbacks import restore
 
 FASHION = str(DATA / "fashion-mnist")
 COMMON = ["--data-dir", FASHION, "--steps-per-epoch", "2", "--quality-every", "0"]
@@ -234,9 +234,8 @@ def test_an_empty_sidecar_and_a_bad_seed_state_resume_saying_so(
 def test_step_checkpoints_come_at_every_interval_not_after_it(tmp_path):
     # 10 steps at a time would checkpoint 15 at 20 (a kill could lose 19
     # steps): the steps per execution divide the interval too.
-    from dcgan_tf.gan import steps_per_execution
-
     from dcgan_tf.config import TrainConfig
+    from dcgan_tf.model import steps_per_execution
 
     config = TrainConfig(
         steps_per_epoch=30, steps_per_execution=10, checkpoint_every_steps=15

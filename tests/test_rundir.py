@@ -10,12 +10,13 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_tf import files, rundir
+from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.files import WriteError
 from dcgan_tf.model import DCGAN
 from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir, RunDirError
+from dcgan_tf.system import files
+from dcgan_tf.system.files import WriteError
 
 SHAPE = (16, 16, 1)
 
@@ -133,7 +134,7 @@ def test_checkpoints_resume_without_state_json_and_past_a_damaged_one(tmp_path):
 
 
 def test_a_checkpoint_restores_weights_and_the_latent_seed_state(tmp_path):
-    from dcgan_tf.callbacks import restore
+    from dcgan_tf.training.callbacks import restore
 
     run = RunDir(tmp_path)
     model = _model()

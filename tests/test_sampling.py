@@ -1,4 +1,4 @@
-"""Loading, sampling and walking a trained generator (dcgan_tf.sampling).
+"""Loading, sampling and walking a trained generator (dcgan_tf.sampling.drawing).
 
 The generator is the session's `trained_run` (tests/conftest.py): a short real
 training on the shipped Fashion-MNIST sample.
@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 from conftest import save_generator
 
-from dcgan_tf import files, latent_space, rundir, sampling
+from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.model.networks import build_generator
+from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.system import files
 
 # What the `trained_run` fixture trains.
 IMAGE_SHAPE = (28, 28, 1)

@@ -12,11 +12,12 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_tf import bench, cli, machine, speed
+from dcgan_tf import bench, cli, speed
 from dcgan_tf.model import DCGAN
 from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.speed import harness
 from dcgan_tf.speed.loops import MinimalLoop
+from dcgan_tf.system import machine
 
 REPO = Path(__file__).resolve().parent.parent
 SHAPE = (16, 16, 1)
@@ -350,7 +351,7 @@ def test_compiled_peer_computes_the_eager_peers_losses():
 CAPPED_CHILD = """
 import sys
 from dcgan_tf import bench, speed
-from dcgan_tf import machine
+from dcgan_tf.system import machine
 
 def measure(config, *args):
     import torch

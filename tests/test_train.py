@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from dcgan_tf import training
-from dcgan_tf.callbacks import restore
-from dcgan_tf.files import Lock
-from dcgan_tf.images import read_gif
 from dcgan_tf.model import build_dcgan
 from dcgan_tf.rundir import RunDir
+from dcgan_tf.sampling.images import read_gif
+from dcgan_tf.system.files import Lock
 from dcgan_tf.train import main
+from dcgan_tf.training import run as training
+from dcgan_tf.training.callbacks import restore
 
 ARTIFACTS = [
     "config.json",

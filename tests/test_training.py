@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from keras import ops
 
-from dcgan_tf import training
-from dcgan_tf.callbacks import restore
 from dcgan_tf.config import DRY_RUN_STEPS, TrainConfig, resume_config
 from dcgan_tf.data import DataError
 from dcgan_tf.model import build_dcgan, steps_per_execution
 from dcgan_tf.rundir import RunDir
+from dcgan_tf.training import run as training
+from dcgan_tf.training.callbacks import restore
 
 
 class _InterruptAt(keras.callbacks.Callback):

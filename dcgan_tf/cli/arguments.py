@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_tf import latent_space
 from dcgan_tf.cli.errors import fail
 from dcgan_tf.config import LATENT_DISTRIBUTIONS
+from dcgan_tf.sampling import latents as latent_space
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -256,6 +256,6 @@ def write_output(path, text: str) -> Path:
     Raises:
         WriteError: when it cannot be written, naming the path.
     """
-    from dcgan_tf.files import write_text
+    from dcgan_tf.system.files import write_text
 
     return write_text(path, text)

@@ -7,9 +7,9 @@ import signal
 import sys
 import warnings
 
-from dcgan_tf.files import WriteError
-from dcgan_tf.interrupt import describe, exit_code
 from dcgan_tf.rundir import RunDirError
+from dcgan_tf.system.files import WriteError
+from dcgan_tf.training.interrupt import describe, exit_code
 
 
 def quiet_tensorflow() -> None:
@@ -17,10 +17,10 @@ def quiet_tensorflow() -> None:
 
     Imports nothing: TensorFlow is imported when a command first needs it, so
     that an error found before (a flag, the data) answers at once. Importing
-    `dcgan_tf` already does this (`dcgan_tf.console`); kept so that each
+    `dcgan_tf` already does this (`dcgan_tf.system.console`); kept so that each
     command says so where it starts. `TF_CPP_MIN_LOG_LEVEL=0` shows the lines.
     """
-    from dcgan_tf import console
+    from dcgan_tf.system import console
 
     console.install()
 

@@ -245,7 +245,7 @@ class TrainConfig:
         "'bfloat16' (recent GPUs, TPUs, some CPUs) with float32 weights.",
         choices=PRECISIONS,
     )
-    # Which is faster depends on the CPU (dcgan_tf.execution has the figures).
+    # Which is faster depends on the CPU (dcgan_tf.training.execution has the figures).
     jit_compile: str = _field(
         "auto",
         "Compile the train step (XLA under TensorFlow and JAX, torch.compile "

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from dcgan_tf import latent_space
+from dcgan_tf.sampling import latents as latent_space
 
 # GANSpace's sample count is 10^6 for StyleGAN; a few thousand z settle the
 # first components of a small generator in a second or two on a CPU.

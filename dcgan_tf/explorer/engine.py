@@ -3,7 +3,7 @@ along directions, all batched through one compiled forward pass.
 
 Radford et al. (2015) §6.1 walk between samples and §6.3 do vector
 arithmetic on the average z of three samples per concept; this is both,
-with the latent maths of `dcgan_tf.latent_space` (the same seeds, slerp and
+with the latent maths of `dcgan_tf.sampling.latents` (the same seeds, slerp and
 `.npz` files as `generate` and `interpolate`). An `Explorer` holds no state
 of a page: every call gets the latents it works on, so several tabs never
 see each other's picks.
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dcgan_tf import latent_space
 from dcgan_tf.explorer import backend
-from dcgan_tf.images import make_grid, save_gif, to_uint8
-from dcgan_tf.latent_space import one_hot
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import make_grid, save_gif, to_uint8
+from dcgan_tf.sampling.latents import one_hot
 
 # Latents per forward pass: 16 samples redraw in one call; bounds memory.
 FORWARD_BATCH = 64
@@ -32,7 +32,7 @@ class Explorer:
     """A generator ready to be explored.
 
     Args:
-        generator: a `dcgan_tf.saved_generator.Generator`.
+        generator: a `dcgan_tf.sampling.loading.Generator`.
     """
 
     def __init__(self, generator):
@@ -174,7 +174,7 @@ def png_bytes(image) -> bytes:
 
 
 def grid_png(images, columns: int | None = None) -> bytes:
-    """A grid of uint8 images as PNG (`dcgan_tf.images.make_grid`)."""
+    """A grid of uint8 images as PNG (`dcgan_tf.sampling.images.make_grid`)."""
     return png_bytes(make_grid(images, columns))
 
 

@@ -16,9 +16,9 @@ import keras
 import numpy as np
 from PIL import Image
 
-from dcgan_tf import latent_space
 from dcgan_tf.explorer import backend
-from dcgan_tf.images import to_uint8
+from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.images import to_uint8
 
 DISTANCES = ("pixels", "features")
 # An upload is refused beyond these, before its pixels are decoded.

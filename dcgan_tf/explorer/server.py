@@ -20,12 +20,12 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
-from dcgan_tf import latent_space
 from dcgan_tf.explorer import guard, projection
 from dcgan_tf.explorer import validation as check
 from dcgan_tf.explorer.directions import direction_between
 from dcgan_tf.explorer.engine import gif_bytes, grid_png, npz_bytes, png_bytes
 from dcgan_tf.explorer.validation import RequestError
+from dcgan_tf.sampling import latents as latent_space
 
 STATIC = resources.files("dcgan_tf.explorer") / "static"
 MAX_SAMPLES = check.MAX_LATENTS

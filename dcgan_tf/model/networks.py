@@ -98,7 +98,7 @@ class LabelEmbedding(layers.Dense):
 
     A `Dense` layer without bias on a one-hot vector is an embedding lookup,
     and on a mix of one-hot vectors the same mix of embeddings, which is how
-    `dcgan_tf.sampling.interpolate_classes` walks from one class to another.
+    `dcgan_tf.sampling.drawing.interpolate_classes` walks from one class to another.
     The class names sit in this layer's config, so a generator `.keras` file
     alone can be asked for "sneaker". A registered layer rather than the
     model's name (which may not hold "/", as in "T-shirt/top") or a Lambda

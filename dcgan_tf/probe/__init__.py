@@ -10,20 +10,20 @@ untrained and the same architecture trained on the labels alone.
 - `evaluation`: `probe`, the experiment as one call; `table`: its text table.
 """
 
-from dcgan_tf.probe.discriminator import (
-    LoadedDiscriminator,
-    block_layers,
-    load_discriminator,
-    untrained_copy,
-)
-from dcgan_tf.probe.evaluation import METHODS, Report, Row, probe
-from dcgan_tf.probe.features import (
+from dcgan_tf.probe.block_features import (
     GRID,
     extract_features,
     feature_spans,
     pool_to_grid,
     recompute_batch_norm,
 )
+from dcgan_tf.probe.discriminator import (
+    LoadedDiscriminator,
+    block_layers,
+    load_discriminator,
+    untrained_copy,
+)
+from dcgan_tf.probe.experiment import METHODS, Report, Row, probe
 from dcgan_tf.probe.linear import CLASSIFIERS, LabelError, draw_labels, select_and_fit
 from dcgan_tf.probe.supervised import Recipe, train_supervised
 from dcgan_tf.probe.table import format_table

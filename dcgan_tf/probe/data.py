@@ -7,7 +7,7 @@ as its test split.
 
 import numpy as np
 
-from dcgan_tf.probe.features import check_images
+from dcgan_tf.probe.block_features import check_images
 
 FOLDER_TEST_FRACTION = 0.2
 

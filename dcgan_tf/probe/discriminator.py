@@ -14,7 +14,7 @@ import keras
 
 from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.saved_generator import load_model_file
+from dcgan_tf.sampling.loading import load_model_file
 
 # Layers whose output is a convolutional block's: networks.py names them
 # block{N}_lrelu (after the block's convolution and batch norm).

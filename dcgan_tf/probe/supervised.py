@@ -9,8 +9,8 @@ import dataclasses
 import keras
 import numpy as np
 
+from dcgan_tf.probe.block_features import to_float
 from dcgan_tf.probe.discriminator import image_input
-from dcgan_tf.probe.features import to_float
 from dcgan_tf.probe.linear import VALIDATION_FRACTION, split_validation
 
 

@@ -13,7 +13,7 @@ here (`IMAGE_SHAPES`) cost nothing to import before the commands' checks.
 import json
 from pathlib import Path
 
-from dcgan_tf import files
+from dcgan_tf.system import files
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 RECORD_FILE = "classifiers.json"
@@ -238,7 +238,7 @@ def save_classifier(model, path) -> Path:
     the copy written is what `load_classifier` rebuilds.
 
     Raises:
-        dcgan_tf.files.WriteError: when the file cannot be written.
+        dcgan_tf.system.files.WriteError: when the file cannot be written.
     """
     shipped = build_classifier(
         model.input_shape[1:], model.output_shape[-1], name=model.name
@@ -278,7 +278,7 @@ def write_record(path, dataset: str, entry: dict) -> Path:
 
     Raises:
         ValueError: see `read_records`.
-        dcgan_tf.files.WriteError: when the file cannot be written.
+        dcgan_tf.system.files.WriteError: when the file cannot be written.
     """
     records = read_records(path)
     records[dataset] = entry

@@ -13,8 +13,6 @@ which needs no feature network.
 import numpy as np
 
 from dcgan_tf.data import load_images, load_labeled
-from dcgan_tf.images import to_uint8
-from dcgan_tf.latent_space import sample_latents
 from dcgan_tf.quality.artifacts import CheckerboardSpectrum, checkerboard_score
 from dcgan_tf.quality.classes import measure_classes
 from dcgan_tf.quality.distances import (
@@ -24,8 +22,10 @@ from dcgan_tf.quality.distances import (
     kernel_distance,
 )
 from dcgan_tf.quality.features import FeatureExtractor, Features, feature_extractor
-from dcgan_tf.sampling import generate
-from dcgan_tf.saved_generator import as_generator, check_dataset_shape
+from dcgan_tf.sampling.drawing import generate
+from dcgan_tf.sampling.images import to_uint8
+from dcgan_tf.sampling.latents import sample_latents
+from dcgan_tf.sampling.loading import as_generator, check_dataset_shape
 
 # Generated images per forward pass and per trip through the feature network:
 # 250 28x28 images are a few MB, and a pass per 250 keeps the CPU busy.
@@ -89,7 +89,7 @@ def sample_images(
     images reach the feature network exactly as real ones do.
 
     Args:
-        generator: a `dcgan_tf.sampling.Generator` or a Keras generator.
+        generator: a `dcgan_tf.sampling.drawing.Generator` or a Keras generator.
         num_samples: images in all.
         latent_distribution: `normal` or `uniform`, as the generator was trained.
         seed: seed of the latents.
@@ -135,7 +135,7 @@ def evaluate_generator(
 
     Args:
         generator: a Keras model from `(batch, latent_dim)` to images in
-            [-1, 1], or a `dcgan_tf.sampling.Generator`.
+            [-1, 1], or a `dcgan_tf.sampling.drawing.Generator`.
         real_images: uint8 images, or their `Features` from
             `features.extract` (computed once when measuring repeatedly).
         features: the `FeatureExtractor` (None for `artifacts` alone).
@@ -217,7 +217,7 @@ def evaluate(
     """Measures a generator, or a real split, against a real split.
 
     Args:
-        generator: a `dcgan_tf.sampling.Generator` (from `load_generator`), or
+        generator: a `dcgan_tf.sampling.drawing.Generator` (from `load_generator`), or
             None with `compare_real`.
         dataset: the real data set (default: the generator's run's).
         data_dir: where its files are (default: the run's `data_dir`).

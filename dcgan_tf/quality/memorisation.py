@@ -13,7 +13,7 @@ to Detect Data-Copying in Generative Models", and of the authenticity check
 of Alaa et al. 2022, "How Faithful is your Synthetic Data?").
 
 The distance is that of the `neighbours` command
-(`dcgan_tf.quality.neighbours.nearest_neighbours`): root-mean-square
+(`dcgan_tf.quality.nearest.nearest_neighbours`): root-mean-square
 difference of the pixels on a 0..1 scale, so a sample beside its nearest
 training image in `neighbour_grid` shows what the figure measured.
 
@@ -29,7 +29,7 @@ training image in `neighbour_grid` shows what the figure measured.
 
 import numpy as np
 
-from dcgan_tf.quality.neighbours import nearest_neighbours
+from dcgan_tf.quality.nearest import nearest_neighbours
 
 # Its name among the metrics of `evaluate` and the result tables.
 NAME = "memorisation"

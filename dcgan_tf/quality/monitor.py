@@ -19,12 +19,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dcgan_tf import files, rundir
+from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.quality.artifacts import checkerboard_score
 from dcgan_tf.quality.classifiers import IMAGE_SHAPES
 from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
 from dcgan_tf.quality.features import FeatureExtractor, feature_extractor
+from dcgan_tf.system import files
 
 MONITOR_METRICS = ("kid", "fid", "artifacts")
 

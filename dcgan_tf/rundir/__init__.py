@@ -11,7 +11,7 @@ results. Its promises, each tested in `tests/test_rundir.py`:
   complete checkpoint instead of starting over;
 - a directory is created only once its run can start, and a folder that is
   not a run is never written into;
-- a full disk or a read-only folder is a `dcgan_tf.files.WriteError` naming
+- a full disk or a read-only folder is a `dcgan_tf.system.files.WriteError` naming
   the path, raised before the old file is touched;
 - one process at a time trains a run (`RunDir.lock`);
 - the run is closed: no write, delete or lock follows a symbolic link out of
@@ -19,11 +19,10 @@ results. Its promises, each tested in `tests/test_rundir.py`:
 
 Its parts: `names` (every file's name), `run_dir` (`RunDir`), `making`
 (staging and numbering a new run) and `locating` (the run of a saved file);
-checkpoints are `dcgan_tf.checkpoints`.
+checkpoints are `dcgan_tf.rundir.checkpoints`.
 """
 
-from dcgan_tf import checkpoints
-from dcgan_tf.rundir import making
+from dcgan_tf.rundir import checkpoints, making
 from dcgan_tf.rundir.locating import (
     check_generator_current,
     config_beside,
@@ -50,7 +49,7 @@ from dcgan_tf.rundir.names import (
 )
 from dcgan_tf.rundir.run_dir import RunDir
 
-# A run's checkpoints live in dcgan_tf.checkpoints; these names stay here.
+# A run's checkpoints live in dcgan_tf.rundir.checkpoints; these names stay here.
 Checkpoint = checkpoints.Checkpoint
 
 

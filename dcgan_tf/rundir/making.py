@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.files import (
+from dcgan_tf.rundir.names import CONFIG, LATENTS, RUNS_ROOT, RunDirError
+from dcgan_tf.system.files import (
     TEMPORARY_PREFIX,
     WriteError,
     io_advice,
     write_atomically,
     write_json,
 )
-from dcgan_tf.rundir.names import CONFIG, LATENTS, RUNS_ROOT, RunDirError
 
 
 def next_run_dir(dataset: str, root=RUNS_ROOT) -> Path:

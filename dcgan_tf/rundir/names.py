@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from dcgan_tf import checkpoints
+from dcgan_tf.rundir import checkpoints
 
 RUNS_ROOT = Path("checkpoints")
 

@@ -1,6 +1,6 @@
 """`RunDir`: one run directory, where each of its files goes, and the only
 writer of them: reading and writing its configuration, its checkpoints
-(through `dcgan_tf.checkpoints`), its lock, and keeping it closed to links."""
+(through `dcgan_tf.rundir.checkpoints`), its lock, and keeping it closed to links."""
 
 import errno
 import json
@@ -11,17 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_tf import checkpoints
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.files import (
-    TEMPORARY_PREFIX,
-    LinkError,
-    Lock,
-    LockError,
-    io_advice,
-    write_json,
-)
-from dcgan_tf.rundir import making
+from dcgan_tf.rundir import checkpoints, making
 from dcgan_tf.rundir.names import (
     CONFIG,
     GENERATOR,
@@ -32,6 +23,14 @@ from dcgan_tf.rundir.names import (
     STATE,
     TENSORBOARD,
     RunDirError,
+)
+from dcgan_tf.system.files import (
+    TEMPORARY_PREFIX,
+    LinkError,
+    Lock,
+    LockError,
+    io_advice,
+    write_json,
 )
 
 
@@ -217,7 +216,7 @@ class RunDir:
 
     def latest_checkpoint(self) -> checkpoints.Checkpoint | None:
         """The newest complete checkpoint, or None before the first (see
-        `dcgan_tf.checkpoints.latest`).
+        `dcgan_tf.rundir.checkpoints.latest`).
 
         Raises:
             RunDirError: when checkpoint files exist but none is complete.
@@ -268,10 +267,10 @@ class RunDir:
         self, model, epoch: int, seed_state, step=0, metrics=None
     ) -> checkpoints.Checkpoint:
         """Saves both networks and optimisers after `epoch` epochs and `step`
-        steps (see `dcgan_tf.checkpoints.save`).
+        steps (see `dcgan_tf.rundir.checkpoints.save`).
 
         Raises:
-            dcgan_tf.files.WriteError: when the disk is full or the folder
+            dcgan_tf.system.files.WriteError: when the disk is full or the folder
                 read-only; the previous checkpoint and `state.json` are left.
         """
         return checkpoints.save(self.path, model, epoch, seed_state, step, metrics)

@@ -7,7 +7,7 @@ loop on a PyTorch mirror of the same networks (`peer`); `flops` counts a
 step's work and measures the matrix-multiply ceiling; `machine` describes the
 CPU and caps its instruction set. `dcgan_tf.bench` is its command.
 
-The names below are imported on first use, so that `dcgan_tf.machine`
+The names below are imported on first use, so that `dcgan_tf.system.machine`
 can set the caps before Keras, TensorFlow, torch or JAX loads.
 """
 

@@ -19,12 +19,12 @@ import numpy as np
 
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import make_dataset, synthetic_images
-from dcgan_tf.execution import choose_jit
-from dcgan_tf.machine import cpu_info
 from dcgan_tf.model import build_dcgan
 from dcgan_tf.speed.flops import matmul_rate, step_flops
 from dcgan_tf.speed.loops import MinimalLoop
 from dcgan_tf.speed.report import NO_COMPILED_PEER, NO_PEER
+from dcgan_tf.system.machine import cpu_info
+from dcgan_tf.training.execution import choose_jit
 
 PATHS = ("fit", "loop", "peer", "peer_compiled")
 # The rate each path is compared with, and the ratio's key in the figures.
@@ -148,7 +148,7 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
     Args:
         config: the resolved, validated configuration to time; its
             `jit_compile` is resolved for the `fit` path as `train` does
-            (`dcgan_tf.execution.choose_jit`, probing however short the run).
+            (`dcgan_tf.training.execution.choose_jit`, probing however short the run).
         steps: timed steps of each path (rounded down to whole blocks).
         block: steps per interleaved block.
         synthetic: time on synthetic images rather than the data set.

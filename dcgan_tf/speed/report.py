@@ -1,6 +1,6 @@
 """The bench's figures as a Markdown table, with the CPU and what was not timed."""
 
-from dcgan_tf.machine import describe
+from dcgan_tf.system.machine import describe
 
 # What the table says when a PyTorch peer could not be timed.
 NO_PEER = (

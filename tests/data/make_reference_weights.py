@@ -83,7 +83,7 @@ def trained_model(case: str):
     try:
         from dcgan_tf.model import build_dcgan
     except ImportError:  # the code before dcgan_tf.model (#29) recorded them
-        from dcgan_tf.gan import build_dcgan
+        from dcgan_tf.model import build_dcgan
 
     config = tiny_config(case)
     keras.utils.set_random_seed(config.seed)

@@ -9,7 +9,7 @@ import struct
 import time
 import warnings
 
-from dcgan_tf import files
+from dcgan_tf.system import files
 
 
 class DamagedEvents(ValueError):

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from dcgan_tf import files, machine
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import cache
 from dcgan_tf.data.pipeline import make_dataset
 from dcgan_tf.model import build_dcgan
+from dcgan_tf.system import files, machine
 
 # Runs shorter than this are not worth a probe of about 20 steps.
 PROBE_MIN_STEPS = 500

@@ -8,7 +8,7 @@ unusually small norm, which the generator rarely saw in training.
 
 Latents travel with images: `save_latents` / `load_latents` write and read
 them as `.npz` in grid order, so that a sample picked by its index in a grid
-can be drawn again or walked to. Nothing here needs Keras; `dcgan_tf.sampling`
+can be drawn again or walked to. Nothing here needs Keras; `dcgan_tf.sampling.drawing`
 runs the generator on these latents.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_tf.config import LATENT_DISTRIBUTIONS
-from dcgan_tf.files import write_atomically
+from dcgan_tf.system.files import write_atomically
 
 METHODS = ("slerp", "linear")
 _METHOD_ALIASES = {
@@ -223,7 +223,7 @@ def save_latents(
 
     Raises:
         ValueError: see `latents_record`; nothing is written then.
-        dcgan_tf.files.WriteError: when it cannot be written (a read-only
+        dcgan_tf.system.files.WriteError: when it cannot be written (a read-only
             folder, a full disk, a folder of that name); an earlier file at
             `path` is then left whole.
     """
@@ -295,7 +295,7 @@ def save_grid_and_latents(grid: Path, write_grid, record: dict) -> Path:
         The `.npz` written.
 
     Raises:
-        dcgan_tf.files.WriteError: see `write_latents`.
+        dcgan_tf.system.files.WriteError: see `write_latents`.
     """
     write_grid()
     try:

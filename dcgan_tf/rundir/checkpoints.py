@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_tf.files import (
+from dcgan_tf.system.files import (
     check_room,
     sha256,
     variables_bytes,
@@ -261,7 +261,7 @@ def save(folder: Path, model, epoch: int, seed_state, step=0, metrics=None):
     are checkpoints older than the last `KEPT_CHECKPOINTS` removed.
 
     Raises:
-        dcgan_tf.files.WriteError: when the disk is full or the folder
+        dcgan_tf.system.files.WriteError: when the disk is full or the folder
             read-only; the previous checkpoint and `state.json` stay as they were.
     """
     weights = folder / checkpoint_name(epoch, step)

@@ -15,18 +15,20 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dcgan_tf import checkpoints, files, rundir
-from dcgan_tf.callbacks import restore
+from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data.run_data import load_run_data
-from dcgan_tf.execution import Choice, choose_jit
-from dcgan_tf.fitting import fit_run
-from dcgan_tf.interrupt import Interruptions
-from dcgan_tf.latent_space import sample_latents
 from dcgan_tf.model import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.model.distribute import is_chief, make_strategy, replicas
 from dcgan_tf.model.networks import check_image_size
 from dcgan_tf.quality.monitor import check_quality_features
+from dcgan_tf.rundir import checkpoints
+from dcgan_tf.sampling.latents import sample_latents
+from dcgan_tf.system import files
+from dcgan_tf.training.callbacks import restore
+from dcgan_tf.training.execution import Choice, choose_jit
+from dcgan_tf.training.fitting import fit_run
+from dcgan_tf.training.interrupt import Interruptions
 
 
 @dataclass
@@ -290,7 +292,7 @@ def fit(run: Run, callbacks=(), verbose="auto") -> Run:
         `run`, with its history and how it ended.
 
     Raises:
-        dcgan_tf.files.WriteError: when a file of the run cannot be written
+        dcgan_tf.system.files.WriteError: when a file of the run cannot be written
             (full disk, read-only folder); the last complete checkpoint stays.
     """
     try:
@@ -330,7 +332,7 @@ def rewrite_generator(run_dir, config: TrainConfig) -> checkpoints.Checkpoint:
     Raises:
         dcgan_tf.rundir.RunDirError: when the run is in use or its checkpoint
             cannot be loaded.
-        dcgan_tf.files.WriteError: when the file cannot be written.
+        dcgan_tf.system.files.WriteError: when the file cannot be written.
     """
     run = rundir.RunDir(run_dir)
     lock = run.lock()

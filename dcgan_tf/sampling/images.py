@@ -2,7 +2,7 @@
 
 Nothing here imports TensorFlow or Keras: these helpers take numpy arrays
 (or anything `np.asarray` accepts) of NHWC images. Files are encoded in
-memory, then written atomically (`dcgan_tf.files`): a full disk leaves an
+memory, then written atomically (`dcgan_tf.system.files`): a full disk leaves an
 earlier file whole and is a `WriteError`, with nothing half-written.
 """
 
@@ -14,7 +14,7 @@ import imageio.v2 as imageio
 import numpy as np
 from PIL import Image
 
-from dcgan_tf.files import write_atomically
+from dcgan_tf.system.files import write_atomically
 
 # Cells of a grid are enlarged by a whole factor until they are this many
 # pixels across, so that 28x28 samples are readable at a glance.

@@ -2,8 +2,8 @@
 
 Every sample keeps the latents that made it (`Samples`), so that it can be
 drawn again or walked to (Radford et al. 2015 §6.1). The latent maths and
-the `.npz` latent files are in `dcgan_tf.latent_space`; loading a saved
-generator and its class input are `dcgan_tf.saved_generator`'s, and are
+the `.npz` latent files are in `dcgan_tf.sampling.latents`; loading a saved
+generator and its class input are `dcgan_tf.sampling.loading`'s, and are
 re-exported here, so that `sampling.load_generator` then `sampling.sample`
 is the whole of using one.
 
@@ -18,12 +18,12 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from dcgan_tf.latent_space import (
+from dcgan_tf.sampling.latents import (
     interpolate_latents,
     sample_latents,
     walk_latents,
 )
-from dcgan_tf.saved_generator import (
+from dcgan_tf.sampling.loading import (
     Generator,
     as_generator,
     check_generator,
@@ -56,7 +56,7 @@ class Samples(NamedTuple):
     """Images and the latents that made them, index for index.
 
     `images` are float32 in [-1, 1], the generator's tanh range (pass them
-    to `dcgan_tf.images.to_uint8` to save them); `latents` are float32.
+    to `dcgan_tf.sampling.images.to_uint8` to save them); `latents` are float32.
     Both (and `classes`) share their leading axes: `(n, ...)` for `sample`,
     `(steps, ...)` or `(pairs, steps, ...)` for `interpolate`, `(segments,
     steps, ...)` for `walk`.

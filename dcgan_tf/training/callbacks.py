@@ -1,5 +1,5 @@
 """Callbacks that turn `model.fit` into a run: sample grids, GIF, checkpoints
-that resume exactly, and a guard against divergence (`dcgan_tf.tracking`
+that resume exactly, and a guard against divergence (`dcgan_tf.training.tracking`
 logs the figures).
 
 They ask `dcgan_tf.rundir` for every path and write through it, so every file
@@ -14,9 +14,10 @@ import keras
 import numpy as np
 from PIL import Image
 
-from dcgan_tf import files, rundir
-from dcgan_tf.images import make_grid, save_gif, save_image, to_uint8
-from dcgan_tf.latent_space import class_grid, one_hot
+from dcgan_tf import rundir
+from dcgan_tf.sampling.images import make_grid, save_gif, save_image, to_uint8
+from dcgan_tf.sampling.latents import class_grid, one_hot
+from dcgan_tf.system import files
 
 
 def _finite(logs) -> bool:
@@ -164,7 +165,7 @@ class Checkpoint(keras.callbacks.Callback):
         steps_per_epoch: the run's steps per epoch.
         initial_step: steps of the first epoch done before this `fit` (a run
             resumed within an epoch trains the rest of it alone).
-        interruptions: a `dcgan_tf.interrupt.Interruptions`, whose first
+        interruptions: a `dcgan_tf.training.interrupt.Interruptions`, whose first
             signal stops training after the step that is running.
         log: the `MetricsLog`, whose step rows are written before a
             checkpoint within an epoch (so the logs hold what it holds).

@@ -17,11 +17,12 @@ import warnings
 import keras
 import numpy as np
 
-from dcgan_tf import files, rundir
-from dcgan_tf.callbacks import healthy
-from dcgan_tf.events import EventLog
+from dcgan_tf import rundir
 from dcgan_tf.model import AUGMENT_METRIC, METRIC_NAMES
-from dcgan_tf.plots import plot_run
+from dcgan_tf.system import files
+from dcgan_tf.training.callbacks import healthy
+from dcgan_tf.training.events import EventLog
+from dcgan_tf.training.plots import plot_run
 
 # TensorBoard tags: one section per kind of figure, as the dashboard groups them.
 TAGS = {

@@ -4,7 +4,7 @@ it was trained with, and the class input it takes.
 A saved generator is a plain `.keras` file, usually the `generator.keras` of
 a run directory next to its `config.json`, which tells how its latents were
 drawn. `load_generator` is the one loader every command uses; drawing from
-the `Generator` it returns is `dcgan_tf.sampling`'s.
+the `Generator` it returns is `dcgan_tf.sampling.drawing`'s.
 
 A conditional generator (Mirza and Osindero 2014) also takes a class:
 `resolve_labels` turns a class name, an index, one per sample, or mixes of
@@ -21,7 +21,7 @@ import numpy as np
 
 from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.latent_space import one_hot
+from dcgan_tf.sampling.latents import one_hot
 
 __all__ = [
     "Generator",

@@ -4,14 +4,18 @@ from wherever it stands (an epoch's end, or a step within one), and signals.
 A run resumed within an epoch trains the rest of that epoch in a `fit` of its
 own (Keras' epochs are all one length), its running metrics put back, then
 the epochs after it. Ctrl-C, SIGTERM and SIGHUP stop training after the step
-that is running, which is checkpointed (`dcgan_tf.interrupt`).
+that is running, which is checkpointed (`dcgan_tf.training.interrupt`).
 """
 
 import shutil
 import signal
 
-from dcgan_tf import files, rundir
-from dcgan_tf.callbacks import (
+from dcgan_tf import rundir
+from dcgan_tf.data import make_dataset
+from dcgan_tf.model.distribute import is_chief, shard_by_batch
+from dcgan_tf.quality.monitor import quality_monitor
+from dcgan_tf.system import files
+from dcgan_tf.training.callbacks import (
     Checkpoint,
     DivergenceGuard,
     ProgressGif,
@@ -19,15 +23,12 @@ from dcgan_tf.callbacks import (
     SampleGrid,
     StopAfterEpoch,
 )
-from dcgan_tf.data import make_dataset
-from dcgan_tf.interrupt import Interruptions
-from dcgan_tf.model.distribute import is_chief, shard_by_batch
-from dcgan_tf.quality.monitor import quality_monitor
-from dcgan_tf.tracking import EpochLine, MetricsLog, ProgressBar
+from dcgan_tf.training.interrupt import Interruptions
+from dcgan_tf.training.tracking import EpochLine, MetricsLog, ProgressBar
 
 
 def fit_run(run, callbacks=(), verbose="auto"):
-    """Trains a prepared `dcgan_tf.training.Run` to its planned epochs,
+    """Trains a prepared `dcgan_tf.training.run.Run` to its planned epochs,
     stopping cleanly at a signal; returns it with how it ended."""
     config = run.config
     if run.initial_epoch >= config.epochs:

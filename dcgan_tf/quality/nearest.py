@@ -11,8 +11,8 @@ scale to judge samples by.
 import numpy as np
 
 from dcgan_tf.data import load_images
-from dcgan_tf.images import caption_grid, make_grid
-from dcgan_tf.saved_generator import check_dataset_shape
+from dcgan_tf.sampling.images import caption_grid, make_grid
+from dcgan_tf.sampling.loading import check_dataset_shape
 
 # Distances are computed against this many bytes of float32 training images
 # at a time, so that 60,000 images (or 128x128 colour ones) fit in memory.
@@ -104,7 +104,7 @@ NEIGHBOURS_CAPTION = (
 
 def neighbour_grid(queries, images, indices) -> np.ndarray:
     """One row per query: the query, a gap of `GAP` pixels, then its neighbours
-    in order, under a band (`dcgan_tf.images.LABEL_HEIGHT` pixels) that says
+    in order, under a band (`dcgan_tf.sampling.images.LABEL_HEIGHT` pixels) that says
     which column is the sample and which are the training images; a uint8
     picture."""
     k = indices.shape[1]
@@ -124,7 +124,7 @@ def load_training_images(generator, dataset=None, data_dir=None, limit=None):
     """The images a generator was trained on, at its size, framed as it saw them.
 
     Args:
-        generator: a `dcgan_tf.sampling.Generator`.
+        generator: a `dcgan_tf.sampling.drawing.Generator`.
         dataset: the data set (default: its run's).
         data_dir: where the data set's files are (default: its run's).
         limit: keep only the first this many images.
