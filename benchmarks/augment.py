@@ -60,9 +60,9 @@ def main():
     from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.data import load_images, make_dataset
-    from dcgan_tf.gan import build_dcgan
     from dcgan_tf.images import save_grid, to_uint8
     from dcgan_tf.latent_space import sample_latents
+    from dcgan_tf.model import build_dcgan
     from dcgan_tf.quality.classifiers import build_classifier
     from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
     from dcgan_tf.quality.features import ClassifierFeatures

@@ -41,7 +41,7 @@ def build(backend, dataset, dump):
     import keras
 
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.gan import build_dcgan
+    from dcgan_tf.model import build_dcgan
     from dcgan_tf.speed.loops import MinimalLoop
 
     config = TrainConfig(dataset=dataset, augment="none", ema=0.0).resolve()

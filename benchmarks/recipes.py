@@ -170,9 +170,9 @@ def main():
     from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.data import load_images, make_dataset
-    from dcgan_tf.gan import build_dcgan
     from dcgan_tf.images import save_grid, to_uint8
     from dcgan_tf.latent_space import sample_latents
+    from dcgan_tf.model import build_dcgan
 
     log_every = args.log_every or args.eval_every
     if args.eval_every % log_every or args.steps % log_every:

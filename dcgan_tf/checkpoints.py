@@ -16,6 +16,7 @@ the newest complete one before it is used instead.
 
 import dataclasses
 import json
+import os
 import re
 import warnings
 from pathlib import Path
@@ -31,6 +32,8 @@ from dcgan_tf.files import (
 )
 
 STATE = "state.json"
+# The key of `state.json` recording which epoch `generator.keras` holds.
+GENERATOR_EPOCH = "generator_epoch"
 # Two checkpoints: if the newest is damaged after it was written (a disk
 # error, a user's copy cut short), the one before it still resumes the run.
 KEPT_CHECKPOINTS = 2
@@ -39,6 +42,7 @@ MOST_EPOCHS = 10**7
 MOST_STEPS = 10**10
 
 PATTERN = re.compile(r"checkpoint_epoch_(\d{4,})(?:_step_(\d{6,}))?\.weights\.h5$")
+SIDECAR = re.compile(r"checkpoint_epoch_(\d{4,})(?:_step_(\d{6,}))?\.json$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Checkpoint:
         step: steps done in the epoch after `epoch` (0 at an epoch's end).
         metrics: within an epoch, the running metrics' variables by metric
             name, so that the epoch's figures average all of its steps.
+        verified: the weights' SHA-256 matched the one their sidecar
+            recorded: the file is as it was written.
     """
 
     epoch: int
@@ -59,6 +65,7 @@ class Checkpoint:
     seed_state: list | None
     step: int = 0
     metrics: dict | None = None
+    verified: bool = False
 
     @property
     def position(self) -> tuple[int, int]:
@@ -133,9 +140,13 @@ def read(weights: Path) -> Checkpoint | None:
     epoch, step = position
     record_path = sidecar(weights)
     try:
-        record = json.loads(record_path.read_text())
+        text = record_path.read_text()
+        # Checkpoints from before sidecars are trusted, and so are weights
+        # whose sidecar is empty: complete HDF5 beats losing the epoch (the
+        # resume then says when their random state is not known).
+        record = json.loads(text) if text.strip() else {}
     except FileNotFoundError:
-        record = {}  # checkpoints from before sidecars are trusted
+        record = {}
     except (OSError, ValueError, UnicodeDecodeError):
         record = None
     if record is not None and not record_path.is_symlink():
@@ -147,10 +158,16 @@ def read(weights: Path) -> Checkpoint | None:
             f"{record_path} is damaged; {weights.name} is passed over.", stacklevel=3
         )
         return None
-    if "sha256" in record and record["sha256"] != sha256(weights):
+    verified = "sha256" in record
+    if verified and record["sha256"] != sha256(weights):
         return None
     return Checkpoint(
-        epoch, weights, record.get("seed_state"), step, record.get("metrics")
+        epoch,
+        weights,
+        record.get("seed_state"),
+        step,
+        record.get("metrics"),
+        verified,
     )
 
 
@@ -257,12 +274,68 @@ def save(folder: Path, model, epoch: int, seed_state, step=0, metrics=None):
     record["sha256"] = sha256(weights)
     write_json(sidecar(weights), record)
     state = {"epoch": epoch, "step": step, "weights": weights.name}
-    write_json(folder / STATE, {**state, "seed_state": seed_state})
+    state["seed_state"] = seed_state
+    written = generator_epoch(folder)
+    if written is not None:
+        state[GENERATOR_EPOCH] = written  # until the generator is saved again
+    write_json(folder / STATE, state)
     for position, path in checkpoint_files(folder)[KEPT_CHECKPOINTS:]:
         if position < (epoch, step):
             path.unlink(missing_ok=True)
             sidecar(path).unlink(missing_ok=True)
-    return Checkpoint(epoch, weights, seed_state, step, metrics)
+    remove_orphan_sidecars(folder, (epoch, step))
+    return Checkpoint(epoch, weights, seed_state, step, metrics, True)
+
+
+def remove_orphan_sidecars(folder: Path, before: tuple[int, int]) -> None:
+    """Deletes the sidecars older than `before` whose weights are gone (a
+    kill between the two deletions leaves one): never a link, never the
+    sidecar of weights that exist."""
+    for path in folder.iterdir() if folder.is_dir() else []:
+        match = SIDECAR.match(path.name)
+        if match is None or path.is_symlink() or not path.is_file():
+            continue
+        position = (int(match.group(1)), int(match.group(2) or 0))
+        weights = folder / checkpoint_name(*position)
+        if position < before and not os.path.lexists(weights):
+            path.unlink(missing_ok=True)
+
+
+def _read_state(folder: Path) -> dict:
+    """`state.json` as a dict; {} when missing or unreadable."""
+    path = folder / STATE
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return state if isinstance(state, dict) and not path.is_symlink() else {}
+
+
+def generator_epoch(folder: Path) -> int | None:
+    """The epoch whose generator `generator.keras` holds, as `state.json`
+    records it once that file is written; None when not recorded (a run of
+    an older version, or no generator saved yet)."""
+    value = _read_state(folder).get(GENERATOR_EPOCH)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def recorded_epoch(folder: Path) -> int | None:
+    """The epoch `state.json` says is complete, None when it says none."""
+    value = _read_state(folder).get("epoch")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def record_generator(folder: Path, epoch: int) -> None:
+    """Records in `state.json` that `generator.keras` now holds the
+    generator of `epoch`: written after it, so that a kill while it is
+    written leaves the old record, and the stale file is known."""
+    state = _read_state(folder)
+    if state:
+        write_json(folder / STATE, {**state, GENERATOR_EPOCH: epoch})
 
 
 def _is_complete_h5(path: Path) -> bool:

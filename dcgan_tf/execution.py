@@ -24,7 +24,7 @@ from dcgan_tf import files, machine
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import cache
 from dcgan_tf.data.pipeline import make_dataset
-from dcgan_tf.gan import build_dcgan
+from dcgan_tf.model import build_dcgan
 
 # Runs shorter than this are not worth a probe of about 20 steps.
 PROBE_MIN_STEPS = 500
@@ -34,6 +34,9 @@ MARGIN = 1.05
 # The cached answers, in the folder of `dcgan_tf.data.cache` (DCGAN_TF_CACHE,
 # by default ~/.cache/dcgan_tf; `off` turns caching off).
 CACHE_FILE = "choices.json"
+# A cached speed above this is damage, not a measurement: the tiniest DCGAN
+# on the fastest GPU trains well under a hundred million images a second.
+MAX_RATE = 1e8
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,23 @@ def busy() -> bool:
 
 def _rates(entry: dict) -> str:
     return (
-        f"{entry['compiled_rate']:.0f} img/s compiled, "
-        f"{entry['not_compiled_rate']:.0f} not"
+        f"{_speed(entry['compiled_rate'])} img/s compiled, "
+        f"{_speed(entry['not_compiled_rate'])} not"
+    )
+
+
+def _speed(rate: float) -> str:
+    """Images per second: whole numbers, two figures below ten."""
+    return f"{rate:.0f}" if rate >= 10 else f"{rate:.2g}"
+
+
+def _plausible(rate) -> bool:
+    """A measured speed: a finite number of images per second, above zero
+    and below `MAX_RATE` (a bool is no number here)."""
+    return (
+        isinstance(rate, (int, float))
+        and not isinstance(rate, bool)
+        and 0 < rate <= MAX_RATE
     )
 
 
@@ -183,7 +201,9 @@ def _versions() -> dict:
 
 
 def read_cache() -> dict:
-    """The cached answers; a missing or damaged file is an empty cache."""
+    """The cached answers; a missing or damaged file is an empty cache, and a
+    damaged entry (a speed that is no plausible measurement: NaN, infinite,
+    1e308) is dropped, so that its shape is probed again."""
     folder = cache.directory()
     try:
         entries = json.loads((folder / CACHE_FILE).read_text(encoding="utf-8"))
@@ -197,7 +217,7 @@ def read_cache() -> dict:
         if isinstance(entry, dict)
         and isinstance(entry.get("compiled"), bool)
         and all(
-            isinstance(entry.get(name), (int, float)) and entry[name] > 0
+            _plausible(entry.get(name))
             for name in ("compiled_rate", "not_compiled_rate")
         )
     }

@@ -90,6 +90,7 @@ def main(argv=None) -> None:
             parser.prog,
             f"No such run directory or .keras file: {args.generator}",
         )
+    cli.run_command(parser.prog, cli.check_backend)
     cli.quiet_tensorflow()  # after the checks, so that --help answers at once
     cli.show_warnings_in_one_line()
     print(cli.run_command(parser.prog, lambda: run(args)))

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,11 @@ HEADROOM_BYTES = 1 << 20
 
 class LinkError(Exception):
     """A file the project makes is a symbolic link, which it never follows."""
+
+
+class LockError(Exception):
+    """Something other than a lock file this process can take is where a
+    lock goes (a folder, a file it cannot open): it is taken as held."""
 
 
 class WriteError(Exception):
@@ -132,9 +138,11 @@ class Lock:
     `release` or until the process ends: the system drops it after a crash
     or kill -9 too, so a stale lock never blocks anyone.
 
-    Where locks are not to be had (no `fcntl`, a read-only folder), `acquire`
-    succeeds without one: the lock guards against a second writer, and a
-    folder nobody can write to has none.
+    Where locks are not to be had (no `fcntl`, a read-only folder with no
+    lock file in it), `acquire` succeeds without one: the lock guards against
+    a second writer, and a folder nobody can write to has none. But anything
+    already at the lock's path that is not a lock file it can take (a
+    folder, a file it may not open) is never passed over: `LockError`.
     """
 
     def __init__(self, path):
@@ -158,7 +166,20 @@ class Lock:
                     f"{self.path} is a symbolic link; remove it (the run makes its "
                     "own lock file) and try again."
                 ) from None
+            if os.path.lexists(self.path):
+                kind = "a folder" if self.path.is_dir() else "a file it cannot open"
+                raise LockError(
+                    f"{self.path} is {kind}, not a lock file this process can "
+                    "take, so the run may be in use; if no other process is "
+                    "training it, remove it and try again."
+                ) from None
             return None
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            file.close()
+            raise LockError(
+                f"{self.path} is not a regular file, so it cannot lock the run; "
+                "if no other process is training it, remove it and try again."
+            )
         try:
             fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

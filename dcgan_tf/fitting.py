@@ -10,21 +10,20 @@ that is running, which is checkpointed (`dcgan_tf.interrupt`).
 import shutil
 import signal
 
-import keras
-
 from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import (
     Checkpoint,
     DivergenceGuard,
+    ProgressGif,
     RestoreMetrics,
     SampleGrid,
     StopAfterEpoch,
 )
 from dcgan_tf.data import make_dataset
-from dcgan_tf.distribute import is_chief, shard_by_batch
 from dcgan_tf.interrupt import Interruptions
+from dcgan_tf.model.distribute import is_chief, shard_by_batch
 from dcgan_tf.quality.monitor import quality_monitor
-from dcgan_tf.tracking import EpochLine, MetricsLog
+from dcgan_tf.tracking import EpochLine, MetricsLog, ProgressBar
 
 
 def fit_run(run, callbacks=(), verbose="auto"):
@@ -80,15 +79,19 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
         all_callbacks.insert(0, RestoreMetrics(run.initial_metrics))
     if config.quality_every:
         all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
-    all_callbacks += [SampleGrid(run.run, run.latents, every=config.sample_every), log]
+    grids = SampleGrid(run.run, run.latents, every=config.sample_every, gif=False)
+    all_callbacks += [grids, log]
+    # The checkpoint before any line is printed (a print that fails cannot
+    # cost the epoch it trained), the GIF after it (a damaged grid in
+    # samples/ cannot either).
+    all_callbacks += [checkpoint, ProgressGif(run.run)]
     if verbose:
-        # Keras' own progress line first (it would otherwise come last), then
-        # the speed and the time to the end.
+        # The progress line (Keras would add its own last), then the speed and
+        # the time to the end.
         all_callbacks += [
-            keras.callbacks.ProgbarLogger(),
+            ProgressBar(steps, initial_step),
             EpochLine(config.batch_size, steps - initial_step),
         ]
-    all_callbacks.append(checkpoint)
     if rest_of_epoch:
         all_callbacks.append(StopAfterEpoch())
     dataset = make_dataset(

@@ -9,7 +9,7 @@ the `Generator` it returns is `dcgan_tf.sampling`'s.
 A conditional generator (Mirza and Osindero 2014) also takes a class:
 `resolve_labels` turns a class name, an index, one per sample, or mixes of
 one-hot vectors into that input. The class names travel inside the `.keras`
-file (`dcgan_tf.networks.LabelEmbedding`).
+file (`dcgan_tf.model.networks.LabelEmbedding`).
 """
 
 import zipfile
@@ -293,12 +293,14 @@ def load_generator(path: str | Path) -> Generator:
             truncated, not a zip), a model that is not a generator (such as
             the discriminator), or one whose weights or images are not finite.
         dcgan_tf.rundir.RunDirError: for a `config.json` beside it that
-            cannot be read.
+            cannot be read, or a run's `generator.keras` older than the run's
+            last completed epoch (a kill cut its write short).
     """
     # Registers LabelEmbedding, which conditional generators are built of.
-    import dcgan_tf.networks  # noqa: F401
+    import dcgan_tf.model.networks  # noqa: F401
 
     file = rundir.generator_file(path)
+    rundir.check_generator_current(file)
     model = load_model_file(file)
     latent_dim, image_shape = check_generator(model, name=str(file))
     check_finite(model, name=str(file))

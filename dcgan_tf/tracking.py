@@ -20,7 +20,7 @@ import numpy as np
 from dcgan_tf import files, rundir
 from dcgan_tf.callbacks import healthy
 from dcgan_tf.events import EventLog
-from dcgan_tf.gan import AUGMENT_METRIC, METRIC_NAMES
+from dcgan_tf.model import AUGMENT_METRIC, METRIC_NAMES
 from dcgan_tf.plots import plot_run
 
 # TensorBoard tags: one section per kind of figure, as the dashboard groups them.
@@ -285,3 +285,67 @@ class EpochLine(keras.callbacks.Callback):
             f"{hours}:{rest // 60:02d}:{rest % 60:02d} to go",
             flush=True,
         )
+
+
+class _Progbar(keras.utils.Progbar):
+    """Keras' bar from step `offset`: its time per step counts the steps this
+    process ran, not those before a resume."""
+
+    def __init__(self, offset, **kwargs):
+        super().__init__(**kwargs)
+        self.offset = offset
+        self._seen_so_far = offset  # the running means start there too
+
+    def _estimate_step_duration(self, current, now):
+        return super()._estimate_step_duration(max(current - self.offset, 0), now)
+
+
+class ProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar, counting the epoch's own steps.
+
+    Keras' bar counts the steps of its `fit` and fills up at each epoch's end:
+    a run resumed at step 54 of 468 would count 414 steps, and one stopped by
+    a signal at step 54 would show 468/468. This one shows the true step: it
+    starts a resumed epoch at 55/468, and ends a stopped one where it stopped.
+
+    Args:
+        steps_per_epoch: the run's steps per epoch (the bar's end).
+        initial_step: steps of the first epoch done before this `fit`.
+    """
+
+    def __init__(self, steps_per_epoch: int, initial_step: int = 0):
+        super().__init__()
+        self.steps_per_epoch = steps_per_epoch
+        self.initial_step = initial_step
+        self.offset = initial_step
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.target = self.steps_per_epoch
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.first_epoch = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.offset = self.initial_step if self.first_epoch else 0
+        self.first_epoch = False
+        super().on_epoch_begin(epoch, logs)
+        self.seen = self.offset
+        self.progbar = _Progbar(
+            self.offset,
+            target=self.target,
+            verbose=self.verbose,
+            unit_name="step",
+            stateless_metrics=set(),
+        )
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(self.offset + batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if getattr(self.model, "interrupted", False):
+            # Stopped by a signal: the bar ends at the step it stopped at.
+            self.progbar.update(self.seen, list((logs or {}).items()), finalize=True)
+            return
+        super().on_epoch_end(epoch, logs)

@@ -9,7 +9,14 @@ import sys
 
 from dcgan_tf import cli
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.interrupt import describe, exit_code, ignore_further
+from dcgan_tf.console import KeptOutput
+from dcgan_tf.interrupt import (
+    Interrupted,
+    Interruptions,
+    describe,
+    exit_code,
+    ignore_further,
+)
 
 PROG = "python -m dcgan_tf.train"
 EXAMPLES = """\
@@ -63,6 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None):
+    """The command: a signal at any moment (while TensorFlow imports too) and
+    a stdout that closes or breaks end it with one line at most, never a
+    traceback, and never before the epoch it trained is saved."""
+    started = []  # the prepared run, once its directory exists
+    try:
+        with KeptOutput(PROG), Interruptions() as interruptions:
+            _main(argv, interruptions, started)
+    except Interrupted as stop:  # outside `run_command`'s own catch
+        print(_stopped_line(stop.signum, started), file=sys.stderr, flush=True)
+        sys.exit(exit_code(stop.signum))
+    finally:
+        if argv is None:
+            # The command's process ends now, its run saved: a signal while
+            # Python shuts down must not kill it without a word.
+            ignore_further()
+
+
+def _main(argv, interruptions, started):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.resume and args.dry_run:
@@ -84,6 +109,8 @@ def main(argv=None):
             run = rundir.RunDir(args.resume)
             config = resume_config(run.read_config(), given)
             done = run.completed_epochs()
+            if done >= config.epochs and run.generator_behind(done):
+                _rewrite_generator(run, config, done)
             if "epochs" not in given and done >= config.epochs:
                 print(
                     f"{run} has completed its {done} epochs; pass --epochs above "
@@ -98,6 +125,7 @@ def main(argv=None):
         from dcgan_tf import training
 
         run = training.prepare(config, resume=args.resume, dry_run=args.dry_run)
+        started.append(run)
         print("configuration:", json.dumps(run.config.to_dict(), indent=2))
         print(run.execution.line())
         print(f"run directory: {run.run_dir}", flush=True)
@@ -105,10 +133,15 @@ def main(argv=None):
             print(_resume_line(run), flush=True)
         return run
 
-    run = cli.run_command(PROG, start)
+    run = cli.run_command(
+        PROG, start, stopped=lambda signum: _stopped_line(signum, started)
+    )
     from dcgan_tf import training
 
     verbose = "auto" if sys.stdout.isatty() else 2
+    # From here a signal only asks: training saves the step it stops at, and
+    # after training everything is saved.
+    interruptions.deferring = True
     try:
         run = training.fit(run, verbose=verbose)
     except (rundir.RunDirError, WriteError) as error:
@@ -122,6 +155,11 @@ def main(argv=None):
             f"saved: free memory and resume with {PROG} --resume {run.run_dir}, "
             f"or start again and {cli.OUT_OF_MEMORY_ADVICE}.",
         )
+    late = None
+    if run.interrupted and _finished(run):
+        # The signal came after the last epoch's checkpoint: nothing to resume.
+        late, run.interrupted = run.interrupted, None
+    late = late or interruptions.signum  # after training returned
     if run.interrupted:
         ignore_further()  # the step is saved: a repeated signal changes nothing
         # On a line of its own: Keras' progress bar may have left one open.
@@ -142,6 +180,42 @@ def main(argv=None):
         )
         sys.exit(1)
     print(f"done: trained to epoch {run.config.epochs} in {run.run_dir}")
+    if late:
+        print(
+            f"{describe(late)} came after the last epoch was saved: the run is "
+            "complete.",
+            file=sys.stderr,
+        )
+
+
+def _finished(run) -> bool:
+    """Whether the run's last checkpoint is its last epoch's."""
+    saved = run.saved
+    return saved is not None and not saved.step and saved.epoch >= run.config.epochs
+
+
+def _stopped_line(signum, started) -> str:
+    """What a signal before training says (`started`: the prepared run, once
+    its directory exists)."""
+    stopped = f"{PROG}: stopped by {describe(signum)} before training started"
+    if not started:
+        return f"{stopped}; nothing was written."
+    return f"{stopped}; resume with: {PROG} --resume {started[0].run_dir}"
+
+
+def _rewrite_generator(run, config, done) -> None:
+    """A finished run whose `generator.keras` a kill left missing, damaged or
+    an epoch old: written again from its last checkpoint, said in one line."""
+    from dcgan_tf import training
+
+    behind = run.generator_behind(done)
+    checkpoint = training.rewrite_generator(run.path, config)
+    print(
+        f"{behind}; rewritten from {checkpoint.weights.name} (epoch "
+        f"{checkpoint.epoch}).",
+        flush=True,
+    )
+    sys.exit(0)
 
 
 def _resume_line(run) -> str:

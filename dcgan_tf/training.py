@@ -15,17 +15,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dcgan_tf import checkpoints, rundir
+from dcgan_tf import checkpoints, files, rundir
 from dcgan_tf.callbacks import restore
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data.run_data import load_run_data
-from dcgan_tf.distribute import is_chief, make_strategy, replicas
 from dcgan_tf.execution import Choice, choose_jit
 from dcgan_tf.fitting import fit_run
-from dcgan_tf.gan import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.interrupt import Interruptions
 from dcgan_tf.latent_space import sample_latents
-from dcgan_tf.networks import check_image_size
+from dcgan_tf.model import DCGAN, build_dcgan, class_frequencies
+from dcgan_tf.model.distribute import is_chief, make_strategy, replicas
+from dcgan_tf.model.networks import check_image_size
 from dcgan_tf.quality.monitor import check_quality_features
 
 
@@ -152,9 +152,19 @@ def _prepare(
             )
         elif checkpoint.step and checkpoint.step >= (config.steps_per_epoch or 0):
             raise rundir.RunDirError(
-                f"{checkpoint.weights} is at step {checkpoint.step} of an epoch of "
-                f"{config.steps_per_epoch} steps ({rundir.CONFIG} disagrees); "
-                "restore the run from a backup or start a new run."
+                f"{run.config_path} says {config.steps_per_epoch} steps per epoch, "
+                f"but {checkpoint.weights.name} {_intact(checkpoint)}is at step "
+                f"{checkpoint.step} of one: {run.config_path} was changed or "
+                "damaged; restore it from a backup or start a new run."
+            )
+        run.check_folders()
+        if checkpoint is not None and checkpoint.seed_state is None:
+            warnings.warn(
+                f"{checkpoint.weights.name} has no record of the latent random "
+                "state (its .json sidecar and state.json do not hold it); the run "
+                "resumes from its weights, but not exactly as an uninterrupted "
+                "run would have gone on.",
+                stacklevel=2,
             )
     elif config.run_dir:
         rundir.RunDir(config.run_dir).check_new()
@@ -234,13 +244,28 @@ def _prepare(
     )
 
 
+def _intact(checkpoint) -> str:
+    return "(intact: its SHA-256 matches) " if checkpoint.verified else ""
+
+
 def _restore(model, checkpoint, config) -> int:
     try:
         epoch = restore(model, checkpoint)
     except (OSError, ValueError, KeyError) as error:
+        config_path = Path(checkpoint.weights).parent / rundir.CONFIG
+        if checkpoint.verified:
+            # The weights are as written: the networks config.json describes
+            # are not the ones trained.
+            raise rundir.RunDirError(
+                f"{checkpoint.weights.name} (intact: its SHA-256 matches) does not "
+                f"fit the networks {config_path} describes ({type(error).__name__}"
+                f"): {config_path} was changed or damaged; restore it from a "
+                "backup or start a new run."
+            ) from None
         raise rundir.RunDirError(
-            f"Cannot load {checkpoint.weights} into the run's networks "
-            f"({type(error).__name__}); restore it from a backup or start a new run."
+            f"Cannot load {checkpoint.weights} into the networks {config_path} "
+            f"describes ({type(error).__name__}); one of the two was changed or "
+            "damaged: restore it from a backup or start a new run."
         ) from None
     # The checkpoint holds the optimisers' learning rates; a resume may change
     # them (the advice after a divergence).
@@ -292,6 +317,38 @@ def train(
         config = config.resolve(dry_run=dry_run)
     run = prepare(config, resume=resume, dry_run=dry_run, root=root)
     return fit(run, callbacks=callbacks, verbose=verbose)
+
+
+def rewrite_generator(run_dir, config: TrainConfig) -> checkpoints.Checkpoint:
+    """Writes a finished run's `generator.keras` again from its last
+    checkpoint (after a kill while it was written, it is missing, damaged or
+    an epoch old; see `RunDir.generator_behind`), holding the run's lock.
+
+    Returns:
+        The checkpoint it was written from.
+
+    Raises:
+        dcgan_tf.rundir.RunDirError: when the run is in use or its checkpoint
+            cannot be loaded.
+        dcgan_tf.files.WriteError: when the file cannot be written.
+    """
+    run = rundir.RunDir(run_dir)
+    lock = run.lock()
+    try:
+        checkpoint = run.latest_checkpoint()
+        if checkpoint is None or checkpoint.step:
+            raise rundir.RunDirError(
+                f"{run.path} has no checkpoint at an epoch's end to write "
+                f"{rundir.GENERATOR} from; resume it with more --epochs."
+            )
+        keras.utils.set_random_seed(config.seed)
+        model = build_dcgan(config)
+        _restore(model, checkpoint, config)
+        files.save_model(model.sampling_generator, run.generator_path)
+        run.record_generator(checkpoint.epoch)
+        return checkpoint
+    finally:
+        lock.release()
 
 
 def _scratch_copy(resume) -> rundir.RunDir:

@@ -106,7 +106,7 @@ def save_generator(folder, image_shape=(28, 28, 1), fault=None, **config):
 
     from dcgan_tf import files
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.networks import build_generator
+    from dcgan_tf.model.networks import build_generator
 
     folder.mkdir(parents=True, exist_ok=True)
     model = build_generator(image_shape, 8, 8)

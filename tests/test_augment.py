@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from dcgan_tf import augment
+from dcgan_tf.model import augment
 
 SIZE = 16
 

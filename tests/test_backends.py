@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from dcgan_tf.gan import DCGAN
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN
+from dcgan_tf.model.networks import build_discriminator, build_generator
 
 REPO = Path(__file__).resolve().parent.parent
 SHAPE = (16, 16, 1)
@@ -32,8 +32,8 @@ import json, sys
 import keras
 import numpy as np
 from keras import ops
-from dcgan_tf.gan import DCGAN
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN
+from dcgan_tf.model.networks import build_discriminator, build_generator
 
 class FixedLatents(DCGAN):
     def sample_latents(self, count):

@@ -8,9 +8,9 @@ from dcgan_tf.callbacks import (
     SampleGrid,
     restore,
 )
-from dcgan_tf.gan import DCGAN
 from dcgan_tf.images import read_gif
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN
+from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir
 from dcgan_tf.tracking import MetricsLog
 

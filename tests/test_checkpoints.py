@@ -9,8 +9,8 @@ import keras
 import pytest
 
 from dcgan_tf import checkpoints
-from dcgan_tf.gan import DCGAN
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN
+from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir, RunDirError
 
 SHAPE = (16, 16, 1)

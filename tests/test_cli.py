@@ -221,10 +221,51 @@ def test_resolve_seed_keeps_a_given_seed_and_draws_a_fresh_one():
 
 
 def test_describe_generator_says_what_was_loaded():
-    from dcgan_tf.networks import build_generator
+    from dcgan_tf.model.networks import build_generator
     from dcgan_tf.sampling import as_generator
 
     generator = as_generator(build_generator((16, 16, 3), 8, 8))
     assert cli.describe_generator(generator) == (
         "Generator: z of 8 (normal) -> 16x16x3"
     )
+
+
+@pytest.mark.parametrize("backend", ["numpy", "openvino"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train"],
+        ["generate", "g.keras"],
+        ["interpolate", "g.keras"],
+        ["neighbours", "g.keras"],
+        ["evaluate", "g.keras"],
+        ["train_classifier", "--dataset", "fashion_mnist", "--out", "c.weights.h5"],
+        ["bench"],
+        ["explore", "g.keras"],
+        ["represent", "g.keras"],
+    ],
+    ids=lambda c: c[0] if isinstance(c, list) else c,
+)
+def test_keras_backends_dcgan_tf_does_not_run_on_are_one_line(
+    tmp_path, command, backend
+):
+    """Keras' numpy and openvino backends (openvino is not installed: a
+    traceback at `import keras`), refused by every command before Keras."""
+    (tmp_path / "g.keras").write_bytes(b"")  # a file: explore checks it first
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": root}
+    result = subprocess.run(
+        [sys.executable, "-m", f"dcgan_tf.{command[0]}", *command[1:]],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"python -m dcgan_tf.{command[0]}: error: Keras' {backend} backend is not "
+        "one dcgan_tf runs on (KERAS_BACKEND or keras.json); use tensorflow, jax, "
+        "torch."
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.keras"]

@@ -18,10 +18,10 @@ from PIL import Image
 from dcgan_tf import sampling
 from dcgan_tf.callbacks import restore
 from dcgan_tf.data import CLASS_NAMES
-from dcgan_tf.gan import DCGAN, build_dcgan
 from dcgan_tf.generate import main as generate_main
 from dcgan_tf.interpolate import main as interpolate_main
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN, build_dcgan
+from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir
 from dcgan_tf.train import main as train_main
 
@@ -250,7 +250,7 @@ def test_evaluate_reports_class_consistency_of_a_conditional_generator(fashion_d
 
 
 def test_class_stddev_is_the_spread_within_each_class_of_the_batch():
-    from dcgan_tf.networks import ClassStddev
+    from dcgan_tf.model.networks import ClassStddev
 
     features = np.array([[0, 0], [2, 4], [5, 1], [5, 1]], "float32")
     classes = _one_hot([0, 0, 1, 1])

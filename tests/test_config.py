@@ -85,8 +85,11 @@ def test_a_config_json_from_before_the_recipes_reads_as_the_paper():
 def test_resume_refuses_another_architecture_and_takes_new_rates():
     recorded = TrainConfig(recipe="modern").resolve()
     for given, flag in (
-        ({"upsample": "transposed"}, "--upsample transposed (recorded: resize)"),
-        ({"recipe": "paper"}, "--recipe paper (recorded: modern)"),
+        (
+            {"upsample": "transposed"},
+            "--upsample transposed differs from the run's recorded resize",
+        ),
+        ({"recipe": "paper"}, "--recipe paper differs from the run's recorded modern"),
         ({"discriminator_norm": "batch"}, "--discriminator-norm batch"),
         ({"loss": "nonsaturating"}, "--loss nonsaturating"),
         ({"minibatch_stddev": False}, "--minibatch-stddev False"),

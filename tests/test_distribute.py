@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.distribute import is_chief, make_strategy, replicas
+from dcgan_tf.model.distribute import is_chief, make_strategy, replicas
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ import numpy as np
 from keras import ops
 from dcgan_tf import training
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.distribute import make_strategy, replicas
+from dcgan_tf.model.distribute import make_strategy, replicas
 
 config = TrainConfig(
     dataset="fashion_mnist", batch_size=8, latent_dim=16, generator_filters=8,

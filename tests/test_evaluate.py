@@ -15,7 +15,7 @@ from conftest import save_generator
 
 from dcgan_tf import evaluate, files, rundir
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.networks import build_generator
+from dcgan_tf.model.networks import build_generator
 
 FASHION = Path(__file__).parent / "data" / "fashion-mnist"
 PROG = "python -m dcgan_tf.evaluate"

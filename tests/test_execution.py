@@ -102,6 +102,31 @@ def test_a_probe_on_a_busy_machine_is_not_cached(cache_dir, monkeypatch):
     assert execution.read_cache() == {}
 
 
+@tensorflow_only
+@pytest.mark.parametrize(
+    "rate", ["1e308", "Infinity", "NaN", "0", "-3", "true", '"fast"', "1e9"]
+)
+def test_a_cached_speed_that_is_no_measurement_is_probed_again(
+    cache_dir, monkeypatch, rate
+):
+    """A cached 1e308 was trusted and printed as a 309-digit number."""
+    monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
+    monkeypatch.setattr(execution, "busy", lambda: False)
+    key = execution.cache_key(TINY)
+    cache_dir.mkdir()
+    (cache_dir / execution.CACHE_FILE).write_text(
+        f'{{{json.dumps(key)}: {{"compiled": true, "compiled_rate": {rate}, '
+        '"not_compiled_rate": 100.0}}'
+    )
+    probed = {"compiled_rate": 1234.56, "not_compiled_rate": 2.345, "steps_each": 6}
+    monkeypatch.setattr(execution, "probe", lambda *args: dict(probed))
+    choice = execution.choose_jit(TINY, IMAGES)
+    assert choice.reason == (
+        "measured on this machine (1235 img/s compiled, 2.3 not)"
+    ), choice.reason
+    assert execution.read_cache()[key]["compiled_rate"] == 1234.56
+
+
 @pytest.mark.parametrize(
     "text",
     ["{not json", "[1, 2]", '{"k": {"compiled": "yes"}}', '{"k": 3}'],

@@ -51,7 +51,7 @@ def client(explorer):
 @pytest.fixture(scope="module")
 def conditional(tmp_path_factory):
     """An untrained conditional generator of three named classes."""
-    from dcgan_tf.networks import build_generator
+    from dcgan_tf.model.networks import build_generator
 
     path = tmp_path_factory.mktemp("conditional") / "generator.keras"
     model = build_generator((16, 16, 1), 8, 8, class_names=["cat", "dog", "owl"])

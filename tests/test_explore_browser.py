@@ -250,7 +250,7 @@ def conditional_server(tmp_path_factory):
     from werkzeug.serving import make_server
 
     from dcgan_tf.explorer import Explorer, create_app
-    from dcgan_tf.networks import build_generator
+    from dcgan_tf.model.networks import build_generator
 
     path = tmp_path_factory.mktemp("conditional") / "generator.keras"
     build_generator((16, 16, 1), 8, 8, class_names=["cat", "dog", "owl"]).save(path)

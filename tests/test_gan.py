@@ -4,8 +4,9 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from dcgan_tf.gan import DCGAN, METRIC_NAMES
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN, METRIC_NAMES
+from dcgan_tf.model.augment import Augmenter
+from dcgan_tf.model.networks import build_discriminator, build_generator
 
 IMAGE_SHAPE = (16, 16, 1)
 
@@ -136,7 +137,7 @@ def test_conditional_runs_repeat_with_the_seed():
 @pytest.mark.parametrize("augment", ["diffaugment", "ada"])
 def test_augmented_training_with_an_averaged_generator(augment):
     # A target below any D's measure: p rises at every step.
-    model = _model(augment=augment, ema=0.5, ada_kimg=0.01, ada_target=-0.99)
+    model = _model(augmenter=Augmenter(augment, kimg=0.01, target=-0.99), ema=0.5)
     start = [np.array(w) for w in model.ema_generator.get_weights()]
     history = model.fit(
         _dataset(), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False
@@ -159,13 +160,15 @@ def test_augmented_training_with_an_averaged_generator(augment):
 
 
 def test_augmented_runs_repeat_with_the_seed_and_round_trip(tmp_path):
-    first, second = [_model(seed=3, augment="ada", ema=0.9) for _ in range(2)]
+    first, second = [
+        _model(seed=3, augmenter=Augmenter("ada"), ema=0.9) for _ in range(2)
+    ]
     for model in (first, second):
         model.fit(_dataset(), epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
     for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     first.save_weights(tmp_path / "dcgan.weights.h5")
-    fresh = _model(seed=9, augment="ada", ema=0.9)
+    fresh = _model(seed=9, augmenter=Augmenter("ada"), ema=0.9)
     fresh.load_weights(tmp_path / "dcgan.weights.h5")
     np.testing.assert_array_equal(
         np.asarray(fresh.augment_probability), np.asarray(first.augment_probability)
@@ -178,7 +181,7 @@ def test_augmented_runs_repeat_with_the_seed_and_round_trip(tmp_path):
 
 def test_bad_augment_and_ema_are_rejected():
     with pytest.raises(ValueError, match="augment must be one of"):
-        _model(augment="flip")
+        _model(augmenter=Augmenter("flip"))
     with pytest.raises(ValueError, match="ema must be in"):
         _model(ema=1.0)
 
@@ -241,7 +244,7 @@ class _TwoReplicas:
 
 def test_minibatch_stddev_groups_must_not_straddle_replicas():
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.gan import build_dcgan
+    from dcgan_tf.model import build_dcgan
 
     config = TrainConfig(
         image_size=16, batch_size=12, minibatch_stddev=True, steps_per_epoch=1

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from dcgan_tf.losses import (
+from dcgan_tf.model.losses import (
     adversarial_losses,
     discriminator_loss,
     generator_loss,

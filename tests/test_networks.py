@@ -3,8 +3,12 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from dcgan_tf.layers import MinibatchStddev, SpectralConv2D, SpectralDense
-from dcgan_tf.networks import build_discriminator, build_generator, supported_sizes
+from dcgan_tf.model.layers import MinibatchStddev, SpectralConv2D, SpectralDense
+from dcgan_tf.model.networks import (
+    build_discriminator,
+    build_generator,
+    supported_sizes,
+)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dcgan_tf import probe
-from dcgan_tf.networks import build_discriminator
+from dcgan_tf.model.networks import build_discriminator
 from dcgan_tf.probe import features, linear, supervised
 
 DATA = Path(__file__).parent / "data"

@@ -11,7 +11,7 @@ import pytest
 
 from dcgan_tf import evaluate
 from dcgan_tf.data import load_images
-from dcgan_tf.networks import build_generator
+from dcgan_tf.model.networks import build_generator
 from dcgan_tf.quality.artifacts import (
     CheckerboardSpectrum,
     artifact_ratio,

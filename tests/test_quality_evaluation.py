@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dcgan_tf import sampling
-from dcgan_tf.networks import build_generator
+from dcgan_tf.model.networks import build_generator
 from dcgan_tf.quality.evaluation import (
     evaluate,
     evaluate_generator,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dcgan_tf.data import load_images
-from dcgan_tf.networks import build_generator
+from dcgan_tf.model.networks import build_generator
 from dcgan_tf.quality.monitor import QualityMonitor
 from dcgan_tf.rundir import BEST_GENERATOR, MONITOR_STATE, RunDir
 

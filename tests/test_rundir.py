@@ -13,8 +13,8 @@ import pytest
 from dcgan_tf import files, rundir
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.files import WriteError
-from dcgan_tf.gan import DCGAN
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN
+from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir, RunDirError
 
 SHAPE = (16, 16, 1)

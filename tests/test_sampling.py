@@ -10,7 +10,7 @@ from conftest import save_generator
 
 from dcgan_tf import files, latent_space, rundir, sampling
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.networks import build_generator
+from dcgan_tf.model.networks import build_generator
 
 # What the `trained_run` fixture trains.
 IMAGE_SHAPE = (28, 28, 1)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from dcgan_tf import bench, cli, machine, speed
-from dcgan_tf.gan import DCGAN
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import DCGAN
+from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.speed import harness
 from dcgan_tf.speed.loops import MinimalLoop
 

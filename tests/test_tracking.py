@@ -10,7 +10,7 @@ import pytest
 from dcgan_tf import training
 from dcgan_tf.config import TrainConfig, resume_config
 from dcgan_tf.rundir import RunDir
-from dcgan_tf.tracking import EpochLine, MetricsLog
+from dcgan_tf.tracking import EpochLine, MetricsLog, ProgressBar
 
 
 class _Model:
@@ -218,3 +218,40 @@ def test_a_plot_that_fails_is_a_warning_and_the_epoch_is_saved(
     with pytest.warns(UserWarning, match="losses.png not drawn"):
         run = training.train(_tiny_run(tmp_path, fashion_dir), verbose=0)
     assert RunDir(run.run_dir).completed_epochs() == 1
+
+
+class _Stopped:
+    interrupted = False
+
+
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_the_progress_bar_shows_the_true_step_when_stopped_and_resumed(capsys, verbose):
+    """Keras' bar filled up at a signal (468/468 for a stop at step 54) and
+    counted a resumed epoch's own steps (414/414)."""
+    model = _Stopped()
+    bar = ProgressBar(468)
+    bar.set_model(model)
+    bar.set_params({"verbose": verbose, "epochs": 1, "steps": 468})
+    bar.on_train_begin()
+    bar.on_epoch_begin(0)
+    for batch in range(54):
+        bar.on_train_batch_end(batch, {"d_loss": 1.0})
+    model.interrupted = True  # as `Checkpoint` marks a stop at a signal
+    bar.on_epoch_end(0, {"d_loss": 1.0})
+    stopped = capsys.readouterr().out
+    assert "54/468" in stopped and "468/468" not in stopped, stopped
+
+    model.interrupted = False
+    bar = ProgressBar(468, initial_step=54)  # the resumed rest of the epoch
+    bar.set_model(model)
+    bar.set_params({"verbose": verbose, "epochs": 1, "steps": 468 - 54})
+    bar.on_train_begin()
+    bar.on_epoch_begin(0)
+    bar.on_train_batch_end(0, {"d_loss": 1.0})
+    first = capsys.readouterr().out
+    for batch in range(1, 414):
+        bar.on_train_batch_end(batch, {"d_loss": 1.0})
+    bar.on_epoch_end(0, {"d_loss": 1.0})
+    resumed = capsys.readouterr().out
+    assert verbose == 2 or "55/468" in first, first
+    assert "468/468" in resumed and "414" not in first + resumed, resumed

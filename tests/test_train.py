@@ -12,8 +12,8 @@ from conftest import TINY
 from dcgan_tf import training
 from dcgan_tf.callbacks import restore
 from dcgan_tf.files import Lock
-from dcgan_tf.gan import build_dcgan
 from dcgan_tf.images import read_gif
+from dcgan_tf.model import build_dcgan
 from dcgan_tf.rundir import RunDir
 from dcgan_tf.train import main
 
@@ -225,7 +225,8 @@ def test_resume_accepts_the_same_flags_and_records_a_new_learning_rate(
     message = _error(
         capsys, ["--resume", str(run_dir), "--epochs", "5", "--seed", "1", *TINY]
     )
-    assert "--seed 1 (recorded: 7)" in message
+    assert "--seed 1 differs from the run's recorded 7" in message
+    assert "drop the flag to resume, or start a new run" in message
     assert "grid" not in message and "filters" not in message  # only what differs
     message = _error(capsys, ["--resume", str(run_dir), "--epochs", "2"])
     assert "completed 3 epochs" in message
@@ -404,6 +405,9 @@ def test_a_signal_mid_epoch_stops_with_one_line_and_the_run_resumes(
     state = json.loads((run_dir / "state.json").read_text())
     assert state["epoch"] == 1 and 0 < state["step"] < 300
     assert (run_dir / "generator_interrupted.keras").is_file()
+    # The progress bar ends where the run stopped, not full.
+    assert f"{state['step']}/300 - " in out, out
+    assert out.count("300/300 - ") == 1, out  # epoch 1 only
 
     resumed = subprocess.run(
         [*command, "--resume", str(run_dir), "--epochs", "2"],
@@ -414,4 +418,7 @@ def test_a_signal_mid_epoch_stops_with_one_line_and_the_run_resumes(
     assert resumed.returncode == 0, resumed.stderr
     name = f"checkpoint_epoch_0001_step_{state['step']:06d}.weights.h5"
     assert f"from epoch 1, step {state['step']} of epoch 2 ({name})" in resumed.stdout
+    # The resumed epoch's bar counts on to 300, not its own remaining steps.
+    assert "300/300 - " in resumed.stdout
+    assert f"{300 - state['step']}/{300 - state['step']}" not in resumed.stdout
     assert RunDir(run_dir).completed_epochs() == 2

@@ -16,7 +16,7 @@ from dcgan_tf import training
 from dcgan_tf.callbacks import restore
 from dcgan_tf.config import DRY_RUN_STEPS, TrainConfig, resume_config
 from dcgan_tf.data import DataError
-from dcgan_tf.gan import build_dcgan, steps_per_execution
+from dcgan_tf.model import build_dcgan, steps_per_execution
 from dcgan_tf.rundir import RunDir
 
 

@@ -90,11 +90,15 @@ def check_backend() -> None:
         return  # Keras started: its backend is importable
     backend = chosen_backend()
     if backend not in BACKEND_INSTALL:
-        if backend in OTHER_KERAS_BACKENDS:
-            return  # Keras' own, for inference: Keras says what they lack
+        # Keras' numpy and openvino backends cannot train, and the steps and
+        # the explorer are written for the three others only.
+        what = (
+            f"Keras' {backend} backend is not one dcgan_tf runs on"
+            if backend in OTHER_KERAS_BACKENDS
+            else f"Unknown Keras backend {backend!r}"
+        )
         raise ValueError(
-            f"Unknown Keras backend {backend!r} (KERAS_BACKEND or keras.json); "
-            f"use {', '.join(BACKENDS)}."
+            f"{what} (KERAS_BACKEND or keras.json); use {', '.join(BACKENDS)}."
         )
     import importlib
     import importlib.util

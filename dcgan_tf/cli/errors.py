@@ -79,12 +79,14 @@ def _describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def run_command(prog: str, body):
+def run_command(prog: str, body, stopped=None):
     """Runs `body()` and turns the library's expected errors into one line.
 
     Args:
         prog: the command's name, as its parser shows it.
         body: the work, a function of no arguments.
+        stopped: a function from a signal's number to the line it prints
+            (default `PROG: stopped by SIGNAL`).
 
     Returns:
         What `body` returns.
@@ -99,7 +101,8 @@ def run_command(prog: str, body):
         return body()
     except KeyboardInterrupt as error:
         signum = getattr(error, "signum", signal.SIGINT)
-        print(f"\n{prog}: stopped by {describe(signum)}", file=sys.stderr)
+        line = stopped(signum) if stopped else f"{prog}: stopped by {describe(signum)}"
+        print(f"\n{line}", file=sys.stderr)
         sys.exit(exit_code(signum))
     except Exception as error:
         if out_of_memory(error):

@@ -150,6 +150,32 @@ RESUME_CHANGEABLE = (
     "beta_1",
     "checkpoint_every_steps",
     "jit_compile",
+    # Logging only: a resume may stop (or start) writing TensorBoard events.
+    "tensorboard",
+)
+# Fields every version's config.json has held since the first release (under
+# their names then, see RENAMED): one missing is a damaged or edited file,
+# never an old run, so it is refused rather than given a default (which once
+# trained 3,750 steps of an epoch recorded as 4).
+RECORDED_SINCE_FIRST = (
+    "dataset",
+    "data_dir",
+    "image_size",
+    "fit",
+    "epochs",
+    "steps_per_epoch",
+    "batch_size",
+    "learning_rate",
+    "beta_1",
+    "latent_dim",
+    "latent_distribution",
+    "generator_filters",
+    "discriminator_filters",
+    "label_smoothing",
+    "seed",
+    "grid_size",
+    "sample_every",
+    "keep_every",
 )
 # Fields renamed since the first release: old run directories still load.
 RENAMED = {"num_samples": "grid_size"}

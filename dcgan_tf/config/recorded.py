@@ -1,23 +1,30 @@
 """Reading a `config.json` that any version of dcgan_tf wrote: fields added
 since take their old behaviour (`ADDED`), renamed ones are read under their
-new names (`RENAMED`), unknown keys are ignored, and a value of the wrong type
-is one line."""
+new names (`RENAMED`), unknown keys are ignored, and a value of the wrong type,
+or a field every version wrote (`RECORDED_SINCE_FIRST`) missing, is one line."""
 
 import dataclasses
 
 from dcgan_tf.config import checks
-from dcgan_tf.config.presets import ADDED, RENAMED
+from dcgan_tf.config.presets import ADDED, RECORDED_SINCE_FIRST, RENAMED
 
 
 def field_values(cls, values) -> dict:
     """The keyword arguments of dataclass `cls` that `values` records.
 
     Raises:
-        ValueError: when `values` is not a mapping, or a field's value is not
-            of its type.
+        ValueError: when `values` is not a mapping, a field's value is not
+            of its type, or a field every version wrote is missing.
     """
     if not isinstance(values, dict):
         raise ValueError(f"expected a JSON object, got {type(values).__name__}")
+    named = {RENAMED.get(key, key) for key in values}
+    missing = [name for name in RECORDED_SINCE_FIRST if name not in named]
+    if missing:
+        raise ValueError(
+            f"it has no {', '.join(missing)}, which every run records and "
+            "training depends on"
+        )
     values = {
         **ADDED,
         **{RENAMED.get(key, key): value for key, value in values.items()},

@@ -50,6 +50,14 @@ def resolve(config, dry_run: bool = False):
     return dataclasses.replace(config, **values)
 
 
+def is_resolved(config) -> bool:
+    """Whether `resolve` has filled `config`: every preset field and every
+    option of its recipe set (what `build_dcgan` requires)."""
+    recipe = config.recipe
+    fields = (*PRESET_FIELDS, "learning_rate", *RECIPES.get(recipe, ()))
+    return recipe in RECIPES and all(getattr(config, f) is not None for f in fields)
+
+
 def recipe_values(values: dict) -> dict:
     """The cures' options of a configuration's `values`, each None filled in:
     a flag given wins, then --learning-rate for both rates, then the recipe.

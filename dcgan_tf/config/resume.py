@@ -30,16 +30,18 @@ def resume_config(recorded, given: dict):
             recorded ones and cannot change on resume.
     """
     differ = [
-        f"--{name.replace('_', '-')} {given[name]} "
-        f"(recorded: {getattr(recorded, name)})"
+        f"--{name.replace('_', '-')} {given[name]} differs from the run's "
+        f"recorded {getattr(recorded, name)}"
         for name in given
         if name not in RESUME_CHANGEABLE
         and not _same(name, given[name], getattr(recorded, name))
     ]
     if differ:
+        flags = "the flag" if len(differ) == 1 else "those flags"
         raise ValueError(
-            "--resume continues the run as recorded in its config.json, but "
-            f"{'; '.join(differ)} differ; drop them, or start a new run."
+            f"{', and '.join(differ)}; --resume continues the run as its "
+            f"config.json records it: drop {flags} to resume, or start a new run "
+            "to train with other values."
         )
     changes = {k: v for k, v in given.items() if k in RESUME_CHANGEABLE}
     if "learning_rate" in changes:

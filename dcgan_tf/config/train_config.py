@@ -217,7 +217,7 @@ class TrainConfig:
     )
     quality_samples: int = _field(2000, "Generated images per quality measurement.")
     # How to train, not what: none of these changes the result beyond float
-    # round-off (see dcgan_tf.steps.tensorflow_step and runs.make_strategy).
+    # round-off (see dcgan_tf.model.steps.tensorflow_step and runs.make_strategy).
     strategy: str = _field(
         "none",
         "Data-parallel training with tf.distribute: 'mirrored' over all local "
@@ -232,7 +232,8 @@ class TrainConfig:
     steps_per_execution: int = _field(
         10,
         "Train steps per call into the compiled graph (TensorFlow, JAX). Rounded "
-        "down to a divisor of the steps per epoch, so epochs and resumes stay exact.",
+        "down to a divisor of the steps per epoch and of --checkpoint-every-steps, "
+        "so epochs, checkpoints and resumes stay exact.",
     )
     # Off by default, as results then match across machines. bfloat16 on a
     # 2-core AVX512-BF16 CPU: `fit` at 1.94x the float32 PyTorch peer against

@@ -53,7 +53,8 @@ def image_folder(dataset, data_dir) -> Path:
         folder = Path(data_dir).expanduser()
         if not folder.is_dir():
             advice = BIKED_ADVICE if dataset == "biked" else "pass a folder of images."
-            raise DataError(f"Image folder {folder} does not exist; {advice}")
+            what = "is a file, not a folder" if folder.exists() else "does not exist"
+            raise DataError(f"Image folder {folder} {what}; {advice}")
         return folder
     if dataset == "folder":
         raise DataError(

@@ -1,7 +1,7 @@
 """The two things the explorer asks of the Keras backend: a forward pass
 compiled once, and the gradient of a distance with respect to the latents.
 
-Like `dcgan_tf.steps`, this is the one place that knows the backends apart:
+Like `dcgan_tf.model.steps`, this is the one place that knows the backends apart:
 TensorFlow traces one `tf.function` for any batch size and takes gradients
 with a tape; JAX jits the model's stateless call (one trace per batch size,
 so batches are padded to a power of two) and takes `jax.value_and_grad`;

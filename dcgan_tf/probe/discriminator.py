@@ -79,7 +79,7 @@ def load_discriminator(path) -> LoadedDiscriminator:
     """Loads D from a run directory or a `.keras` file.
 
     A run directory is rebuilt from its `config.json` by
-    `dcgan_tf.gan.build_dcgan` and given the newest complete checkpoint's
+    `dcgan_tf.model.build_dcgan` and given the newest complete checkpoint's
     weights (as `--resume` does); a run with no checkpoint yet falls back to a
     `discriminator.keras` in it.
 
@@ -111,7 +111,7 @@ def load_discriminator(path) -> LoadedDiscriminator:
 
 
 def _load_run(path: Path) -> LoadedDiscriminator:
-    from dcgan_tf.gan import build_dcgan
+    from dcgan_tf.model import build_dcgan
 
     run = rundir.RunDir(path)
     config = run.read_config()

@@ -24,7 +24,11 @@ checkpoints are `dcgan_tf.checkpoints`.
 
 from dcgan_tf import checkpoints
 from dcgan_tf.rundir import making
-from dcgan_tf.rundir.locating import config_beside, generator_file
+from dcgan_tf.rundir.locating import (
+    check_generator_current,
+    config_beside,
+    generator_file,
+)
 from dcgan_tf.rundir.making import next_run_dir
 from dcgan_tf.rundir.names import (
     BEST_GENERATOR,
@@ -79,6 +83,7 @@ __all__ = [
     "STATE",
     "STEPS",
     "TENSORBOARD",
+    "check_generator_current",
     "config_beside",
     "create_numbered",
     "generator_file",

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.rundir.names import CONFIG, GENERATOR
+from dcgan_tf.rundir.names import CONFIG, GENERATOR, RunDirError
 from dcgan_tf.rundir.run_dir import RunDir
 
 
@@ -38,3 +38,22 @@ def config_beside(file) -> TrainConfig | None:
     """
     path = Path(file).parent / CONFIG
     return RunDir(path.parent).read_config() if path.is_file() else None
+
+
+def check_generator_current(file) -> None:
+    """Refuses a run's `generator.keras` that is older than the run's last
+    completed epoch (a kill while it was written left the one before):
+    sampling it would silently show an earlier generator.
+
+    Raises:
+        RunDirError: naming the file and the command that rewrites it.
+    """
+    file = Path(file)
+    if file.name != GENERATOR or not (file.parent / CONFIG).is_file():
+        return
+    behind = RunDir(file.parent).generator_behind()
+    if behind:
+        raise RunDirError(
+            f"{behind}; write it again with python -m dcgan_tf.train --resume "
+            f"{file.parent}, or pass one of its generator_epoch_NNNN.keras."
+        )

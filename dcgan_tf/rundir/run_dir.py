@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from dcgan_tf.files import (
     TEMPORARY_PREFIX,
     LinkError,
     Lock,
+    LockError,
     io_advice,
     write_json,
 )
@@ -90,6 +92,11 @@ class RunDir:
         Raises:
             RunDirError: naming the directory and what to do.
         """
+        if self.path.is_symlink():
+            raise RunDirError(
+                f"--run-dir {self.path} is a symbolic link; a run is written only "
+                "into a real folder: pass the folder it points to, or a new path."
+            )
         if self.is_run():
             raise RunDirError(
                 f"{self.path} already holds a run; continue it with --resume "
@@ -225,6 +232,36 @@ class RunDir:
         checkpoint = self.latest_checkpoint()
         return checkpoint.epoch if checkpoint else 0
 
+    def generator_behind(self, done: int | None = None) -> str | None:
+        """Why `generator.keras` is not the generator of the run's last
+        completed epoch (missing, damaged, or older: a kill while it was
+        written), or None when it is, or when the run does not say (a run
+        of an older version, which did not record it).
+
+        Args:
+            done: the epochs completed; by default, what `state.json` says.
+        """
+        done = checkpoints.recorded_epoch(self.path) if done is None else done
+        if not done:
+            return None
+        path = self.generator_path
+        if not path.is_file() or path.is_symlink():
+            return f"{path} is missing"
+        if not _is_whole_zip(path):
+            return f"{path} is damaged"
+        written = checkpoints.generator_epoch(self.path)
+        if written is not None and written < done:
+            return (
+                f"{path} holds the generator of epoch {written}, not of the "
+                f"run's last completed epoch {done} (its write was cut short)"
+            )
+        return None
+
+    def record_generator(self, epoch: int) -> None:
+        """Records that `generator.keras` now holds the generator of `epoch`
+        (after writing it; see `generator_behind`)."""
+        checkpoints.record_generator(self.path, epoch)
+
     # --- Writing ---------------------------------------------------------------
 
     def save_checkpoint(
@@ -251,7 +288,7 @@ class RunDir:
         lock = Lock(self.file(LOCK))
         try:
             holder = lock.acquire()
-        except LinkError as error:
+        except (LinkError, LockError) as error:
             raise RunDirError(str(error)) from None
         if holder is not None:
             who = f"process {holder}" if holder else "another process"
@@ -270,6 +307,21 @@ class RunDir:
             for path in folder.glob(TEMPORARY_PREFIX + "*"):
                 if OWN_FILE.match(path.name[len(TEMPORARY_PREFIX) :]):
                     path.unlink(missing_ok=True)
+
+    def check_folders(self) -> None:
+        """Refuses a run whose `samples` is not a folder, before training: its
+        grids could not be written, and every resume would fail the same way.
+
+        Raises:
+            RunDirError: naming the file and where to move it.
+        """
+        path = self.path / SAMPLES
+        if path.exists() and not path.is_dir():
+            raise RunDirError(
+                f"{path} is a file where the run keeps its sample grids (a "
+                f"folder); move it out of the run (mv {path} {path}.bak) and "
+                "try again."
+            )
 
     def check_closed(self) -> None:
         """Refuses a run whose files or folders are symbolic links: a write,
@@ -292,3 +344,13 @@ class RunDir:
                 "own files; replace them with the files themselves (or remove them) "
                 "and resume again."
             )
+
+
+def _is_whole_zip(path: Path) -> bool:
+    """Whether a `.keras` file is a zip archive whose every member reads
+    back with its CRC (not cut short, not other bytes)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False

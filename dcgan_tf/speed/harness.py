@@ -20,8 +20,8 @@ import numpy as np
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.data import make_dataset, synthetic_images
 from dcgan_tf.execution import choose_jit
-from dcgan_tf.gan import build_dcgan
 from dcgan_tf.machine import cpu_info
+from dcgan_tf.model import build_dcgan
 from dcgan_tf.speed.flops import matmul_rate, step_flops
 from dcgan_tf.speed.loops import MinimalLoop
 from dcgan_tf.speed.report import NO_COMPILED_PEER, NO_PEER

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 # pytorch/examples dcgan: BCELoss on a sigmoid output; on logits the same loss,
-# as dcgan_tf.losses computes it.
+# as dcgan_tf.model.losses computes it.
 _BCE = nn.BCEWithLogitsLoss()
 
 
@@ -33,7 +33,7 @@ def mirror(model) -> nn.Sequential:
     """A `torch.nn.Sequential` (NCHW) with the layers of a Keras DCGAN network.
 
     Args:
-        model: a Keras `Sequential` from `dcgan_tf.networks`.
+        model: a Keras `Sequential` from `dcgan_tf.model.networks`.
 
     Returns:
         The untrained PyTorch network; `copy_weights` fills it.

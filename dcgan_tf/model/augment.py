@@ -152,51 +152,66 @@ def ada_probability(probability, measure, batch_size, target, kimg):
     return ops.clip(probability + ops.sign(measure - target) * step, 0.0, 1.0)
 
 
-class AugmentationMixin:
-    """`DCGAN`'s augmentation: its settings, ADA's p (a model variable) and
-    the calls its train steps make; the transformations are the functions
-    above."""
+class Augmenter(keras.layers.Layer):
+    """The augmentation of every image D sees: a part the `DCGAN` holds, as
+    keras-io's gan_ada holds its `AdaptiveAugmenter`.
 
-    def _init_augmentation(self, augment, flips, ada_target, ada_kimg):
-        if augment not in AUGMENTS:
+    Under ADA it owns p, a variable rather than a Python number: part of the
+    state JAX carries through the step, of checkpoints, and of a resume
+    (replicas average their updates).
+
+    Args:
+        kind: "none", "diffaugment" (every image D sees, real and generated,
+            in both updates, is transformed) or "ada" (each transformation
+            with probability p, steered by `target`).
+        flips: also mirror images left to right.
+        target: ADA's target for E[sign(D(x))] on real images (Karras et al.
+            2020 use 0.6).
+        kimg: thousands of images over which p can go from 0 to 1.
+    """
+
+    def __init__(self, kind="none", flips=False, target=0.6, kimg=100, **kwargs):
+        super().__init__(name=kwargs.pop("name", "augmenter"), **kwargs)
+        if kind not in AUGMENTS:
             raise ValueError(
-                f"augment must be one of {', '.join(AUGMENTS)}, got {augment!r}."
+                f"augment must be one of {', '.join(AUGMENTS)}, got {kind!r}."
             )
-        self.augment = augment
-        self.augment_flips = bool(flips)
-        self.ada_target = float(ada_target)
-        self.ada_kimg = float(ada_kimg)
-        self.augment_probability = None
-        if augment == "ada":
-            # A variable, not a Python number: it is part of the state that
-            # JAX carries through the step, of checkpoints, and of a resume.
-            # Replicas average their updates.
-            self.augment_probability = self.add_weight(
+        self.kind = kind
+        self.flips = bool(flips)
+        self.target = float(target)
+        self.kimg = float(kimg)
+        self.probability = None
+        if kind == "ada":
+            self.probability = self.add_weight(
                 shape=(),
                 initializer="zeros",
                 trainable=False,
                 aggregation="mean",
                 name="augment_probability",
             )
+        self.built = True
 
-    def draw_augmentation(self, count, probability=None):
-        """Draws the augmentation of `count` images (see `augment.draw`);
-        `probability` is ADA's p (default: the variable's value)."""
-        if self.augment == "ada" and probability is None:
-            probability = self.augment_probability.value
-        image_size = self.discriminator.inputs[0].shape[1]
-        return draw(
-            count, image_size, self.seed_generator, probability, self.augment_flips
-        )
+    @property
+    def active(self) -> bool:
+        """Whether D's images are transformed at all."""
+        return self.kind != "none"
 
-    def augment_images(self, images, parameters):
+    def draw(self, count, image_size, seed, probability=None):
+        """Draws the transformations of `count` images (see `draw`), or None
+        when not augmenting; `probability` is ADA's p (default: the
+        variable's value)."""
+        if not self.active:
+            return None
+        if self.kind == "ada" and probability is None:
+            probability = self.probability.value
+        return draw(count, image_size, seed, probability, self.flips)
+
+    def transform(self, images, parameters):
         """`images` as D sees them: transformed by `parameters`, or as they
-        are when the model does not augment."""
-        if parameters is None:
-            return images
-        return apply(images, parameters)
+        are for None."""
+        return images if parameters is None else apply(images, parameters)
 
-    def next_augment_probability(self, probability, real_logits, replica=None):
+    def next_probability(self, probability, real_logits, replica=None):
         """ADA's p after a step with D's logits on the augmented real batch;
         under `tf.distribute`, `replica` (the replica context) makes the
         measure that of the global batch, so every replica moves p alike."""
@@ -205,6 +220,13 @@ class AugmentationMixin:
         if replica is not None and replica.num_replicas_in_sync > 1:
             measure = replica.all_reduce("mean", measure)
             batch_size = batch_size * replica.num_replicas_in_sync
-        return ada_probability(
-            probability, measure, batch_size, self.ada_target, self.ada_kimg
-        )
+        return ada_probability(probability, measure, batch_size, self.target, self.kimg)
+
+    def adapt(self, real_logits, replica=None):
+        """Moves p (ADA only) after D's update; returns the p this step's
+        transformations used, or None."""
+        if self.kind != "ada":
+            return None
+        used = ops.copy(self.probability.value)
+        self.probability.assign(self.next_probability(used, real_logits, replica))
+        return used

@@ -3,16 +3,21 @@
 Both networks climb the same stride-2 ladder: a square image of side
 `start * 2**n`, with `start` in 4..7 and n >= 1, is reached from a `start` x
 `start` map in n doublings (28 = 7 * 2**2, 32 = 4 * 2**3, 128 = 4 * 2**5).
-The cures of DCGAN's artifacts are options of the builders: G's upsampling
-(`upsample`) and D's normalisation and minibatch spread (`norm`,
-`minibatch_stddev`); their defaults build the paper's networks.
+Read top to bottom: the paper's constants, the ladder, the generator, the
+discriminator. The defaults build the paper's networks. A recipe's other
+layers (G's upsampling, D's normalisation, layers added before D's last
+block) are looked up by name in the three tables below (`UPSAMPLINGS`,
+`DISCRIMINATOR_LAYERS`, `DISCRIMINATOR_ADDITIONS`), which each recipe's own
+module fills (`dcgan_tf.model.modern`), so that none of them is written here.
 """
+
+import dataclasses
+from collections.abc import Callable
 
 import keras
 from keras import layers
 
-from dcgan_tf.config import DISCRIMINATOR_NORMS, UPSAMPLES
-from dcgan_tf.layers import ClassStddev, MinibatchStddev, SpectralConv2D, SpectralDense
+from dcgan_tf.model.layers import ClassStddev
 
 MIN_START, MAX_START = 4, 7
 
@@ -28,17 +33,6 @@ LEAK = 0.2
 # A 4x4 kernel is divisible by the stride of 2, which avoids the checkerboard
 # artifacts of 5x5 transposed convolutions (Odena et al. 2016).
 KERNEL_SIZE = 4
-# Odena, Dumoulin and Olah 2016: resize, then a stride-1 convolution, whose
-# every output pixel sees the same number of inputs: 3x3, the smallest
-# centred kernel (as BigGAN's and SNGAN's up-blocks).
-RESIZE_KERNEL_SIZE = 3
-# G's upsampling (`UPSAMPLES`): stride-2 transposed convolutions (the paper),
-# or a resize of this interpolation followed by a convolution.
-INTERPOLATIONS = {
-    "transposed": None,
-    "resize": "nearest",
-    "resize-bilinear": "bilinear",
-}
 
 
 def _ladder(image_size: int) -> tuple[int, int]:
@@ -80,7 +74,7 @@ def _check_shape(image_shape) -> tuple[int, int, int]:
     return tuple(int(d) for d in image_shape)
 
 
-def _init():
+def weight_initializer():
     return keras.initializers.RandomNormal(mean=0.0, stddev=WEIGHT_STDDEV)
 
 
@@ -154,34 +148,51 @@ def _chain(inputs, layer_list):
     return x
 
 
-def _upsampling(upsample, width, prefix, use_bias):
-    """The layers that double the resolution: one transposed convolution, or
-    a resize and a convolution. `prefix` "to_image" names the last ones."""
-    last = prefix == "to_image"
-    interpolation = INTERPOLATIONS[upsample]
-    if interpolation is None:
-        return [
-            layers.Conv2DTranspose(
-                width,
-                KERNEL_SIZE,
-                strides=2,
-                padding="same",
-                use_bias=use_bias,
-                kernel_initializer=_init(),
-                name=prefix if last else f"{prefix}_deconv",
-            )
-        ]
+def transposed_convolution(width, prefix, use_bias):
+    """The paper's upsampling (Radford et al. §3, "fractionally-strided
+    convolutions"): one stride-2 transposed convolution, `{prefix}_deconv`,
+    or `to_image` for the last."""
     return [
-        layers.UpSampling2D(2, interpolation=interpolation, name=f"{prefix}_upsample"),
-        layers.Conv2D(
+        layers.Conv2DTranspose(
             width,
-            RESIZE_KERNEL_SIZE,
+            KERNEL_SIZE,
+            strides=2,
             padding="same",
             use_bias=use_bias,
-            kernel_initializer=_init(),
-            name=prefix if last else f"{prefix}_conv",
-        ),
+            kernel_initializer=weight_initializer(),
+            name=prefix if prefix == "to_image" else f"{prefix}_deconv",
+        )
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscriminatorLayers:
+    """The layer classes of a discriminator's blocks: its convolution, its
+    dense layers, and whether batch norm follows the convolutions."""
+
+    convolution: type
+    dense: type
+    batch_norm: bool
+
+
+# The recipes' tables, by the name a configuration gives: the paper's entries
+# here, the others' in their own modules (`dcgan_tf.model.modern`).
+# G's upsampling: `(width, prefix, use_bias)` -> the layers that double the
+# resolution, the last named `to_image` when `prefix` is "to_image".
+UPSAMPLINGS: dict[str, Callable] = {"transposed": transposed_convolution}
+# D's normalisation ("none": plain layers with biases, an ablation).
+DISCRIMINATOR_LAYERS: dict[str, DiscriminatorLayers] = {
+    "batch": DiscriminatorLayers(layers.Conv2D, layers.Dense, batch_norm=True),
+    "none": DiscriminatorLayers(layers.Conv2D, layers.Dense, batch_norm=False),
+}
+# Layers a recipe adds before D's last block: name -> a function making it.
+DISCRIMINATOR_ADDITIONS: dict[str, Callable] = {}
+
+
+def _choice(table, name, what):
+    if name not in table:
+        raise ValueError(f"{what} must be one of {', '.join(table)}, got {name!r}.")
+    return table[name]
 
 
 def build_generator(
@@ -229,17 +240,14 @@ def build_generator(
     size, _, channels = _check_shape(image_shape)
     start, doublings = _ladder(size)
     class_names = _class_names(num_classes, class_names)
-    if upsample not in UPSAMPLES:
-        raise ValueError(
-            f"upsample must be one of {', '.join(UPSAMPLES)}, got {upsample!r}."
-        )
+    upsampling = _choice(UPSAMPLINGS, upsample, "upsample")
     width = filters * 2 ** (doublings - 1)
     # Bias is left out wherever batch norm follows: its beta does the same job.
     stack = [
         layers.Dense(
             start * start * width,
             use_bias=False,
-            kernel_initializer=_init(),
+            kernel_initializer=weight_initializer(),
             name="project",
         ),
         layers.Reshape((start, start, width), name="reshape"),
@@ -249,11 +257,11 @@ def build_generator(
     ]
     for block in range(1, doublings):
         width //= 2
-        stack += _upsampling(upsample, width, f"block{block}", use_bias=False)
+        stack += upsampling(width, f"block{block}", use_bias=False)
         # (batch, start * 2**block, start * 2**block, width)
         stack.append(_batch_norm(f"block{block}_bn"))
         stack.append(layers.ReLU(name=f"block{block}_relu"))
-    stack += _upsampling(upsample, channels, "to_image", use_bias=True)
+    stack += upsampling(channels, "to_image", use_bias=True)
     # (batch, size, size, channels); tanh kept in float32 for mixed precision.
     stack.append(layers.Activation("tanh", dtype="float32", name="tanh"))
     latents = keras.Input(shape=(latent_dim,), name="latents")
@@ -299,10 +307,10 @@ def build_discriminator(
         name: name of the model.
         norm: "batch" (the paper), "spectral" (Miyato et al. 2018: every
             convolution and dense layer divides its kernel by its largest
-            singular value, `dcgan_tf.layers.SpectralConv2D`, and no batch
+            singular value, `dcgan_tf.model.modern`, and no batch
             norm) or "none" (plain layers with biases).
         minibatch_stddev: append the batch's spread as one more feature map
-            before the last block (`dcgan_tf.layers.MinibatchStddev`,
+            before the last block (`dcgan_tf.model.modern`,
             named `minibatch_stddev`; Karras et al. 2018, §3).
 
     Returns:
@@ -317,20 +325,18 @@ def build_discriminator(
     size, _, channels = _check_shape(image_shape)
     start, doublings = _ladder(size)
     _class_names(num_classes, None)
-    if norm not in DISCRIMINATOR_NORMS:
-        raise ValueError(
-            f"norm must be one of {', '.join(DISCRIMINATOR_NORMS)}, got {norm!r}."
-        )
-    conv = SpectralConv2D if norm == "spectral" else layers.Conv2D
-    dense = SpectralDense if norm == "spectral" else layers.Dense
+    kinds = _choice(DISCRIMINATOR_LAYERS, norm, "norm")
+    conv, dense = kinds.convolution, kinds.dense
+    additions = ["minibatch_stddev"] if minibatch_stddev else []
     stack = []
     width = filters
     for block in range(1, doublings + 1):
-        if minibatch_stddev and block == doublings:
-            # (batch, 2 * start, 2 * start, channels + 1)
-            stack.append(MinibatchStddev(name="minibatch_stddev"))
+        if block == doublings:
+            # A recipe's additions, e.g. the minibatch stddev's one more map:
+            # (batch, 2 * start, 2 * start, width / 2 + 1)
+            stack += [DISCRIMINATOR_ADDITIONS[name]() for name in additions]
         # Radford et al. §3: no batch norm on the discriminator's input layer.
-        batch_norm = norm == "batch" and block > 1
+        batch_norm = kinds.batch_norm and block > 1
         stack.append(
             conv(
                 width,
@@ -338,7 +344,7 @@ def build_discriminator(
                 strides=2,
                 padding="same",
                 use_bias=not batch_norm,
-                kernel_initializer=_init(),
+                kernel_initializer=weight_initializer(),
                 name=f"block{block}_conv",
             )
         )
@@ -349,7 +355,9 @@ def build_discriminator(
         width *= 2
     # (batch, start, start, filters * 2**(doublings - 1))
     flatten = layers.Flatten(name="flatten")
-    logit = dense(1, kernel_initializer=_init(), dtype="float32", name="logit")
+    logit = dense(
+        1, kernel_initializer=weight_initializer(), dtype="float32", name="logit"
+    )
     images = keras.Input(shape=(size, size, channels), name="images")
     if num_classes is None:
         return keras.Sequential([images, *stack, flatten, logit], name=name)
@@ -363,7 +371,7 @@ def build_discriminator(
     embedded = dense(
         features.shape[-1],
         use_bias=False,
-        kernel_initializer=_init(),
+        kernel_initializer=weight_initializer(),
         name="label_projection",
     )(classes)
     inner = layers.Dot(axes=1, dtype="float32", name="projection")([features, embedded])
@@ -371,7 +379,7 @@ def build_discriminator(
     spread_logit = layers.Dense(
         1,
         use_bias=False,
-        kernel_initializer=_init(),
+        kernel_initializer=weight_initializer(),
         dtype="float32",
         name="class_stddev_logit",
     )(spread)

@@ -14,31 +14,21 @@ def train_step(model, batch):
     labels); returns the logs."""
     generator, discriminator = model.generator, model.discriminator
     real_images, real_classes = model.split_batch(batch)
-    latents = model.sample_latents(real_images.shape[0])
-    fake_classes = None
-    if model.num_classes:
-        fake_classes = model.sample_classes(real_images.shape[0])
-    fake_images = generator(model.with_classes(latents, fake_classes), training=True)
-    # Each image D sees gets its own transformation (none when the model does
-    # not augment): reals and fakes in D's update, fakes in G's.
-    real_params = fake_params = g_params = None
-    if model.augment != "none":
-        count = real_images.shape[0]
-        real_params, fake_params, g_params = (
-            model.draw_augmentation(count) for _ in range(3)
-        )
+    draws = model.draw_step(real_images.shape[0])
+    fake_classes = draws.fake_classes
+    fake_images = generator(
+        model.generator_input(draws.latents, fake_classes), training=True
+    )
 
     # 1. Update D on the real batch and the detached fakes (Goodfellow et al.
     #    2014, Algorithm 1).
     real_logits = discriminator(
-        model.with_classes(
-            model.augment_images(real_images, real_params), real_classes
-        ),
+        model.discriminator_input(real_images, real_classes, draws.real_augmentation),
         training=True,
     )
     fake_logits = discriminator(
-        model.with_classes(
-            model.augment_images(fake_images.detach(), fake_params), fake_classes
+        model.discriminator_input(
+            fake_images.detach(), fake_classes, draws.fake_augmentation
         ),
         training=True,
     )
@@ -46,21 +36,14 @@ def train_step(model, batch):
     d_weights = discriminator.trainable_variables
     # scale_loss: the loss scale of mixed float16 (else 1), undone by apply.
     d_gradients = _gradients(model.d_optimizer.scale_loss(d_loss), d_weights)
-    augment_p = None
     with torch.no_grad():
         model.d_optimizer.apply(d_gradients, d_weights)
-        if model.augment == "ada":
-            augment_p = model.augment_probability.value.clone()
-            model.augment_probability.assign(
-                model.next_augment_probability(augment_p, real_logits)
-            )
+        augment_p = model.augmenter.adapt(real_logits)  # ADA's p, else None
 
     # 2. Update G through the updated D with its loss (non-saturating or hinge).
     g_loss = model.g_loss_fn(
         discriminator(
-            model.with_classes(
-                model.augment_images(fake_images, g_params), fake_classes
-            ),
+            model.discriminator_input(fake_images, fake_classes, draws.g_augmentation),
             training=True,
         )
     )
@@ -68,8 +51,10 @@ def train_step(model, batch):
     g_gradients = _gradients(model.g_optimizer.scale_loss(g_loss), g_weights)
     with torch.no_grad():
         model.g_optimizer.apply(g_gradients, g_weights)
-        if model.ema_generator is not None:
-            model.update_ema()
+        if model.averaged_generator is not None:
+            model.averaged_generator.update(
+                generator, model.g_optimizer.iterations.value
+            )
         return model.update_metrics(
             d_loss.detach(),
             g_loss.detach(),

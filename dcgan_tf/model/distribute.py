@@ -2,7 +2,7 @@
 
 The model is built and compiled inside `strategy.scope()`; Keras' `fit` then
 splits each global batch between the replicas and sums their gradients. The
-train step (`dcgan_tf.steps.tensorflow_step`) keeps that equal to one device
+train step (`dcgan_tf.model.steps.tensorflow_step`) keeps that equal to one device
 training on the whole global batch.
 
 A multi-worker run is launched by starting the same command on every machine

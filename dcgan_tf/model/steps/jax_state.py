@@ -4,7 +4,7 @@ Keras' JAX trainer carries the model's state through a stateless step as
 (trainable, non-trainable, optimizer, metrics) values, reading the third group
 from `self.optimizer`, which `DCGAN` does not have (it has two). The overrides
 below put both optimisers' variables there instead, the discriminator's
-first; `dcgan_tf.steps.jax_step` splits them again.
+first; `dcgan_tf.model.steps.jax_step` splits them again.
 """
 
 

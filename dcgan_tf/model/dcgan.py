@@ -5,7 +5,9 @@
 with callbacks, under TensorFlow, JAX or PyTorch (`KERAS_BACKEND`). Its
 `call(latents)` is the generator. The networks and losses are written in
 `keras.ops`; only the train step differs by backend, one small module each
-in `dcgan_tf.steps`, all running the same algorithm.
+in `dcgan_tf.model.steps`, all running the same algorithm. The model holds
+its parts as gan_ada does: the `Augmenter` of D's images and the
+`AveragedGenerator`.
 
 A conditional DCGAN (Mirza and Osindero 2014) is the same model with
 networks built with `num_classes`: the batches are `(images, labels)`, the
@@ -13,21 +15,20 @@ generated images' labels are drawn from the data's class frequencies, and
 both networks take the classes as one-hot vectors beside their usual input.
 """
 
-import contextlib
+import collections
+import tempfile
+from pathlib import Path
 
+import h5py
 import keras
 import numpy as np
 from keras import ops
 
-from dcgan_tf import steps
-from dcgan_tf.augment import AugmentationMixin
-from dcgan_tf.config import TrainConfig
-from dcgan_tf.distribute import replicas
-from dcgan_tf.ema import AveragedGeneratorMixin
-from dcgan_tf.layers import STDDEV_GROUP_SIZE
-from dcgan_tf.losses import adversarial_losses
-from dcgan_tf.networks import build_discriminator, build_generator
-from dcgan_tf.steps.jax_state import JAXStateMixin
+from dcgan_tf.model import steps
+from dcgan_tf.model.augment import Augmenter
+from dcgan_tf.model.ema import AveragedGenerator
+from dcgan_tf.model.losses import adversarial_losses
+from dcgan_tf.model.steps.jax_state import JAXStateMixin
 
 METRIC_NAMES = (
     "d_loss",
@@ -67,7 +68,31 @@ def default_optimizer(learning_rate=2e-4, beta_1=0.5):
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1)
 
 
-class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Model):
+# What one step draws from the model's seed, in this order (resuming replays
+# it): the latents, the generated images' classes (conditional, else None),
+# and the transformations of D's three batches (None when not augmenting):
+# the reals and the fakes in D's update, the fakes in G's.
+StepDraws = collections.namedtuple(
+    "StepDraws",
+    [
+        "latents",
+        "fake_classes",
+        "real_augmentation",
+        "fake_augmentation",
+        "g_augmentation",
+    ],
+)
+
+# Checkpoints written before the model held its parts (#29) kept ADA's p
+# among the model's own variables and the averaged generator as
+# `ema_generator`: each old place in the weights file and its place now.
+OLD_CHECKPOINT_PATHS = {
+    "vars": "augmenter/vars",
+    "ema_generator": "averaged_generator/generator",
+}
+
+
+class DCGAN(JAXStateMixin, keras.Model):
     """A generator and a discriminator trained against each other.
 
     Each step draws one batch of latents and runs the generator once: the
@@ -81,30 +106,23 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
             [-1, 1], such as `build_generator(...)`.
         discriminator: a model from images to one logit per image, such as
             `build_discriminator(...)`.
+        augmenter: the `Augmenter` of every image D sees (default: none).
+        ema: decay of the `AveragedGenerator` (Yazici et al. 2019), whose
+            weights and batch-norm statistics follow the trained ones as an
+            exponential moving average; 0 for none.
+        loss: "nonsaturating" (the paper's cross-entropy) or "hinge"
+            (`dcgan_tf.model.losses`); the steps call `d_loss_fn`, `g_loss_fn`.
+        label_smoothing: one-sided smoothing of the real targets.
         latent_distribution: `"normal"` for z ~ N(0, 1), or `"uniform"` for
             z ~ U(-1, 1) as in Radford et al. §4.
-        label_smoothing: one-sided smoothing of the real targets.
-        seed: seed of the latents drawn in `train_step`.
+        class_frequencies: for conditional networks, the share of each class
+            in the training data, from which the labels of generated images
+            are drawn (default: uniform). Ignored for unconditional ones.
+        seed: seed of what `train_step` draws (`StepDraws`).
         sync_batch_norm: under a `tf.distribute` strategy with several
             replicas, normalise each batch with the statistics of the whole
             global batch (as one device would) instead of each replica's
             share. Ignored on one device and by the other backends.
-        class_frequencies: for conditional networks, the share of each class
-            in the training data, from which the labels of generated images
-            are drawn (default: uniform). Ignored for unconditional ones.
-        augment: `"none"`, `"diffaugment"` (every image D sees, real and
-            generated, in both updates, is transformed; `dcgan_tf.augment`)
-            or `"ada"` (each transformation with probability p, a model
-            variable steered by `ada_target`).
-        augment_flips: also mirror images left to right when augmenting.
-        ada_target: ADA's target for E[sign(D(x))] on real images
-            (Karras et al. 2020 use 0.6).
-        ada_kimg: thousands of images over which p can go from 0 to 1.
-        ema: decay of `ema_generator`, a copy of the generator whose weights
-            and batch-norm statistics follow the trained ones as an
-            exponential moving average (Yazici et al. 2019); 0 for none.
-        loss: "nonsaturating" (the paper's cross-entropy) or "hinge"
-            (`dcgan_tf.losses`); the steps call `d_loss_fn` and `g_loss_fn`.
 
     Metrics (progress bar and history): `d_loss`, `g_loss`, the
     discriminator's accuracy on real and on generated images
@@ -117,17 +135,14 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
         self,
         generator,
         discriminator,
-        latent_distribution="normal",
-        label_smoothing=0.0,
-        seed=None,
-        sync_batch_norm=True,
-        class_frequencies=None,
-        augment="none",
-        augment_flips=False,
-        ada_target=0.6,
-        ada_kimg=100,
+        augmenter=None,
         ema=0.0,
         loss="nonsaturating",
+        label_smoothing=0.0,
+        latent_distribution="normal",
+        class_frequencies=None,
+        seed=None,
+        sync_batch_norm=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -136,6 +151,8 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
                 "latent_distribution must be 'normal' or 'uniform', "
                 f"got {latent_distribution!r}."
             )
+        if not 0.0 <= ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {ema}.")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(generator.inputs[0].shape[-1])
@@ -152,15 +169,31 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
         self.d_loss_fn, self.g_loss_fn = adversarial_losses(loss, label_smoothing)
         self.sync_batch_norm = bool(sync_batch_norm)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.augmenter = augmenter or Augmenter()
         names = METRIC_NAMES
-        self._init_augmentation(augment, augment_flips, ada_target, ada_kimg)
-        if self.augment == "ada":
+        if self.augmenter.kind == "ada":
             names = (*names, AUGMENT_METRIC)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-        self._init_ema(ema)
+        self.ema = float(ema)
+        self.averaged_generator = AveragedGenerator(generator, ema) if ema else None
         # Both networks are built by their Input layers, so this model is too;
         # saving and BackupAndRestore need a built model.
         self.built = True
+
+    @property
+    def ema_generator(self):
+        """The averaged generator's network, or None."""
+        return self.averaged_generator and self.averaged_generator.generator
+
+    @property
+    def sampling_generator(self):
+        """The generator to sample from: the averaged one when there is one."""
+        return self.ema_generator or self.generator
+
+    @property
+    def augment_probability(self):
+        """ADA's p (a variable), or None."""
+        return self.augmenter.probability
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures training.
@@ -187,13 +220,10 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
         # `latents`, or `[latents, classes]` for a conditional generator.
         return self.generator(inputs, training=training)
 
-    def sample_classes(self, count):
-        """Draws `count` one-hot classes from the class frequencies and the
-        model's seed (after the latents, so resuming replays both)."""
-        labels = keras.random.categorical(
-            ops.convert_to_tensor(self.class_logits), count, seed=self.seed_generator
-        )  # (1, count)
-        return ops.one_hot(ops.reshape(labels, (-1,)), self.num_classes)
+    def train_step(self, *args):
+        # TensorFlow and PyTorch pass the batch and take the logs back; JAX
+        # passes (state, batch) and takes (logs, state) back.
+        return steps.train_step(self, *args)
 
     def split_batch(self, batch):
         """`(real_images, real_classes)` of a batch; the classes one-hot, or
@@ -203,10 +233,34 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
         images, labels = batch
         return images, ops.one_hot(labels, self.num_classes)
 
-    @staticmethod
-    def with_classes(inputs, classes):
-        """A network's input: `inputs` alone, or `[inputs, classes]`."""
-        return inputs if classes is None else [inputs, classes]
+    def draw_step(self, count, share=None, augment_probability=None):
+        """Everything random in one step of `count` images (`StepDraws`).
+
+        Args:
+            count: images per batch.
+            share: `share(draw, count)` gives this replica's part of what
+                `draw(global_count)` draws (TensorFlow's replicas); default
+                `draw(count)`.
+            augment_probability: ADA's p (default: the variable's value).
+        """
+        share = share or (lambda draw, count: draw(count))
+        latents = share(self.sample_latents, count)
+        fake_classes = None
+        if self.num_classes:
+            fake_classes = share(self.sample_classes, count)
+        augmentations = (None, None, None)
+        if self.augmenter.active:
+            size = self.discriminator.inputs[0].shape[1]
+            augmentations = tuple(
+                share(
+                    lambda n: self.augmenter.draw(
+                        n, size, self.seed_generator, augment_probability
+                    ),
+                    count,
+                )
+                for _ in range(3)
+            )
+        return StepDraws(latents, fake_classes, *augmentations)
 
     def sample_latents(self, count):
         """Draws `count` latents from the model's distribution and seed."""
@@ -217,10 +271,23 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
             )
         return keras.random.normal(shape, seed=self.seed_generator)
 
-    def train_step(self, *args):
-        # TensorFlow and PyTorch pass the batch and take the logs back; JAX
-        # passes (state, batch) and takes (logs, state) back.
-        return steps.train_step(self, *args)
+    def sample_classes(self, count):
+        """Draws `count` one-hot classes from the class frequencies and the
+        model's seed (after the latents, so resuming replays both)."""
+        labels = keras.random.categorical(
+            ops.convert_to_tensor(self.class_logits), count, seed=self.seed_generator
+        )  # (1, count)
+        return ops.one_hot(ops.reshape(labels, (-1,)), self.num_classes)
+
+    def generator_input(self, latents, classes):
+        """G's input: the latents, beside their classes when conditional."""
+        return latents if classes is None else [latents, classes]
+
+    def discriminator_input(self, images, classes, augmentation):
+        """D's input: `images` as D sees them (transformed by `augmentation`
+        from `draw_step`), beside their classes when conditional."""
+        images = self.augmenter.transform(images, augmentation)
+        return images if classes is None else [images, classes]
 
     def update_metrics(
         self, d_loss, g_loss, real_logits, fake_logits, augment_probability=None
@@ -240,109 +307,32 @@ class DCGAN(AugmentationMixin, AveragedGeneratorMixin, JAXStateMixin, keras.Mode
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-
-@contextlib.contextmanager
-def _dtype_policy(mixed_precision: str):
-    """Builds layers under the run's precision, without changing the global
-    policy for later models."""
-    previous = keras.config.dtype_policy()
-    if mixed_precision != "off":
-        keras.config.set_dtype_policy(f"mixed_{mixed_precision}")
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
+    def load_weights(self, filepath, *args, **kwargs):
+        """`keras.Model.load_weights`, which also reads checkpoints written
+        before the model held its parts (`OLD_CHECKPOINT_PATHS`)."""
+        filepath = Path(filepath)
+        if filepath.name.endswith(".weights.h5") and _is_old_checkpoint(filepath):
+            with tempfile.TemporaryDirectory() as scratch:
+                mapped = Path(scratch) / "mapped.weights.h5"
+                _map_old_checkpoint(filepath, mapped)
+                return super().load_weights(mapped, *args, **kwargs)
+        return super().load_weights(filepath, *args, **kwargs)
 
 
-def _optimizer(config: TrainConfig, learning_rate: float):
-    optimizer = default_optimizer(learning_rate, config.beta_1)
-    if config.mixed_precision == "float16":
-        # float16 gradients underflow; a dynamic loss scale keeps them
-        # representable and skips the rare step that overflows.
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
+def _is_old_checkpoint(path: Path) -> bool:
+    with h5py.File(path, "r") as stored:
+        return "ema_generator" in stored or len(stored.get("vars", ())) > 0
 
 
-def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> DCGAN:
-    """Builds and compiles the DCGAN that `config` describes.
-
-    Args:
-        config: the run's configuration, with `steps_per_epoch` resolved
-            (and `class_names` when conditional).
-        strategy: a `tf.distribute` strategy to build it under (see
-            `dcgan_tf.distribute.make_strategy`), or None.
-        class_frequencies: for a conditional run, each class's share of the
-            training data (default: uniform).
-    """
-    class_names = config.class_names if config.conditional else None
-    num_classes = len(class_names) if class_names else None
-    _check_stddev_groups(config, strategy)
-    with strategy.scope() if strategy else contextlib.nullcontext():
-        with _dtype_policy(config.mixed_precision):
-            generator = build_generator(
-                config.image_shape,
-                config.latent_dim,
-                config.generator_filters,
-                class_names=class_names,
-                upsample=config.upsample or "transposed",
-            )
-            discriminator = build_discriminator(
-                config.image_shape,
-                config.discriminator_filters,
-                num_classes,
-                norm=config.discriminator_norm or "batch",
-                minibatch_stddev=bool(config.minibatch_stddev),
-            )
-        model = DCGAN(
-            generator,
-            discriminator,
-            latent_distribution=config.latent_distribution,
-            label_smoothing=config.label_smoothing,
-            seed=config.seed,
-            class_frequencies=class_frequencies,
-            augment=config.augment,
-            augment_flips=config.augment_flips,
-            ada_target=config.ada_target,
-            ada_kimg=config.ada_kimg,
-            ema=config.ema,
-            loss=config.loss or "nonsaturating",
-        )
-        d_rate, g_rate = config.learning_rates
-        model.compile(
-            d_optimizer=_optimizer(config, d_rate),
-            g_optimizer=_optimizer(config, g_rate),
-            steps_per_execution=steps_per_execution(config, strategy),
-            jit_compile="auto" if config.jit_compiled is None else config.jit_compiled,
-        )
-    return model
-
-
-def _check_stddev_groups(config: TrainConfig, strategy) -> None:
-    """Refuses minibatch-stddev groups that would straddle two replicas,
-    where one device would compute another statistic."""
-    count = replicas(strategy)
-    if (
-        config.minibatch_stddev
-        and count > 1
-        and (config.batch_size // count % STDDEV_GROUP_SIZE)
-    ):
-        raise ValueError(
-            f"--minibatch-stddev takes groups of {STDDEV_GROUP_SIZE} images within "
-            f"each replica's share of the batch; use a --batch-size that is a "
-            f"multiple of {STDDEV_GROUP_SIZE * count}."
-        )
-
-
-def steps_per_execution(config: TrainConfig, strategy=None) -> int:
-    """The largest number of steps per call into the graph, up to the
-    configured one, that divides an epoch (Keras would otherwise run whole
-    executions past the epoch's end).
-
-    1 under PyTorch, whose trainer has no multi-step calls, and under
-    tf.distribute, where they fail (keras-team/keras#19246).
-    """
-    if keras.backend.backend() == "torch" or strategy is not None:
-        return 1
-    steps = config.steps_per_epoch or 1
-    wanted = min(config.steps_per_execution, steps)
-    return next(n for n in range(wanted, 0, -1) if steps % n == 0)
+def _map_old_checkpoint(source: Path, target: Path) -> None:
+    """Copies the weights file `source` to `target` with each group of
+    `OLD_CHECKPOINT_PATHS` moved to its new place."""
+    with h5py.File(source, "r") as old, h5py.File(target, "w") as new:
+        for key, value in old.attrs.items():
+            new.attrs[key] = value
+        for name in old:
+            new_name = OLD_CHECKPOINT_PATHS.get(name, name)
+            if name == "vars" and not len(old[name]):
+                new_name = name
+            old.copy(old[name], new, name=new_name)
+        new.require_group("vars")

@@ -11,9 +11,9 @@ import importlib
 import keras
 
 MODULES = {
-    "tensorflow": "dcgan_tf.steps.tensorflow_step",
-    "jax": "dcgan_tf.steps.jax_step",
-    "torch": "dcgan_tf.steps.torch_step",
+    "tensorflow": "dcgan_tf.model.steps.tensorflow_step",
+    "jax": "dcgan_tf.model.steps.jax_step",
+    "torch": "dcgan_tf.model.steps.torch_step",
 }
 
 

@@ -13,8 +13,8 @@ import contextlib
 import tensorflow as tf
 from keras import layers
 
-from dcgan_tf.distribute import is_multiworker
-from dcgan_tf.layers import ClassStddev
+from dcgan_tf.model.distribute import is_multiworker
+from dcgan_tf.model.layers import ClassStddev
 
 
 @contextlib.contextmanager
@@ -64,65 +64,52 @@ def train_step(model, batch):
     replicas = replica.num_replicas_in_sync
     sync = replicas > 1 and model.sync_batch_norm
     with _synchronized_batch_norm([generator, discriminator] if sync else []):
-        local_batch = tf.shape(real_images)[0]
-        latents = _share(model.sample_latents, local_batch, replica)
-        fake_classes = None
-        if model.num_classes:
-            fake_classes = _share(model.sample_classes, local_batch, replica)
-        # Each image D sees gets its own transformation (none when the
-        # model does not augment): reals and fakes in D's update, fakes in G's.
-        real_params = fake_params = g_params = None
-        if model.augment != "none":
-            real_params, fake_params, g_params = (
-                _share(model.draw_augmentation, local_batch, replica) for _ in range(3)
-            )
-        real_inputs = model.with_classes(
-            model.augment_images(real_images, real_params), real_classes
+        draws = model.draw_step(
+            tf.shape(real_images)[0],
+            share=lambda draw, count: _share(draw, count, replica),
         )
+        fake_classes = draws.fake_classes
         # G's tape records its forward and, later, D on the fakes; D's tape
         # records only D, so neither holds more than its backward needs.
         with tf.GradientTape() as g_tape:
             fake_images = generator(
-                model.with_classes(latents, fake_classes), training=True
+                model.generator_input(draws.latents, fake_classes), training=True
             )
 
             # 1. Update D: ascend log D(x) + log(1 - D(G(z))) (Goodfellow et
             #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies
-            #    (or the hinge loss's two margins).
+            #    (or the hinge loss's two margins), the fakes held constant.
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
+                real_logits = discriminator(
+                    model.discriminator_input(
+                        real_images, real_classes, draws.real_augmentation
+                    ),
+                    training=True,
+                )
+                fake_logits = discriminator(
+                    model.discriminator_input(
+                        tf.stop_gradient(fake_images),
+                        fake_classes,
+                        draws.fake_augmentation,
+                    ),
+                    training=True,
+                )
+                d_loss = model.d_loss_fn(real_logits, fake_logits)
+                # The optimiser sums the replicas' gradients: scaled losses
+                # make that sum the gradient of the global mean. scale_loss:
+                # the loss scale of mixed float16 (else 1).
+                d_scaled = model.d_optimizer.scale_loss(d_loss / replicas)
             with g_tape.stop_recording():
-                with tf.GradientTape() as d_tape:
-                    real_logits = discriminator(real_inputs, training=True)
-                    fake_logits = discriminator(
-                        model.with_classes(
-                            model.augment_images(
-                                tf.stop_gradient(fake_images), fake_params
-                            ),
-                            fake_classes,
-                        ),
-                        training=True,
-                    )
-                    d_loss = model.d_loss_fn(real_logits, fake_logits)
-                    # The optimiser sums the replicas' gradients: scaled
-                    # losses make that sum the gradient of the global mean.
-                    # scale_loss: the loss scale of mixed float16 (else 1).
-                    d_scaled = model.d_optimizer.scale_loss(d_loss / replicas)
                 d_weights = discriminator.trainable_variables
-                d_gradients = d_tape.gradient(d_scaled, d_weights)
-                model.d_optimizer.apply(d_gradients, d_weights)
-                augment_p = None
-                if model.augment == "ada":
-                    # Read now: the p this step's augmentations used.
-                    augment_p = tf.identity(model.augment_probability.value)
-                    model.augment_probability.assign(
-                        model.next_augment_probability(augment_p, real_logits, replica)
-                    )
+                model.d_optimizer.apply(d_tape.gradient(d_scaled, d_weights), d_weights)
+                augment_p = model.augmenter.adapt(real_logits, replica)  # ADA's p
 
             # 2. Update G through the updated D with the non-saturating loss,
             #    descending -log D(G(z)) (or the hinge loss's -D(G(z))).
             g_loss = model.g_loss_fn(
                 discriminator(
-                    model.with_classes(
-                        model.augment_images(fake_images, g_params), fake_classes
+                    model.discriminator_input(
+                        fake_images, fake_classes, draws.g_augmentation
                     ),
                     training=True,
                 )
@@ -130,8 +117,10 @@ def train_step(model, batch):
             g_scaled = model.g_optimizer.scale_loss(g_loss / replicas)
         g_weights = generator.trainable_variables
         model.g_optimizer.apply(g_tape.gradient(g_scaled, g_weights), g_weights)
-        if model.ema_generator is not None:
-            model.update_ema()
+        if model.averaged_generator is not None:
+            model.averaged_generator.update(
+                generator, model.g_optimizer.iterations.value
+            )
 
     logs = model.update_metrics(d_loss, g_loss, real_logits, fake_logits, augment_p)
     if is_multiworker(tf.distribute.get_strategy()):
