@@ -1,11 +1,13 @@
-"""Measure a trained generator (or a real split) with FID, KID and IS.
+"""Measure a trained generator (or a real split) with FID, KID, IS, and
+precision and recall.
 
 `python -m dcgan_tf.evaluate RUN_OR_FILE` samples the generator of a run
 directory (or a `.keras` generator file), compares its images with a real
 split of the data set (`dcgan_tf.quality.evaluation`), prints a table and
 optionally writes the numbers as JSON. `--compare-real train` measures the
 real training split instead of a generator: the floor a perfect generator
-would reach.
+would reach. `--metrics artifacts` adds both artifact measures (checkerboard
+and periodic texture); `--memorisation` the memorisation check.
 """
 
 import argparse
@@ -19,6 +21,11 @@ from dcgan_tf.config import DATASETS, LATENT_DISTRIBUTIONS
 from dcgan_tf.quality.artifacts import NAME as ARTIFACTS
 from dcgan_tf.quality.distances import METRICS
 from dcgan_tf.quality.features import FEATURES, INCEPTION_FILE
+from dcgan_tf.quality.periodic import NAME as PERIODIC
+from dcgan_tf.quality.precision_recall import K
+
+# Precision and recall (`dcgan_tf.quality.precision_recall`), as one choice.
+PR = "pr"
 
 PROG = "python -m dcgan_tf.evaluate"
 EPILOG = """examples:
@@ -28,6 +35,8 @@ EPILOG = """examples:
       --features inception --inception-weights ~/inception_v3_weights.h5
   python -m dcgan_tf.evaluate --compare-real train --dataset fashion_mnist \\
       --data-dir ~/data/fashion-mnist --num-samples 10000
+  python -m dcgan_tf.evaluate checkpoints/00002-folder --metrics fid pr artifacts \\
+      --memorisation --num-samples 2000
 """
 
 
@@ -35,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Measure a generator's images against a real split with FID, "
-        "KID and the Inception Score.",
+        "KID, the Inception Score, and precision and recall.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -82,11 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--metrics",
         nargs="+",
-        default=list(METRICS),
-        choices=(*METRICS, ARTIFACTS),
-        help="Metrics to compute (default: fid kid is); 'artifacts': the "
-        "samples' spectral power at stride-2 checkerboard frequencies over the "
-        "real images' (about 1 for real images; needs no feature network).",
+        default=[*METRICS, PR],
+        choices=(*METRICS, PR, ARTIFACTS, PERIODIC),
+        help="Metrics to compute (default: fid kid is pr); 'pr': precision "
+        "(the share of samples inside the real images' k-nearest-neighbour "
+        "manifold: realism) and recall (the share of real images inside the "
+        "samples': coverage), on the FID features, each in [0, 1]; "
+        "'artifacts': the artifact measures, which need no feature network: "
+        "the samples' spectral power at stride-2 checkerboard frequencies "
+        "over the real images' ('artifacts'), and their share of power in "
+        "spectral peaks of any period over the real images' ('periodic', "
+        "also alone); both about 1 for real images.",
+    )
+    parser.add_argument(
+        "--memorisation",
+        action="store_true",
+        help="Also check for copies of training images: the RMS pixel distance "
+        "of up to 1,000 samples to their nearest training image, over the same "
+        "of held-out real images (the test split; for a folder, which is "
+        "trained on whole, each of 1,000 training images against the others, "
+        "as the neighbours command's reference): about 1 or more, no copying; "
+        "well below 1, copies.",
     )
     parser.add_argument(
         "--num-samples",
@@ -147,8 +172,30 @@ def format_table(record: dict) -> str:
             f"{'IS':<8} {values['is']:.3f} ± {values['is_std']:.3f}"
             f"  (real {record['real_split']}: {values['is_real']:.3f})"
         )
+    if "precision" in values:
+        lines.append(
+            f"{'precision':<8} {values['precision']:.3f}  (realism: share of "
+            "samples among real images)"
+        )
+        lines.append(
+            f"{'recall':<8} {values['recall']:.3f}  (coverage: share of real "
+            "images the samples reach)"
+        )
     if "artifacts" in values:
         lines.append(f"{'artifacts':<8} {values['artifacts']:.3f}  (real: about 1)")
+    if "periodic" in values:
+        lines.append(f"{'periodic':<8} {values['periodic']:.3f}  (real: about 1)")
+    if "memorisation" in values:
+        check = record["memorisation"]
+        lines.append(
+            f"{'memorisation':<8} {values['memorisation']:.3f}  (samples' "
+            f"distance to training images over held-out ({check['heldout']}) "
+            "images'; about 1: no copying)"
+        )
+        lines.append(
+            f"{'copies':<8} {_percent(values['memorisation_copies'])}  (samples "
+            "nearer a training image than 5 % of held-out images are)"
+        )
     if "classes" in record:
         lines += ["", *format_classes(record["classes"])]
     return "\n".join(lines)
@@ -194,7 +241,7 @@ def format_classes(classes: dict) -> list[str]:
 def run(args, argv) -> dict:
     """Measures what the command line names, prints it, writes the JSON."""
     from dcgan_tf.quality.evaluation import evaluate
-    from dcgan_tf.sampling import drawing as sampling
+    from dcgan_tf.sampling.drawing import drawing as sampling
     from dcgan_tf.system import files
 
     generator = None
@@ -216,6 +263,7 @@ def run(args, argv) -> dict:
         latent_distribution=args.latent_distribution,
         seed=args.seed,
         forward_batch=args.forward_batch,
+        memorisation=args.memorisation,
     )
     try:
         record = measure()
@@ -247,6 +295,17 @@ def main(argv=None) -> dict:
         if value is not None and value < 2:
             cli.fail(PROG, f"--{name.replace('_', '-')} must be at least 2.")
     cli.check_positive(parser, args, "forward_batch")
+    if ARTIFACTS in args.metrics and PERIODIC not in args.metrics:
+        args.metrics.append(PERIODIC)
+    for name in ("num_samples", "num_real"):
+        value = getattr(args, name)
+        if PR in args.metrics and value is not None and value <= K:
+            cli.fail(
+                PROG,
+                f"precision and recall (pr) need more than {K} images in each set "
+                f"(k = {K} neighbours); raise --{name.replace('_', '-')} or leave pr "
+                "out of --metrics.",
+            )
     if args.json:
         cli.check_image_path(parser, args.json, "--json", suffixes=(".json",))
     read = [

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 from conftest import save_generator
 
@@ -49,13 +50,96 @@ def test_evaluate_writes_json_for_a_run(tmp_path, capsys):
         "is",
         "is_std",
         "is_real",
+        "precision",
+        "recall",
     }
+    # Precision and recall are on by default, shares of each set.
+    assert 0 <= record["metrics"]["precision"] <= 1
+    assert 0 <= record["metrics"]["recall"] <= 1
     assert record["num_samples"] == 50 and record["real_split"] == "test"
     assert record["features"] == "classifier-fashion_mnist"
     assert record["latent_distribution"] == "uniform"
     assert record["command"] == f"{PROG} {' '.join(argv)} --json {out}"
     printed = capsys.readouterr().out
     assert "KID" in printed and f"wrote {out}" in printed
+    assert "precision" in printed and "recall" in printed
+
+
+def test_artifacts_measure_the_periodic_texture_too(tmp_path, capsys):
+    out = tmp_path / "artifacts.json"
+    evaluate.main(
+        ["--compare-real", "train", "--dataset", "fashion_mnist", "--data-dir"]
+        + [str(FASHION), "--metrics", "artifacts", "--num-samples", "64"]
+        + ["--json", str(out)]
+    )
+    record = json.loads(out.read_text())
+    assert set(record["metrics"]) == {"artifacts", "periodic"}
+    assert record["features"] is None  # the image measures need no network
+    # Real images against real ones: near the floor of both ratios.
+    assert 0.5 < record["metrics"]["artifacts"] < 2
+    assert 0.5 < record["metrics"]["periodic"] < 2
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("artifacts ") for line in lines)
+    assert any(line.startswith("periodic ") for line in lines)
+
+
+def test_memorisation_tells_copies_from_held_out_images(tmp_path, capsys):
+    # The real training split "generates" copies of the training images; the
+    # test split is held out: ratio 0 with every sample a copy, against 1.
+    records = {}
+    for split in ("train", "test"):
+        out = tmp_path / f"{split}.json"
+        evaluate.main(
+            ["--compare-real", split, "--dataset", "fashion_mnist", "--data-dir"]
+            + [str(FASHION), "--metrics", "kid", "--num-samples", "64"]
+            + ["--memorisation", "--json", str(out)]
+        )
+        records[split] = json.loads(out.read_text())
+    copied, held_out = records["train"], records["test"]
+    assert copied["metrics"]["memorisation"] == 0
+    assert copied["metrics"]["memorisation_copies"] == 1
+    assert held_out["metrics"]["memorisation"] == pytest.approx(1)
+    assert held_out["metrics"]["memorisation_copies"] < 0.2
+    assert held_out["memorisation"]["heldout"] == "test split"
+    assert held_out["memorisation"]["num_train"] == 256
+    assert "memorisation" in capsys.readouterr().out
+
+
+def test_memorisation_is_off_by_default(tmp_path):
+    out = tmp_path / "plain.json"
+    evaluate.main(
+        ["--compare-real", "test", "--dataset", "fashion_mnist", "--data-dir"]
+        + [str(FASHION), "--metrics", "kid", "--num-samples", "20"]
+        + ["--json", str(out)]
+    )
+    record = json.loads(out.read_text())
+    assert "memorisation" not in record and "memorisation" not in record["metrics"]
+
+
+def test_memorisation_of_a_folder_holds_each_image_out_of_the_others(tmp_path):
+    # A folder is trained on whole: no image of it is held out, so each
+    # training image is measured against the others (leave-one-out).
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(20):
+        pixels = rng.integers(0, 256, (64, 64, 3), np.uint8)
+        Image.fromarray(pixels).save(folder / f"{index:02d}.png")
+    out = tmp_path / "folder.json"
+    evaluate.main(
+        ["--compare-real", "train", "--dataset", "folder", "--data-dir"]
+        + [str(folder), "--metrics", "periodic", "--num-samples", "20"]
+        + ["--memorisation", "--json", str(out)]
+    )
+    record = json.loads(out.read_text())
+    check = record["memorisation"]
+    assert check["heldout"] == "leave-one-out"
+    assert check["num_heldout"] == check["num_train"] == 20
+    assert check["heldout_median"] > 0.3  # noise images: far from each other
+    assert record["metrics"]["memorisation"] == 0  # the folder's own images
+    assert set(record["metrics"]) == {"periodic", "memorisation", "memorisation_copies"}
 
 
 def test_evaluate_measures_the_real_floor(tmp_path):
@@ -89,6 +173,8 @@ def truncated(trained_run, folder):
         (["RUN", "--forward-batch", "0"], "--forward-batch must be at least 1"),
         (["RUN", "--json", "FILE/out.json"], "is a file, not a folder"),
         (["RUN", "--json", "out.txt"], "--json must end in .json"),
+        (["RUN", "--num-samples", "3"], "precision and recall (pr) need more"),
+        (["RUN", "--metrics", "pr", "--num-real", "3"], "raise --num-real"),
     ],
 )
 def test_evaluate_turns_bad_input_into_one_line(
@@ -172,13 +258,14 @@ def test_the_json_never_replaces_a_runs_configuration(small_run, tmp_path):
             "inside the --data-dir",
         ),
         (["RUN", "--seed", "-1"], "--seed: must be 0 or more"),
+        (["RUN", "--num-samples", "3"], "leave pr out of --metrics"),
     ],
 )
 def test_evaluate_refuses_before_any_work(
     small_run, tmp_path, monkeypatch, capsys, argv, message
 ):
     from dcgan_tf.quality import evaluation
-    from dcgan_tf.sampling import drawing as sampling
+    from dcgan_tf.sampling.drawing import drawing as sampling
 
     monkeypatch.setattr(sampling, "load_generator", pytest.fail)
     monkeypatch.setattr(evaluation, "evaluate", pytest.fail)

@@ -15,7 +15,7 @@ from dcgan_tf.quality.evaluation import (
     sample_images,
 )
 from dcgan_tf.quality.features import ClassifierFeatures
-from dcgan_tf.sampling import drawing as sampling
+from dcgan_tf.sampling.drawing import drawing as sampling
 
 FASHION = Path(__file__).parent / "data" / "fashion-mnist"
 
@@ -43,6 +43,45 @@ def test_evaluate_generator_counts_both_sets():
     )
     assert values["num_samples"] == 12 and values["num_real"] == 20
     assert set(values) == {"fid", "is", "is_std", "is_real", "num_samples", "num_real"}
+
+
+def test_evaluate_generator_adds_precision_recall_and_the_periodic_ratio():
+    features = ClassifierFeatures("fashion_mnist")
+    real = np.random.default_rng(0).integers(0, 256, (20, 28, 28, 1), np.uint8)
+    values = evaluate_generator(
+        tiny_generator(),
+        real,
+        features,
+        num_samples=16,
+        metrics=("fid", "pr", "artifacts", "periodic"),
+    )
+    assert set(values) == {
+        "fid",
+        "precision",
+        "recall",
+        "artifacts",
+        "periodic",
+        "num_samples",
+        "num_real",
+    }
+    assert 0 <= values["precision"] <= 1 and 0 <= values["recall"] <= 1
+    # Noise has no spectral peaks; an untrained generator of transposed
+    # convolutions paints a grid: the samples' share is on top.
+    assert values["periodic"] > 1.5
+    # Real features without the real images' periodic share: refused.
+    with pytest.raises(ValueError, match="periodic need the real images"):
+        evaluate_generator(
+            tiny_generator(),
+            features.extract(real),
+            features,
+            num_samples=16,
+            metrics=("fid", "periodic"),
+        )
+
+
+def test_evaluate_measures_precision_and_recall_by_default(trained_run):
+    record = evaluate(sampling.load_generator(trained_run), num_samples=20)
+    assert {"fid", "kid", "is", "precision", "recall"} <= set(record["metrics"])
 
 
 def test_evaluate_a_run_reads_its_data_and_latents_from_its_config(trained_run):
@@ -76,6 +115,10 @@ def test_evaluate_the_real_floor_of_a_split():
         ({}, "--compare-real"),
         ({"compare_real": "train"}, "--dataset is needed"),
         ({"compare_real": "train", "dataset": "cifar10", "metrics": ["ssim"]}, "ssim"),
+        (
+            {"compare_real": "train", "dataset": "fashion_mnist", "num_samples": 3},
+            "more than 3 images",
+        ),
     ],
 )
 def test_evaluate_refuses_what_it_cannot_measure(kwargs, message):

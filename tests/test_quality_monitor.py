@@ -1,7 +1,10 @@
 """The quality monitor logs KID, keeps the best generator, warns on collapse,
 and resumes its history, even from a damaged state file."""
 
+import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -108,3 +111,91 @@ def test_monitor_without_features_for_the_dataset_fails_before_training(tmp_path
     )
     with pytest.raises(ValueError, match="inception"):
         monitor.on_train_begin()
+
+
+def test_monitor_logs_precision_recall_and_the_periodic_measure(tmp_path):
+    monitor = make_monitor(tmp_path, metrics=("kid", "pr", "artifacts", "periodic"))
+    logs = {"d_loss": 1.0}
+    monitor.on_epoch_end(1, logs)
+    assert set(logs) == {
+        "d_loss",
+        "kid",
+        "precision",
+        "recall",
+        "artifacts",
+        "periodic",
+    }
+    assert 0 <= logs["precision"] <= 1 and 0 <= logs["recall"] <= 1
+    assert logs["artifacts"] > 0 and logs["periodic"] > 0
+    state = json.loads((tmp_path / MONITOR_STATE).read_text())
+    assert state["metric"] == "kid"
+    assert set(state["history"][0]) == {"epoch", *logs} - {"d_loss"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"metrics": ("pr",)}, "'kid' and/or 'fid', then optionally 'pr'"),
+        ({"metrics": ("kid", "pr"), "num_samples": 3}, "more than 3 samples"),
+        ({"metrics": ("kid", "ssim")}, "'artifacts' and 'periodic'"),
+    ],
+)
+def test_monitor_refuses_what_it_cannot_measure(tmp_path, kwargs, message):
+    images = np.zeros((8, 28, 28, 1), np.uint8)
+    with pytest.raises(ValueError, match=message):
+        QualityMonitor(images, tmp_path, dataset="fashion_mnist", **kwargs)
+
+
+def _events(folder):
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+
+    events = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    events.Reload()
+    return events
+
+
+def test_training_writes_the_new_measures_to_metrics_csv_and_tensorboard(tmp_path):
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.training.run import run as training
+
+    config = TrainConfig(
+        dataset="fashion_mnist",
+        data_dir=str(FASHION),
+        epochs=1,
+        steps_per_epoch=2,
+        batch_size=8,
+        generator_filters=8,
+        discriminator_filters=8,
+        latent_dim=8,
+        grid_size=4,
+        quality_every=1,
+        quality_metrics="kid,fid,pr,artifacts,periodic",
+        quality_samples=32,
+        run_dir=str(tmp_path / "run"),
+    )
+    run = RunDir(training.train(config, verbose=0).run_dir)
+    with open(run.file("metrics.csv"), newline="") as file:
+        (row,) = list(csv.DictReader(file))
+    for name in ("kid", "fid", "precision", "recall", "artifacts", "periodic"):
+        assert np.isfinite(float(row[name])), name
+    assert 0 <= float(row["precision"]) <= 1 and 0 <= float(row["recall"]) <= 1
+    tags = _events(run.file("tensorboard")).Tags()["tensors"]
+    for name in ("precision", "recall", "artifacts", "periodic"):
+        assert f"quality/{name}" in tags
+
+
+def test_training_refuses_pr_on_three_samples_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.train", "--data-dir", str(FASHION)]
+        + ["--quality-metrics", "kid,pr", "--quality-samples", "3"]
+        + ["--run-dir", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert "--quality-metrics with pr needs --quality-samples 4 or more" in line
+    assert not (tmp_path / "run").exists()

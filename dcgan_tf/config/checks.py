@@ -72,6 +72,9 @@ def validate(config) -> None:
         raise ValueError("--quality-every must be 0 (never) or more.")
     if config.quality_samples < 2:
         raise ValueError("--quality-samples must be at least 2.")
+    # Precision and recall use each sample's 3rd nearest other sample.
+    if "pr" in str(config.quality_metrics).split(",") and config.quality_samples < 4:
+        raise ValueError("--quality-metrics with pr needs --quality-samples 4 or more.")
     if not 0.0 <= config.label_smoothing < 1.0:
         raise ValueError(
             f"--label-smoothing must be in [0, 1), got {config.label_smoothing}."

@@ -109,7 +109,18 @@ PRESETS = {
         "ema": 0.0,
     },
 }
-QUALITY_METRICS = ("kid", "fid", "kid,fid", "kid,artifacts", "kid,fid,artifacts")
+QUALITY_METRICS = (
+    "kid",
+    "fid",
+    "kid,fid",
+    "kid,artifacts",
+    "kid,fid,artifacts",
+    # Precision and recall (`pr`), and the periodic-texture measure.
+    "kid,pr",
+    "kid,fid,pr",
+    "kid,artifacts,periodic",
+    "kid,fid,pr,artifacts,periodic",
+)
 # Upper bounds on the sizes that allocate memory, far above any DCGAN's (the
 # paper: batches of 128, z of 100, 64x64 images): a typo of a few digits is one
 # line, not minutes of allocating before running out (or TensorFlow refusing a

@@ -4,15 +4,19 @@
 arguments: it samples a generator (or reads a second real split: the floor a
 perfect generator would reach), runs both sets through a feature network
 (`dcgan_tf.quality.features`) and returns FID, KID and IS
-(`dcgan_tf.quality.distances`) in one record; for a conditional generator
-also class consistency and FID per class (`dcgan_tf.quality.classes`); with
-`artifacts`, the checkerboard artifact measure (`dcgan_tf.quality.artifacts`),
-which needs no feature network.
+(`dcgan_tf.quality.distances`), and precision and recall
+(`dcgan_tf.quality.precision_recall`) on the same features, in one record; for
+a conditional generator also class consistency and FID per class
+(`dcgan_tf.quality.classes`); with `artifacts` and `periodic`, the
+checkerboard and periodic-texture measures (`dcgan_tf.quality.artifacts`,
+`dcgan_tf.quality.periodic`), which need no feature network; with
+`memorisation=True`, the memorisation check (`dcgan_tf.quality.memorisation`)
+against the training images.
 """
 
 import numpy as np
 
-from dcgan_tf.data import load_images, load_labeled
+from dcgan_tf.data import FOLDERS, load_images, load_labeled
 from dcgan_tf.quality.artifacts import CheckerboardSpectrum, checkerboard_score
 from dcgan_tf.quality.classes import measure_classes
 from dcgan_tf.quality.distances import (
@@ -22,6 +26,13 @@ from dcgan_tf.quality.distances import (
     kernel_distance,
 )
 from dcgan_tf.quality.features import FeatureExtractor, Features, feature_extractor
+from dcgan_tf.quality.memorisation import (
+    memorisation_from_distances,
+    nearest_distances,
+)
+from dcgan_tf.quality.nearest import reference_distances
+from dcgan_tf.quality.periodic import FLOOR, PeriodicSpectrum, periodic_share
+from dcgan_tf.quality.precision_recall import K, precision_recall
 from dcgan_tf.sampling.drawing import generate
 from dcgan_tf.sampling.images import to_uint8
 from dcgan_tf.sampling.latents import sample_latents
@@ -30,12 +41,24 @@ from dcgan_tf.sampling.loading import as_generator, check_dataset_shape
 # Generated images per forward pass and per trip through the feature network:
 # 250 28x28 images are a few MB, and a pass per 250 keeps the CPU busy.
 FORWARD_BATCH = 250
-# The feature metrics, and the artifact measure (on the images themselves).
-EVALUATION_METRICS = (*METRICS, "artifacts")
+# The metrics of a feature network: FID, KID, IS, and `pr` (precision and
+# recall, Kynkäänniemi et al. 2019, recorded as `precision` and `recall`).
+FEATURE_METRICS = (*METRICS, "pr")
+# The default of `evaluate`: every feature metric.
+DEFAULT_METRICS = FEATURE_METRICS
+# The measures of the images themselves (no feature network): the
+# checkerboard ratio and the periodic-texture ratio.
+IMAGE_METRICS = ("artifacts", "periodic")
+EVALUATION_METRICS = (*FEATURE_METRICS, *IMAGE_METRICS)
+# Samples, and held-out images, of the memorisation check: their distances to
+# every training image are computed in pixels (60,000 x 1,000 Fashion-MNIST
+# distances take seconds), and 1,000 held-out distances put the 5th
+# percentile, the copy threshold, on 50 images.
+MEMORISATION_IMAGES = 1000
 
 
 def check_metrics(metrics) -> None:
-    """Raises ValueError for names other than `fid`, `kid`, `is`, `artifacts`."""
+    """Raises ValueError for names other than those of `EVALUATION_METRICS`."""
     unknown = set(metrics) - set(EVALUATION_METRICS)
     if unknown:
         raise ValueError(
@@ -43,13 +66,28 @@ def check_metrics(metrics) -> None:
         )
 
 
+def check_counts(metrics, num_samples=None, num_real=None) -> None:
+    """Raises ValueError when precision and recall are asked of sets of `K`
+    images or fewer (each image's `K`-th nearest other image is its radius)."""
+    if "pr" not in metrics:
+        return
+    for flag, count in (("--num-samples", num_samples), ("--num-real", num_real)):
+        if count is not None and count <= K:
+            raise ValueError(
+                f"precision and recall need more than {K} images in each set "
+                f"(k = {K} neighbours), got {flag} {count}; raise it or leave pr "
+                "out of the metrics."
+            )
+
+
 def compare(real: Features, fake: Features, metrics=METRICS, seed=0) -> dict:
     """Computes metrics of `fake` against `real`.
 
     Returns:
         A dict with `fid`, `kid` and `kid_std`, `is` and `is_std` (of the
-        fake images) and `is_real` (of the real ones, the ceiling), for the
-        metrics asked for.
+        fake images), `is_real` (of the real ones, the ceiling), and for
+        `pr` `precision` and `recall` (on all the features of both sets), for
+        the metrics asked for.
 
     Raises:
         ValueError: for an unknown metric, or IS without probabilities.
@@ -72,6 +110,8 @@ def compare(real: Features, fake: Features, metrics=METRICS, seed=0) -> dict:
             raise ValueError("IS needs class probabilities, which these features lack.")
         result["is"], result["is_std"] = inception_score(fake.probabilities, seed=seed)
         result["is_real"], _ = inception_score(real.probabilities, seed=seed)
+    if "pr" in metrics:
+        result.update(precision_recall(real.features, fake.features))
     return result
 
 
@@ -119,6 +159,41 @@ def sample_labels(generator, num_samples: int) -> np.ndarray | None:
     return np.arange(num_samples) % generator.num_classes
 
 
+def real_image_scores(images, metrics) -> dict:
+    """The real images' scores that the image measures divide by:
+    `checkerboard_score` under `artifacts`, `periodic_share` under
+    `periodic`, for those of `metrics`."""
+    scores = {}
+    if "artifacts" in metrics:
+        scores["artifacts"] = checkerboard_score(images)
+    if "periodic" in metrics:
+        scores["periodic"] = periodic_share(images)
+    return scores
+
+
+def image_ratios(meters: dict, real_scores: dict) -> dict:
+    """The image measures' ratios: the samples' score over the real images'
+    (`meters`: `CheckerboardSpectrum` and `PeriodicSpectrum` by name); the
+    periodic shares each with `FLOOR` added (`periodic.periodic_ratio`)."""
+    ratios = {}
+    if "artifacts" in meters:
+        ratios["artifacts"] = meters["artifacts"].score() / real_scores["artifacts"]
+    if "periodic" in meters:
+        ratios["periodic"] = (meters["periodic"].score() + FLOOR) / (
+            real_scores["periodic"] + FLOOR
+        )
+    return ratios
+
+
+def measure_images(images, real_scores: dict) -> dict:
+    """`image_ratios` of a set of images (a real split compared)."""
+    meters = {"artifacts": CheckerboardSpectrum(), "periodic": PeriodicSpectrum()}
+    meters = {name: meters[name] for name in real_scores}
+    for meter in meters.values():
+        meter.add(images)
+    return image_ratios(meters, real_scores)
+
+
 def evaluate_generator(
     generator,
     real_images,
@@ -130,6 +205,7 @@ def evaluate_generator(
     forward_batch: int = FORWARD_BATCH,
     real_labels=None,
     real_artifacts: float | None = None,
+    real_periodic: float | None = None,
 ) -> dict:
     """Measures a generator against real images.
 
@@ -137,10 +213,11 @@ def evaluate_generator(
         generator: a Keras model from `(batch, latent_dim)` to images in
             [-1, 1], or a `dcgan_tf.sampling.drawing.Generator`.
         real_images: uint8 images, or their `Features` from
-            `features.extract` (computed once when measuring repeatedly).
-        features: the `FeatureExtractor` (None for `artifacts` alone).
+            `features.extract` (computed once when measuring repeatedly; kept
+            features for `kid` and `pr`).
+        features: the `FeatureExtractor` (None for the image measures alone).
         num_samples: number of generated images.
-        metrics: any of `fid`, `kid`, `is`, `artifacts`.
+        metrics: any of `EVALUATION_METRICS`.
         latent_distribution: `normal` or `uniform`, as the generator was trained.
         seed: seed of the latents and of the KID subsets.
         forward_batch: latents per forward pass of the generator.
@@ -148,40 +225,50 @@ def evaluate_generator(
             to measure each class (real `Features` must then be kept).
         real_artifacts: the real images' `checkerboard_score`, for
             `artifacts` when `real_images` are `Features`.
+        real_periodic: the real images' `periodic_share`, for `periodic`
+            when `real_images` are `Features`.
 
     Returns:
         `compare`'s dict, plus `num_samples` and `num_real`, and with
         `real_labels` the per-class figures of `measure_classes` under
         `classes`; with `artifacts`, the samples' checkerboard score over
-        the real images' under `artifacts`.
+        the real images' under `artifacts`; with `periodic`, their
+        `periodic_ratio` under `periodic`.
     """
     generator = as_generator(generator)
     by_class = real_labels is not None and generator.num_classes
-    keep = "kid" in metrics or "is" in metrics or bool(by_class)
+    keep = bool({"kid", "is", "pr"} & set(metrics)) or bool(by_class)
     batches = sample_images(
         generator, num_samples, latent_distribution, seed, forward_batch
     )
-    spectrum = None
-    if "artifacts" in metrics:
-        if real_artifacts is None:
-            if isinstance(real_images, Features):
-                raise ValueError("artifacts needs the real images or real_artifacts.")
-            real_artifacts = checkerboard_score(real_images)
-        spectrum = CheckerboardSpectrum()
-        batches = spectrum.watch(batches)
-    if set(metrics) & set(METRICS) or by_class:
+    given = {"artifacts": real_artifacts, "periodic": real_periodic}
+    wanted = [name for name in IMAGE_METRICS if name in metrics]
+    real_scores = {name: given[name] for name in wanted}
+    missing = [name for name in wanted if real_scores[name] is None]
+    if missing:
+        if isinstance(real_images, Features):
+            raise ValueError(
+                f"{' and '.join(missing)} need the real images, or their scores."
+            )
+        real_scores.update(real_image_scores(real_images, missing))
+    meters = {"artifacts": CheckerboardSpectrum(), "periodic": PeriodicSpectrum()}
+    meters = {name: meters[name] for name in wanted}
+    for meter in meters.values():
+        batches = meter.watch(batches)
+    if set(metrics) & set(FEATURE_METRICS) or by_class:
         real = real_images
         if not isinstance(real, Features):
             real = features.extract(real_images, keep=keep)
         fake = features.extract(batches, keep=keep)
         result = compare(real, fake, metrics, seed=seed)
         result.update(num_samples=fake.count, num_real=real.count)
-    else:  # the artifact measure alone: no feature network
-        for _ in batches:
-            pass
-        result = {"num_samples": spectrum.count, "num_real": len(real_images)}
-    if spectrum is not None:
-        result["artifacts"] = spectrum.score() / real_artifacts
+    else:  # the image measures alone: no feature network
+        count = sum(len(batch) for batch in batches)
+        real_count = (
+            real_images.count if isinstance(real_images, Features) else len(real_images)
+        )
+        result = {"num_samples": count, "num_real": real_count}
+    result.update(image_ratios(meters, real_scores))
     if by_class:
         fake_labels = sample_labels(generator, num_samples)
         names = generator.class_names
@@ -207,12 +294,13 @@ def evaluate(
     compare_real: str | None = None,
     features: str = "classifier",
     inception_weights=None,
-    metrics=METRICS,
+    metrics=DEFAULT_METRICS,
     num_samples: int = 10_000,
     num_real: int | None = None,
     latent_distribution: str | None = None,
     seed: int = 0,
     forward_batch: int = FORWARD_BATCH,
+    memorisation: bool = False,
 ) -> dict:
     """Measures a generator, or a real split, against a real split.
 
@@ -224,19 +312,24 @@ def evaluate(
         split: the real split compared against; `test` was never trained on.
         compare_real: measure this real split instead of a generator.
         features: `classifier` or `inception` (see `feature_extractor`); not
-            used for `artifacts` alone.
+            used for the image measures (`artifacts`, `periodic`) alone.
         inception_weights: a local copy of InceptionV3's weights.
-        metrics: any of `fid`, `kid`, `is`, `artifacts`.
+        metrics: any of `EVALUATION_METRICS` (default: the feature metrics).
         num_samples: generated images (or images of `compare_real`).
         num_real: a random subset of `split` (default: all of it).
         latent_distribution: default: the generator's.
         seed: seed of the latents and of the subsets.
         forward_batch: latents per forward pass of the generator.
+        memorisation: also run the memorisation check (`memorisation_check`)
+            on the first `MEMORISATION_IMAGES` samples.
 
     Returns:
         A JSON-ready dict: `dataset`, `real_split`, `features`, `seed`,
         `source`, `latent_distribution` (for a generator), `num_samples`,
-        `num_real` and `metrics` (`compare`'s dict).
+        `num_real` and `metrics` (`compare`'s dict, and the image measures'
+        ratios); with `memorisation`, the check's ratio and copy share in
+        `metrics` (`memorisation`, `memorisation_copies`) and its details
+        under `memorisation`.
 
     Raises:
         ValueError: for missing or contradictory arguments, or a data set
@@ -247,6 +340,7 @@ def evaluate(
     if generator is None and compare_real is None:
         raise ValueError("pass a run directory or .keras file, or --compare-real.")
     check_metrics(metrics)
+    check_counts(metrics, num_samples, num_real)
     config = generator.config if generator is not None else None
     dataset = dataset or (generator.dataset if generator is not None else None)
     if dataset is None:
@@ -257,7 +351,7 @@ def evaluate(
     size = generator.image_shape[0] if generator is not None else None
     fit = config.fit if config is not None else "crop"
     extractor = None
-    if set(metrics) & set(METRICS):
+    if set(metrics) & set(FEATURE_METRICS):
         extractor = feature_extractor(features, dataset, inception_weights)
     conditional = generator is not None and generator.num_classes
     real_labels = None
@@ -280,7 +374,7 @@ def evaluate(
         check_dataset_shape(generator, dataset, real.shape[1:])
     real = random_subset(real, num_real, seed)
     real_features = extractor.extract(real) if extractor else real
-    real_artifacts = checkerboard_score(real) if "artifacts" in metrics else None
+    real_scores = real_image_scores(real, metrics)
     record = {
         "dataset": dataset,
         "real_split": split,
@@ -295,10 +389,10 @@ def evaluate(
         values = {}
         if extractor:
             values = compare(real_features, extractor.extract(other), metrics, seed)
-        if real_artifacts is not None:
-            values["artifacts"] = checkerboard_score(other) / real_artifacts
+        values.update(measure_images(other, real_scores))
         values.update(num_samples=len(other), num_real=len(real))
         record["source"] = f"real {compare_real} split"
+        samples = random_subset(other, MEMORISATION_IMAGES, seed + 2)
     else:
         distribution = latent_distribution or generator.latent_distribution
         values = evaluate_generator(
@@ -311,14 +405,69 @@ def evaluate(
             seed=seed,
             forward_batch=forward_batch,
             real_labels=real_labels,
-            real_artifacts=real_artifacts,
+            real_artifacts=real_scores.get("artifacts"),
+            real_periodic=real_scores.get("periodic"),
         )
         record["source"] = str(generator.path)
         record["latent_distribution"] = distribution
+        samples = None
+        if memorisation:  # the first images of the same latents
+            count = min(num_samples, MEMORISATION_IMAGES)
+            batches = sample_images(generator, count, distribution, seed, forward_batch)
+            samples = np.concatenate(list(batches))
     record["num_samples"] = values.pop("num_samples")
     record["num_real"] = values.pop("num_real")
     classes = values.pop("classes", None)
+    if memorisation:
+        check = memorisation_check(samples, dataset, data_dir, size, fit, seed)
+        values["memorisation"] = check.pop("ratio")
+        values["memorisation_copies"] = check.pop("copy_share")
+        record["memorisation"] = check
     record["metrics"] = values
     if classes is not None:
         record["classes"] = classes
     return record
+
+
+def memorisation_check(samples, dataset, data_dir, size, fit, seed=0) -> dict:
+    """The memorisation check (`dcgan_tf.quality.memorisation`) of `samples`
+    against the training images of `dataset`.
+
+    The held-out images are the test split of a data set that has one (the
+    classic sets: training never sees it). A folder data set is trained on
+    whole, so none of its images is held out; there, each of
+    `MEMORISATION_IMAGES` random training images is measured against the
+    others (leave-one-out, the `neighbours` command's reference): such an
+    image is a held-out image of the remaining set, which is the training
+    set less one image. Exact duplicates in a folder lower that reference
+    (a duplicate's nearest other image is its copy), which makes the check
+    more lenient, never stricter.
+
+    Returns:
+        `memorisation_from_distances`'s dict, plus `heldout` (which images:
+        `"test split"` or `"leave-one-out"`), `num_samples`, `num_heldout`
+        and `num_train`.
+    """
+    train = load_images(
+        dataset, data_dir=data_dir, image_size=size, split="train", fit=fit
+    )
+    if dataset in FOLDERS:
+        heldout = "leave-one-out"
+        heldout_distances = reference_distances(train, MEMORISATION_IMAGES, seed)
+    else:
+        heldout = "test split"
+        test = load_images(
+            dataset, data_dir=data_dir, image_size=size, split="test", fit=fit
+        )
+        test = random_subset(test, MEMORISATION_IMAGES, seed)
+        heldout_distances = nearest_distances(test, train)
+    check = memorisation_from_distances(
+        nearest_distances(samples, train), heldout_distances
+    )
+    check.update(
+        heldout=heldout,
+        num_samples=len(samples),
+        num_heldout=len(heldout_distances),
+        num_train=len(train),
+    )
+    return check

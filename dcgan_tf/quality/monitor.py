@@ -5,10 +5,12 @@ Losses of a GAN say little about its images; KID on a few thousand samples
 monitor puts `kid` (and `fid`) into the epoch's logs, for the CSV log and
 plot placed after it, keeps the best generator as `generator_best.keras`,
 and warns when the metric keeps getting worse, the usual sign of mode
-collapse; with `artifacts` it also logs the checkerboard artifact measure
-(`dcgan_tf.quality.artifacts`). Its state lives in `monitor_state.json`, so
-a resumed run goes on comparing with the best of the whole run; both files
-are written through `dcgan_tf.rundir`, atomically.
+collapse; with `pr` it also logs `precision` and `recall` on the same
+features (`dcgan_tf.quality.precision_recall`), with `artifacts` the
+checkerboard artifact measure (`dcgan_tf.quality.artifacts`), with `periodic`
+the periodic-texture measure (`dcgan_tf.quality.periodic`). Its state lives
+in `monitor_state.json`, so a resumed run goes on comparing with the best of
+the whole run; both files are written through `dcgan_tf.rundir`, atomically.
 """
 
 import json
@@ -21,13 +23,21 @@ import numpy as np
 
 from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.quality.artifacts import checkerboard_score
 from dcgan_tf.quality.classifiers import IMAGE_SHAPES
-from dcgan_tf.quality.evaluation import evaluate_generator, random_subset
+from dcgan_tf.quality.evaluation import (
+    evaluate_generator,
+    random_subset,
+    real_image_scores,
+)
 from dcgan_tf.quality.features import FeatureExtractor, feature_extractor
+from dcgan_tf.quality.precision_recall import NAMES, K
 from dcgan_tf.system import files
 
-MONITOR_METRICS = ("kid", "fid", "artifacts")
+# What the monitor can measure; the first of a monitor's metrics (kid or fid)
+# decides which generator is best. `pr` logs `precision` and `recall`.
+MONITOR_METRICS = ("kid", "fid", "pr", "artifacts", "periodic")
+# The values each metric puts in the logs (and so in metrics.csv).
+LOGGED = {"pr": NAMES}
 
 
 class QualityMonitor(keras.callbacks.Callback):
@@ -47,7 +57,8 @@ class QualityMonitor(keras.callbacks.Callback):
             same each time, so changes come from the generator alone.
         num_real: real images compared against.
         metrics: `("kid",)`, `("kid", "fid")` or `("fid",)`, optionally with
-            `"artifacts"` after them; the first decides which generator is
+            any of `"pr"` (precision and recall), `"artifacts"` and
+            `"periodic"` after them; the first decides which generator is
             best.
         patience: warn after this many worsening evaluations in a row.
         seed: seed of the latents, the real subset and KID's subsets.
@@ -79,11 +90,16 @@ class QualityMonitor(keras.callbacks.Callback):
             or metrics[0] not in ("kid", "fid")
         ):
             raise ValueError(
-                "metrics must be 'kid' and/or 'fid', then optionally 'artifacts', "
-                f"got {metrics}."
+                "metrics must be 'kid' and/or 'fid', then optionally 'pr', "
+                f"'artifacts' and 'periodic', got {metrics}."
             )
         if every < 1 or patience < 1 or num_samples < 2:
             raise ValueError("every and patience must be >= 1, num_samples >= 2.")
+        if "pr" in metrics and num_samples <= K:
+            raise ValueError(
+                f"precision and recall need more than {K} samples (k = {K} "
+                f"neighbours), got {num_samples}; raise --quality-samples."
+            )
         self.real_images = real_images
         if not isinstance(run_dir, rundir.RunDir):
             run_dir = rundir.RunDir(run_dir)
@@ -100,7 +116,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self.verbose = verbose
         self.history = self._load_state()
         self._real = None
-        self._real_artifacts = None
+        self._real_scores = {}
 
     @property
     def state_path(self) -> Path:
@@ -160,9 +176,9 @@ class QualityMonitor(keras.callbacks.Callback):
             images = random_subset(
                 np.asarray(self.real_images), self.num_real, self.seed
             )
-            self._real = extractor.extract(images, keep="kid" in self.metrics)
-            if "artifacts" in self.metrics:
-                self._real_artifacts = checkerboard_score(images)
+            keep = "kid" in self.metrics or "pr" in self.metrics
+            self._real = extractor.extract(images, keep=keep)
+            self._real_scores = real_image_scores(images, self.metrics)
         values = evaluate_generator(
             self.model.sampling_generator,
             self._real,
@@ -171,9 +187,11 @@ class QualityMonitor(keras.callbacks.Callback):
             metrics=self.metrics,
             latent_distribution=getattr(self.model, "latent_distribution", "normal"),
             seed=self.seed,
-            real_artifacts=self._real_artifacts,
+            real_artifacts=self._real_scores.get("artifacts"),
+            real_periodic=self._real_scores.get("periodic"),
         )
-        return {name: values[name] for name in self.metrics}
+        names = [n for m in self.metrics for n in LOGGED.get(m, (m,))]
+        return {name: values[name] for name in names}
 
     def on_train_begin(self, logs=None):
         self._extractor()  # a data set without a classifier fails now, not later

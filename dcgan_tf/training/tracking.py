@@ -35,6 +35,8 @@ TAGS = {
     AUGMENT_METRIC: "augment/p",
 }
 LOGGED = (*METRIC_NAMES, AUGMENT_METRIC)
+# The quality monitor's figures (`dcgan_tf.quality.monitor`), under quality/.
+QUALITY_LOGS = ("kid", "fid", "precision", "recall", "artifacts", "periodic")
 
 
 def _read_rows(path, key: str) -> list[dict]:
@@ -245,9 +247,7 @@ class MetricsLog(keras.callbacks.Callback):
                 stacklevel=2,
             )
         if self.events is not None:
-            quality = {
-                f"quality/{k}": v for k, v in logs.items() if k in ("kid", "fid")
-            }
+            quality = {f"quality/{k}": v for k, v in logs.items() if k in QUALITY_LOGS}
             self.events.scalars(quality, step)
             if self.run.grid_path(done).is_file():
                 self.events.image("samples", self.run.grid_path(done), step)
