@@ -117,24 +117,34 @@ def skip_layer_excitation(high, low, name):
     return layers.Multiply(name=name)([high, gates]), gates
 
 
-def _up_block(x, width, name, activation, convs):
-    """Nearest resize, then `convs` 3x3 convolutions with batch norm and the
-    activation (Odena et al. 2016: no checkerboard). GLU halves its input,
-    so its convolutions make twice the width."""
-    out = 2 * width if activation == "glu" else width
-    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_upsample")(x)
-    for conv in range(1, convs + 1):
-        suffix = "" if conv == 1 else str(conv)
-        x = layers.Conv2D(
-            out,
+def _conv_bn_act(x, width, name, activation, suffix=""):
+    """A 3x3 convolution, batch norm and the activation. GLU (Dauphin et al.
+    2017, as Liu et al.'s G): a second convolution's sigmoid gates the first,
+    as two built-in convolutions rather than `Activation("glu")`, whose
+    symbolic shape Keras does not halve."""
+    branches = []
+    for part in ("", "_gate") if activation == "glu" else ("",):
+        y = layers.Conv2D(
+            width,
             RESIZE_KERNEL_SIZE,
             padding="same",
             use_bias=False,  # batch norm's beta does its job
             kernel_initializer=_init(),
-            name=f"{name}_conv{suffix}",
+            name=f"{name}_conv{suffix}{part}",
         )(x)
-        x = _batch_norm(f"{name}_bn{suffix}")(x)
-        x = layers.Activation(activation, name=f"{name}_{activation}{suffix}")(x)
+        branches.append(_batch_norm(f"{name}_bn{suffix}{part}")(y))
+    if activation == "relu":
+        return layers.ReLU(name=f"{name}_relu{suffix}")(branches[0])
+    gates = layers.Activation("sigmoid", name=f"{name}_sigmoid{suffix}")(branches[1])
+    return layers.Multiply(name=f"{name}_glu{suffix}")([branches[0], gates])
+
+
+def _up_block(x, width, name, activation, convs):
+    """Nearest resize, then `convs` 3x3 convolutions with batch norm and the
+    activation (Odena et al. 2016: no checkerboard)."""
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_upsample")(x)
+    for conv in range(1, convs + 1):
+        x = _conv_bn_act(x, width, name, activation, "" if conv == 1 else str(conv))
     return x
 
 
@@ -165,7 +175,7 @@ def build_fewshot_generator(
             G needs the projection D, which this D does not have).
         name: name of the model.
         activation: "relu" (DCGAN) or "glu" (Liu et al.: twice the
-            convolution width for the same map width).
+            convolutions for the same map width; the projection keeps ReLU).
 
     Returns:
         A functional `keras.Model` from `(batch, latent_dim)` to images in
@@ -186,13 +196,15 @@ def build_fewshot_generator(
         )
     width = filters * 2 ** (doublings - 1)
     latents = keras.Input(shape=(latent_dim,), name="latents")
-    out = 2 * width if activation == "glu" else width
     x = layers.Dense(
-        start * start * out, use_bias=False, kernel_initializer=_init(), name="project"
+        start * start * width,
+        use_bias=False,
+        kernel_initializer=_init(),
+        name="project",
     )(latents)
-    x = layers.Reshape((start, start, out), name="reshape")(x)
+    x = layers.Reshape((start, start, width), name="reshape")(x)
     x = _batch_norm("project_bn")(x)
-    x = layers.Activation(activation, name=f"project_{activation}")(x)
+    x = layers.ReLU(name="project_relu")(x)
     # (batch, start, start, filters * 2**(doublings - 1))
     maps = {start: x}
     for block in range(1, doublings):
