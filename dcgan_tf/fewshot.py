@@ -47,9 +47,11 @@ RECONSTRUCTION_STARTS = 8
 # The L1 on an extra thumbnail this many times smaller (8x8 at S = 32): see
 # `reconstruction_loss`.
 THUMBNAIL_FACTOR = 4
-# Liu et al.'s code adds the reconstruction losses to D's hinge loss with
-# weight 1 (train.py, train_d); L1 on [-1, 1] images of a blurred rebuild is
-# of LPIPS's order (0.1 to 0.5), so the weight carries over.
+# Liu et al.'s code (train.py, train_d) adds each rebuild's LPIPS to D's
+# hinge loss with weight 1, summed over the batch (`.sum()`, batch 8 there),
+# beside the hinge's batch mean. The L1 of a blurred rebuild on [-1, 1]
+# images is of LPIPS's order (0.1 to 0.5); batch means here keep the weight
+# independent of the batch size: 1, to be measured against 8 in the runs.
 RECONSTRUCTION_WEIGHT = 1.0
 ACTIVATIONS = ("relu", "glu")
 
