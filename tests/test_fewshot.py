@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from dcgan_tf import fewshot
-from dcgan_tf.networks import build_discriminator, build_generator
+from dcgan_tf.model import fewshot
+from dcgan_tf.model.networks import build_discriminator, build_generator
 
 SHAPE = (64, 64, 3)
 LATENT_DIM = 8

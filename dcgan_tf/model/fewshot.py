@@ -6,15 +6,19 @@ in G (§3.1: a low-resolution map gates the channels of a high-resolution
 one) and a self-supervised D (§3.2: small decoders rebuild the real image,
 and a crop of it, from D's 8x8 and 16x16 features, a loss on reals only).
 Both networks keep the project's stride-2 ladder and widths
-(`dcgan_tf.networks`), so the recipe costs what the modern one costs at the
+(`dcgan_tf.model.networks`), so the recipe costs what the modern one costs at the
 same `filters`, plus the excitations and the decoders.
+
+Not yet a `--recipe`: the networks and the loss are built and tested on every
+backend, but the train steps do not add the reconstruction loss yet, so no
+run trains them (issue #30).
 """
 
 import keras
 from keras import layers, ops
 
-from dcgan_tf.layers import MinibatchStddev, SpectralConv2D, SpectralDense
-from dcgan_tf.networks import (
+from dcgan_tf.model.layers import MinibatchStddev, SpectralConv2D, SpectralDense
+from dcgan_tf.model.networks import (
     BATCH_NORM_MOMENTUM,
     KERNEL_SIZE,
     LEAK,
@@ -162,7 +166,7 @@ def build_fewshot_generator(
     skip-layer excitation (Liu et al. 2021, §3.1).
 
     z is projected to a `start` x `start` map and doubled to half the image
-    size with the widths of `dcgan_tf.networks.build_generator` (the last
+    size with the widths of `dcgan_tf.model.networks.build_generator` (the last
     hidden map has `filters` channels, each one back twice as many); maps of
     side 16 or less take two convolutions. Every hidden map of side 8 starts
     or more is gated by the map `EXCITATION_RATIO` times smaller (at 128 px:
@@ -243,7 +247,7 @@ def build_fewshot_discriminator(
     DCGAN D, which also hands out its 8x8 and 16x16 features.
 
     Stride-2 4x4 `SpectralConv2D` blocks with LeakyReLU(0.2), `filters`
-    wide and doubling, as `dcgan_tf.networks.build_discriminator(norm=
+    wide and doubling, as `dcgan_tf.model.networks.build_discriminator(norm=
     "spectral")`; the minibatch spread before the last block. The features
     are the block outputs of side 2 and 4 starts (8 and 16 for 64 and 128
     px), which the decoders of `build_fewshot_decoders` rebuild the real
