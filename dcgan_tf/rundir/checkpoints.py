@@ -4,9 +4,9 @@ A checkpoint is three files, written in this order, each atomically:
 `checkpoint_epoch_NNNN[_step_SSSSSS].weights.h5` (both networks, both
 optimisers, the averaged generator and ADA's p), its `.json` sidecar (the
 latent seed generator's state, the epoch's running metrics when taken within
-an epoch, and the weights' SHA-256), then `state.json` naming it. NNNN counts
-the completed epochs, SSSSSS the steps done since (none at an epoch's end), so
-`(epoch, step)` orders every checkpoint of a run.
+an epoch, the Keras backend, and the weights' SHA-256), then `state.json`
+naming it. NNNN counts the completed epochs, SSSSSS the steps done since (none
+at an epoch's end), so `(epoch, step)` orders every checkpoint of a run.
 
 Everything read back is checked as a flag would be: `state.json` may name only
 a checkpoint file inside the run whose epoch and step agree with its name; a
@@ -40,6 +40,8 @@ KEPT_CHECKPOINTS = 2
 # No run gets near these; a larger number read from disk is damage.
 MOST_EPOCHS = 10**7
 MOST_STEPS = 10**10
+# The Keras backends a sidecar may name (`dcgan_tf.cli.backends.BACKENDS`).
+BACKENDS = ("tensorflow", "jax", "torch")
 
 PATTERN = re.compile(r"checkpoint_epoch_(\d{4,})(?:_step_(\d{6,}))?\.weights\.h5$")
 SIDECAR = re.compile(r"checkpoint_epoch_(\d{4,})(?:_step_(\d{6,}))?\.json$")
@@ -58,6 +60,8 @@ class Checkpoint:
             name, so that the epoch's figures average all of its steps.
         verified: the weights' SHA-256 matched the one their sidecar
             recorded: the file is as it was written.
+        backend: the Keras backend that trained to it (None: not recorded);
+            another backend continues the run, but not bit for bit.
     """
 
     epoch: int
@@ -66,6 +70,7 @@ class Checkpoint:
     step: int = 0
     metrics: dict | None = None
     verified: bool = False
+    backend: str | None = None
 
     @property
     def position(self) -> tuple[int, int]:
@@ -168,6 +173,7 @@ def read(weights: Path) -> Checkpoint | None:
         step,
         record.get("metrics"),
         verified,
+        record.get("backend"),
     )
 
 
@@ -191,6 +197,10 @@ def _check_record(record, epoch: int, step: int) -> dict | None:
         if not isinstance(record["sha256"], str):
             return None
         checked["sha256"] = record["sha256"]
+    if "backend" in record:
+        if record["backend"] not in BACKENDS:
+            return None
+        checked["backend"] = record["backend"]
     return checked
 
 
@@ -264,6 +274,8 @@ def save(folder: Path, model, epoch: int, seed_state, step=0, metrics=None):
         dcgan_tf.system.files.WriteError: when the disk is full or the folder
             read-only; the previous checkpoint and `state.json` stay as they were.
     """
+    from keras import backend  # not at import: commands choose it first
+
     weights = folder / checkpoint_name(epoch, step)
     check_room(weights, variables_bytes(model.variables))
     write_atomically(weights, model.save_weights)
@@ -271,6 +283,7 @@ def save(folder: Path, model, epoch: int, seed_state, step=0, metrics=None):
     record = {"epoch": epoch, "step": step, "seed_state": seed_state}
     if metrics is not None:
         record["metrics"] = metrics
+    record["backend"] = backend.backend()
     record["sha256"] = sha256(weights)
     write_json(sidecar(weights), record)
     state = {"epoch": epoch, "step": step, "weights": weights.name}
@@ -284,7 +297,9 @@ def save(folder: Path, model, epoch: int, seed_state, step=0, metrics=None):
             path.unlink(missing_ok=True)
             sidecar(path).unlink(missing_ok=True)
     remove_orphan_sidecars(folder, (epoch, step))
-    return Checkpoint(epoch, weights, seed_state, step, metrics, True)
+    return Checkpoint(
+        epoch, weights, seed_state, step, metrics, True, record["backend"]
+    )
 
 
 def remove_orphan_sidecars(folder: Path, before: tuple[int, int]) -> None:

@@ -9,6 +9,9 @@ that is running, which is checkpointed (`dcgan_tf.training.interrupt`).
 
 import shutil
 import signal
+import warnings
+
+import keras
 
 from dcgan_tf import rundir
 from dcgan_tf.data import make_dataset
@@ -33,6 +36,7 @@ def fit_run(run, callbacks=(), verbose="auto"):
     config = run.config
     if run.initial_epoch >= config.epochs:
         return run
+    _warn_of_another_backend(run)
     epoch, step = run.initial_epoch, run.initial_step
     with Interruptions() as interruptions, interruptions.deferred():
         try:
@@ -46,6 +50,22 @@ def fit_run(run, callbacks=(), verbose="auto"):
             if not is_chief(run.strategy):
                 shutil.rmtree(run.run.path, ignore_errors=True)
     return run
+
+
+def _warn_of_another_backend(run):
+    """Warns when the checkpoint a run resumes from was trained under another
+    Keras backend: its numbers differ in the last bits, so the run continues
+    but no longer as it would have without the stop (issue #28)."""
+    resumed = run.saved
+    backend = keras.backend.backend()
+    if resumed is not None and resumed.backend not in (None, backend):
+        warnings.warn(
+            f"{run.run_dir} was trained under {resumed.backend} to "
+            f"{resumed.describe()} and continues under {backend}, so not as it "
+            f"would have without the stop; --backend {resumed.backend} resumes it "
+            "exactly.",
+            stacklevel=3,
+        )
 
 
 def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
