@@ -95,7 +95,8 @@ def _main(argv, interruptions, started):
             PROG, "--dry-run trains on synthetic images: it cannot --resume a run."
         )
     given = cli.config_values(args, TrainConfig)
-    cli.run_command(PROG, lambda: cli.use_backend(args.backend))
+    backend = args.backend or _recorded_backend(args.resume)
+    cli.run_command(PROG, lambda: cli.use_backend(backend))
     cli.quiet_tensorflow()
     cli.show_warnings_in_one_line()
 
@@ -216,6 +217,27 @@ def _rewrite_generator(run, config, done) -> None:
         flush=True,
     )
     sys.exit(0)
+
+
+def _recorded_backend(resume) -> str | None:
+    """For `--resume` with neither `--backend` nor `KERAS_BACKEND`: the
+    backend the run's last checkpoint was trained under, so that the resumed
+    run goes on bit for bit (another backend draws other numbers). None for
+    a new run, a choice already made, or a run that recorded none."""
+    import os
+
+    if resume is None or os.environ.get("KERAS_BACKEND"):
+        return None
+    from dcgan_tf import rundir
+
+    try:
+        checkpoint = rundir.RunDir(resume).latest_checkpoint()
+    except (OSError, ValueError, rundir.RunDirError):
+        return None  # the resume itself says what is wrong, in one line
+    backend = getattr(checkpoint, "backend", None)
+    if backend is not None:
+        print(f"backend: {backend}, the one this run was trained under", flush=True)
+    return backend
 
 
 def _resume_line(run) -> str:

@@ -159,6 +159,42 @@ def test_a_run_resumed_under_another_backend_says_it_is_not_exact(tmp_path):
     assert (checkpoint.position, checkpoint.backend) == ((2, 0), other)
 
 
+def test_a_resume_with_no_backend_named_takes_the_one_it_was_trained_under(
+    tmp_path,
+):
+    # The cause of the differences issue #28 saw: `--resume RUN` with no
+    # `--backend` and no KERAS_BACKEND went on under TensorFlow, whatever
+    # the run was trained under. Trained here under a backend that is not
+    # the default, it must go on under that one.
+    run_dir = tmp_path / "run"
+    trained = keras.backend.backend()
+    if trained == "tensorflow":
+        trained = _other_backend()
+        command = [sys.executable, "-m", "dcgan_tf.train", "--backend", trained]
+        flags = ["--dataset", "fashion_mnist", "--data-dir", CONFIG.data_dir]
+        flags += ["--image-size", "16", "--epochs", "1", "--steps-per-epoch", "4"]
+        flags += ["--batch-size", "8", "--latent-dim", "8", "--grid-size", "4"]
+        flags += ["--generator-filters", "8", "--discriminator-filters", "8"]
+        flags += ["--quality-every", "0", "--run-dir", str(run_dir)]
+        subprocess.run([*command, *flags], capture_output=True, check=True)
+    else:
+        _train(run_dir, epochs=1)
+    environment = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.train", "--resume", str(run_dir)]
+        + ["--epochs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"backend: {trained}, the one this run was trained under" in result.stdout
+    assert "warning" not in result.stderr, result.stderr
+    checkpoint = RunDir(run_dir).latest_checkpoint()
+    assert (checkpoint.position, checkpoint.backend) == ((2, 0), trained)
+
+
 class _SignalAt(keras.callbacks.Callback):
     """SIGTERM to this process after step `step` of the second epoch, as a
     scheduler's preemption: the run checkpoints that step and stops."""
