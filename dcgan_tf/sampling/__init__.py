@@ -2,8 +2,9 @@
 
 `python -m dcgan_tf.generate`, `interpolate`, `neighbours` and `explore` are
 its commands. `loading`: `load_generator`, the one loader of a saved
-generator, checked, with its run's settings; `latents`: latents in numpy
-(drawing, slerp, walks, `.npz` latent files); `drawing`: `sample`,
+generator, checked, with its run's settings (`model_files`: its `.keras`
+file read and checked); `latents`: latents in numpy (drawing, slerp, walks;
+`latent_files`: the `.npz` latent files); `drawing`: `sample`,
 `generate`, `interpolate`, `walk`; `images`: uint8 conversion, grids, GIFs.
 
 The names of `drawing` are imported on first use, so that a command's
