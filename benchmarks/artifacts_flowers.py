@@ -12,11 +12,9 @@ of a 64-image figure.
 """
 
 import argparse
-import datetime
-import json
-import shlex
-import sys
 from pathlib import Path
+
+import records
 
 GRIDS = Path(__file__).parent / "results" / "flowers"
 
@@ -48,7 +46,6 @@ def main():
 
     from dcgan_tf.data import load_images
     from dcgan_tf.quality.artifacts import checkerboard_score
-    from dcgan_tf.system import files
 
     photos = load_images("folder", args.data_dir, 64)
     order = np.random.default_rng(0).permutation(len(photos))
@@ -59,7 +56,7 @@ def main():
         for i in range(0, 640, 64)
     ]
     record = {
-        "command": shlex.join(["python", *sys.argv]),
+        "command": records.command(),
         "photos": len(photos),
         "photos_score": reference,
         "half_against_other_half": checkerboard_score(photos[order[:half]])
@@ -73,10 +70,9 @@ def main():
             path.name: checkerboard_score(grid_cells(path)) / reference
             for path in sorted(GRIDS.glob("flowers_64_*.png"))
         },
-        "date": datetime.date.today().isoformat(),
+        "date": records.today(),
     }
-    files.write_json(args.json, record)
-    print(json.dumps(record, indent=1))
+    records.save(args.json, record, shown=record, indent=1)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,11 @@ evaluation (the latest kept).
 """
 
 import argparse
-import json
 import os
-import shlex
 import sys
 import time
+
+import records
 
 
 def main():
@@ -65,7 +65,6 @@ def main():
     from dcgan_tf.quality.features import ClassifierFeatures
     from dcgan_tf.sampling.images import save_grid, to_uint8
     from dcgan_tf.sampling.latents import sample_latents
-    from dcgan_tf.system import files
 
     log_every = args.log_every or args.eval_every
     if args.eval_every % log_every:
@@ -99,7 +98,7 @@ def main():
 
     result = {
         "what": __doc__.split("\n\n")[0],
-        "command": shlex.join([sys.executable.split("/")[-1], *sys.argv]),
+        "command": records.command(sys.executable.split("/")[-1]),
         "config": config.to_dict(),
         "train_images": len(train),
         "test_images": len(test),
@@ -110,16 +109,7 @@ def main():
     latents = sample_latents(64, config.latent_dim, seed=0)
     start = time.time()
     for chunk in range(config.epochs):
-        history = model.fit(
-            dataset,
-            initial_epoch=chunk,
-            epochs=chunk + 1,
-            steps_per_epoch=config.steps_per_epoch,
-            shuffle=False,  # the stream is shuffled by make_dataset
-            verbose=0,
-        )
-        point = {"step": (chunk + 1) * config.steps_per_epoch}
-        point.update({k: float(v[-1]) for k, v in history.history.items()})
+        point = records.fit_chunk(model, dataset, config, chunk)
         generators = {"fid": model.generator, "fid_ema": model.ema_generator}
         if point["step"] % args.eval_every == 0:
             for name, generator in generators.items():
@@ -133,8 +123,7 @@ def main():
                     save_grid(images, args.json.replace(".json", f"_{kind}.png"))
         point["minutes"] = (time.time() - start) / 60
         result["curve"].append(point)
-        print(json.dumps(point), flush=True)
-        files.write_json(args.json, result)
+        records.save(args.json, result, shown=point)
     for name in ("fid", "fid_ema"):
         measured = [p for p in result["curve"] if name in p]
         best = min(measured, key=lambda p: p[name])
@@ -142,7 +131,7 @@ def main():
         result[f"best_{name}_step"] = best["step"]
         result[f"end_{name}"] = measured[-1][name]
     result["load_average_end"] = os.getloadavg()[0]
-    files.write_json(args.json, result)
+    records.save(args.json, result)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,9 @@ Without it (`--copies 0`) the photos are the centre crops, as in issue #10.
 """
 
 import argparse
-import datetime
-import json
-import shlex
-import sys
 from pathlib import Path
+
+import records
 
 
 def augmented_views(images, copies, size, min_area, seed):
@@ -91,7 +89,6 @@ def main():
 
     from dcgan_tf.data import load_labeled
     from dcgan_tf.quality.classifiers import fit_classifier, save_classifier
-    from dcgan_tf.system import files
 
     images, labels, classes = load_labeled(
         "folder", args.data_dir, image_size=args.image_size
@@ -119,7 +116,7 @@ def main():
     )
     out = save_classifier(model, args.out)
     record = {
-        "command": shlex.join(["python", *sys.argv]),
+        "command": records.command(),
         "classes": list(classes),
         "train_images": int(len(train)),
         "augmented_views_per_image": args.copies,
@@ -127,11 +124,10 @@ def main():
         "held_out_images": int(len(test)),
         "held_out_accuracy": accuracy,
         "epochs": args.epochs,
-        "date": datetime.date.today().isoformat(),
+        "date": records.today(),
     }
     json_path = Path(out).with_name(Path(out).name.replace(".weights.h5", ".json"))
-    files.write_json(json_path, record)
-    print(json.dumps(record))
+    records.save(json_path, record, shown=record)
 
 
 if __name__ == "__main__":

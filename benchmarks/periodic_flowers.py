@@ -14,11 +14,9 @@ as `--dataset folder` reads it; a seeded half
 """
 
 import argparse
-import datetime
-import json
-import shlex
-import sys
 from pathlib import Path
+
+import records
 
 GRIDS = Path(__file__).parent / "results" / "recipes"
 
@@ -40,7 +38,6 @@ def main():
         peak_share,
         periodic_share,
     )
-    from dcgan_tf.system import files
 
     photos = load_images("folder", args.data_dir, 128)
     order = np.random.default_rng(0).permutation(len(photos))
@@ -66,7 +63,7 @@ def main():
         ]
 
     record = {
-        "command": shlex.join(["python", *sys.argv]),
+        "command": records.command(),
         "photos": len(photos),
         "photos_share": share,
         "photos_share_at_factor_2": peak_share(everything, 2.0),
@@ -86,7 +83,7 @@ def main():
         "16_photo_subsets_shares": subsets(16),
         "64_photo_subsets_shares_at_factor_2": subsets(64, 2.0),
         "grids_against_all_photos": {},
-        "date": datetime.date.today().isoformat(),
+        "date": records.today(),
     }
     for path in sorted(GRIDS.glob("flowers_128*_trained.png")):
         cells = grid_cells(path, size=128)
@@ -95,8 +92,7 @@ def main():
             "periodic_ratio": ratio(periodic_share(cells)),
             "artifact_ratio": checkerboard_score(cells) / checkerboard,
         }
-    files.write_json(args.json, record)
-    print(json.dumps(record, indent=1))
+    records.save(args.json, record, shown=record, indent=1)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,12 @@ import gzip
 import json
 import os
 import re
-import shlex
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+import records
 
 # Layout work around convolutions (torch op names).
 LAYOUT_OPS = ("aten::permute", "aten::transpose", "aten::contiguous", "aten::copy_")
@@ -184,7 +184,7 @@ def main(argv=None):
     seconds = (time.perf_counter() - start) / args.steps
     profile = {"torch": profile_torch, "jax": profile_jax}[args.backend]
     result = {
-        "command": shlex.join(["python", *sys.argv]),
+        "command": records.command(),
         "backend": args.backend,
         "dataset": config.dataset,
         "image_shape": list(config.image_shape),
@@ -198,8 +198,8 @@ def main(argv=None):
     result["cpu"] = cpu_info()
     shutil.rmtree(dump, ignore_errors=True)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(result, indent=2))
-    print(json.dumps({k: v for k, v in result.items() if not isinstance(v, list)}))
+    shown = {k: v for k, v in result.items() if not isinstance(v, list)}
+    records.save(args.json, result, shown=shown)
 
 
 if __name__ == "__main__":

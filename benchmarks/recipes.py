@@ -27,9 +27,10 @@ import argparse
 import json
 import os
 import shlex
-import sys
 import time
 from pathlib import Path
+
+import records
 
 FEATURE_SIZE = 64
 
@@ -204,7 +205,7 @@ def main():
 
     result = {
         "what": __doc__.split("\n\n")[0],
-        "command": shlex.join(["python", *sys.argv]),
+        "command": records.command(),
         "config": config.to_dict(),
         "classifier": args.classifier,
         "train_images": len(train),
@@ -217,16 +218,7 @@ def main():
     start, training = time.time(), 0.0
     for chunk in range(config.epochs):
         began = time.time()
-        history = model.fit(
-            dataset,
-            initial_epoch=chunk,
-            epochs=chunk + 1,
-            steps_per_epoch=config.steps_per_epoch,
-            shuffle=False,  # the stream is shuffled by make_dataset
-            verbose=0,
-        )
-        point = {"step": (chunk + 1) * config.steps_per_epoch}
-        point.update({k: float(v[-1]) for k, v in history.history.items()})
+        point = records.fit_chunk(model, dataset, config, chunk)
         training += time.time() - began
         point["train_minutes"] = training / 60
         if point["step"] % args.eval_every == 0 or chunk + 1 == config.epochs:
@@ -239,10 +231,9 @@ def main():
         point["minutes"] = (time.time() - start) / 60
         point["load_average"] = os.getloadavg()[0]
         result["curve"].append(point)
-        print(json.dumps(point), flush=True)
-        files.write_json(args.json, result)
+        records.save(args.json, result, shown=point)
     result["load_average_end"] = os.getloadavg()[0]
-    files.write_json(args.json, result)
+    records.save(args.json, result)
 
 
 if __name__ == "__main__":

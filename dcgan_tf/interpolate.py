@@ -15,10 +15,11 @@ import types
 
 from dcgan_tf import cli
 from dcgan_tf.cli import outputs
-from dcgan_tf.sampling import latents as latent_space
-from dcgan_tf.sampling.images import (
+from dcgan_tf.sampling.drawing import latents as latent_space
+from dcgan_tf.sampling.images import (  # noqa: F401 (bounce: its old home)
+    animation_frames,
+    bounce,
     grid_shape,
-    make_grid,
     save_gif,
     save_grid,
     to_uint8,
@@ -158,31 +159,9 @@ def check_arguments(parser: argparse.ArgumentParser, args) -> None:
         )
 
 
-def bounce(frames: list) -> list:
-    """Frames played forth and back, so a looping GIF never jumps."""
-    return frames + frames[-2:0:-1]
-
-
-def animation_frames(images, joined: bool, loop: bool) -> list:
-    """The GIF frames of a `(rows, steps, h, w, c)` uint8 walk.
-
-    Args:
-        images: the walk's images, one row per pair or per leg.
-        joined: play the rows one after another as one walk (keyframes)
-            rather than side by side (independent pairs).
-        loop: the joined walk ends where it starts, so play it round.
-    """
-    if joined:
-        tracks = latent_space.join_segments(images, loop)[:, None]  # (frames, 1, ...)
-    else:
-        tracks = images.swapaxes(0, 1)  # (steps, rows, ...)
-    frames = [make_grid(track, columns=len(track)) for track in tracks]
-    return frames if joined and loop else bounce(frames)
-
-
 def run(args, out, gif) -> str:
     """Walks and writes the grid, latents and GIF; returns what was written."""
-    from dcgan_tf.sampling import drawing as sampling
+    from dcgan_tf.sampling.drawing import drawing as sampling
 
     generator = sampling.load_generator(args.generator)
     print(cli.describe_generator(generator))
@@ -301,7 +280,7 @@ class _CallableModule(types.ModuleType):
     module keeps the name working in either order of imports."""
 
     def __call__(self, *args, **kwargs):
-        from dcgan_tf.sampling import drawing as sampling
+        from dcgan_tf.sampling.drawing import drawing as sampling
 
         return sampling.interpolate(*args, **kwargs)
 

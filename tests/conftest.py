@@ -19,6 +19,49 @@ TINY = [
 ]
 
 
+def tiny_config(**changes):
+    """The `TrainConfig` of a run of a few steps on the Fashion-MNIST sample:
+    one epoch of 4 steps, batches of 8, 8 filters, 8-dimensional latents,
+    4-image grids, step rows every 2 steps, no quality checks; `changes`
+    replace any of these or add others (`run_dir`, ...)."""
+    from dcgan_tf.config import TrainConfig
+
+    values = dict(
+        dataset="fashion_mnist",
+        data_dir=str(DATA / "fashion-mnist"),
+        epochs=1,
+        steps_per_epoch=4,
+        batch_size=8,
+        generator_filters=8,
+        discriminator_filters=8,
+        latent_dim=8,
+        grid_size=4,
+        log_every=2,
+        quality_every=0,
+    )
+    return TrainConfig(**{**values, **changes})
+
+
+def tiny_dcgan(shape=(16, 16, 1), seed=0, **kwargs):
+    """A compiled `DCGAN` of 8-filter networks and 8-dimensional latents for
+    `shape` images, seeded by `seed` (Keras' seed too); `kwargs` go to
+    `DCGAN` (`augmenter=`, `ema=`, ...)."""
+    import keras
+
+    from dcgan_tf.model import DCGAN
+    from dcgan_tf.model.networks import build_discriminator, build_generator
+
+    keras.utils.set_random_seed(seed)
+    model = DCGAN(
+        build_generator(shape, latent_dim=8, filters=8),
+        build_discriminator(shape, filters=8),
+        seed=seed,
+        **kwargs,
+    )
+    model.compile()
+    return model
+
+
 @pytest.fixture
 def fashion_dir():
     return str(DATA / "fashion-mnist")

@@ -1,9 +1,8 @@
 import keras
 import numpy as np
 import tensorflow as tf
+from conftest import tiny_dcgan
 
-from dcgan_tf.model import DCGAN
-from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir
 from dcgan_tf.sampling.images import read_gif
 from dcgan_tf.training.callbacks import (
@@ -18,14 +17,7 @@ SHAPE = (16, 16, 1)
 
 
 def _model():
-    keras.utils.set_random_seed(0)
-    model = DCGAN(
-        build_generator(SHAPE, latent_dim=8, filters=8),
-        build_discriminator(SHAPE, filters=8),
-        seed=0,
-    )
-    model.compile()
-    return model
+    return tiny_dcgan(SHAPE)
 
 
 def _batches(images):

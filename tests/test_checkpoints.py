@@ -5,11 +5,9 @@ else is passed over (with a warning) or one line, never a traceback."""
 import json
 import shutil
 
-import keras
 import pytest
+from conftest import tiny_dcgan
 
-from dcgan_tf.model import DCGAN
-from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir, RunDirError, checkpoints
 
 SHAPE = (16, 16, 1)
@@ -17,14 +15,7 @@ SHAPE = (16, 16, 1)
 
 @pytest.fixture(scope="module")
 def model():
-    keras.utils.set_random_seed(0)
-    model = DCGAN(
-        build_generator(SHAPE, latent_dim=8, filters=8),
-        build_discriminator(SHAPE, filters=8),
-        seed=0,
-    )
-    model.compile()
-    return model
+    return tiny_dcgan(SHAPE)
 
 
 def _run(folder, model, positions):

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import TINY
+
 ROOT = Path(__file__).resolve().parent.parent
 # What TensorFlow 2.21 prints on import and on first listing its devices.
 START_UP = ("absl::InitializeLog", "oneDNN", "cuda drivers", "cuInit", "I0000", "E0000")
@@ -74,16 +76,7 @@ TRAIN = [
     "dcgan_tf.train",
     "--data-dir",
     str(ROOT / "tests" / "data" / "fashion-mnist"),
-    "--generator-filters",
-    "8",
-    "--discriminator-filters",
-    "8",
-    "--latent-dim",
-    "16",
-    "--batch-size",
-    "16",
-    "--grid-size",
-    "16",
+    *TINY,
     "--steps-per-epoch",
     "3",
     "--quality-every",

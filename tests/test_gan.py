@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import tiny_dcgan
 from keras import ops
 
 from dcgan_tf.model import DCGAN, METRIC_NAMES
@@ -12,15 +13,7 @@ IMAGE_SHAPE = (16, 16, 1)
 
 
 def _model(seed=0, **kwargs):
-    keras.utils.set_random_seed(seed)
-    model = DCGAN(
-        build_generator(IMAGE_SHAPE, latent_dim=8, filters=8),
-        build_discriminator(IMAGE_SHAPE, filters=8),
-        seed=seed,
-        **kwargs,
-    )
-    model.compile()
-    return model
+    return tiny_dcgan(IMAGE_SHAPE, seed, **kwargs)
 
 
 def _dataset():

@@ -6,14 +6,12 @@ import json
 import pathlib
 
 import h5py
-import keras
 import numpy as np
 import pytest
+from conftest import tiny_dcgan
 
 from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.model import DCGAN
-from dcgan_tf.model.networks import build_discriminator, build_generator
 from dcgan_tf.rundir import RunDir, RunDirError
 from dcgan_tf.system import files
 from dcgan_tf.system.files import WriteError
@@ -22,14 +20,7 @@ SHAPE = (16, 16, 1)
 
 
 def _model(seed=0):
-    keras.utils.set_random_seed(seed)
-    model = DCGAN(
-        build_generator(SHAPE, latent_dim=8, filters=8),
-        build_discriminator(SHAPE, filters=8),
-        seed=seed,
-    )
-    model.compile()
-    return model
+    return tiny_dcgan(SHAPE, seed)
 
 
 def _failing(code):

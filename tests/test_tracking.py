@@ -6,10 +6,11 @@ import csv
 import keras
 import numpy as np
 import pytest
+from conftest import tiny_config
 
 from dcgan_tf.config import TrainConfig, resume_config
 from dcgan_tf.rundir import RunDir
-from dcgan_tf.training import run as training
+from dcgan_tf.training.run import run as training
 from dcgan_tf.training.tracking import EpochLine, MetricsLog, ProgressBar
 
 
@@ -109,19 +110,10 @@ def _events(folder):
 def test_tensorboard_curves_continue_unbroken_across_ctrl_c_and_resume(
     tmp_path, fashion_dir
 ):
-    config = TrainConfig(
-        dataset="fashion_mnist",
-        data_dir=fashion_dir,
+    config = tiny_config(
         epochs=2,
         steps_per_epoch=6,
-        batch_size=8,
-        generator_filters=8,
-        discriminator_filters=8,
-        latent_dim=8,
-        grid_size=4,
-        log_every=2,
         steps_per_execution=1,
-        quality_every=0,
         run_dir=str(tmp_path / "run"),
     )
     first = training.train(config, verbose=0)
@@ -166,21 +158,7 @@ def test_no_tensorboard_writes_no_events(tmp_path):
 
 
 def _tiny_run(tmp_path, fashion_dir, **changes):
-    values = dict(
-        dataset="fashion_mnist",
-        data_dir=fashion_dir,
-        epochs=1,
-        steps_per_epoch=4,
-        batch_size=8,
-        generator_filters=8,
-        discriminator_filters=8,
-        latent_dim=8,
-        grid_size=4,
-        log_every=2,
-        quality_every=0,
-        run_dir=str(tmp_path / "run"),
-    )
-    return TrainConfig(**{**values, **changes})
+    return tiny_config(data_dir=fashion_dir, run_dir=str(tmp_path / "run"), **changes)
 
 
 def test_damaged_logs_never_cost_a_checkpoint(tmp_path, fashion_dir):
@@ -209,7 +187,7 @@ def test_damaged_logs_never_cost_a_checkpoint(tmp_path, fashion_dir):
 def test_a_plot_that_fails_is_a_warning_and_the_epoch_is_saved(
     tmp_path, fashion_dir, monkeypatch
 ):
-    from dcgan_tf.training import tracking
+    from dcgan_tf.training.run import tracking
 
     def broken(*args, **kwargs):
         raise ValueError("matplotlib could not draw this")

@@ -10,14 +10,15 @@ import signal
 import keras
 import numpy as np
 import pytest
+from conftest import tiny_config
 from keras import ops
 
 from dcgan_tf.config import DRY_RUN_STEPS, TrainConfig, resume_config
 from dcgan_tf.data import DataError
 from dcgan_tf.model import build_dcgan, steps_per_execution
 from dcgan_tf.rundir import RunDir
-from dcgan_tf.training import run as training
 from dcgan_tf.training.callbacks import restore
+from dcgan_tf.training.run import run as training
 
 
 class _InterruptAt(keras.callbacks.Callback):
@@ -95,22 +96,10 @@ def _rows(path):
 
 @pytest.mark.parametrize("every", [0, 2], ids=["signal", "signal_and_every_2"])
 def test_a_signal_within_an_epoch_checkpoints_its_step_and_resumes_exactly(
-    tmp_path, fashion_dir, every
+    tmp_path, every
 ):
-    config = TrainConfig(
-        dataset="fashion_mnist",
-        data_dir=fashion_dir,
-        epochs=2,
-        steps_per_epoch=5,
-        batch_size=8,
-        generator_filters=8,
-        discriminator_filters=8,
-        latent_dim=8,
-        grid_size=4,
-        log_every=2,
-        steps_per_execution=1,
-        quality_every=0,
-        checkpoint_every_steps=every,
+    config = tiny_config(
+        epochs=2, steps_per_epoch=5, steps_per_execution=1, checkpoint_every_steps=every
     )
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
     training.train(dataclasses.replace(config, run_dir=str(straight)), verbose=0)

@@ -4,6 +4,7 @@ keep what was found (PNG, GIF, `.npz`). `python -m dcgan_tf.explore` runs it.
 """
 
 from dcgan_tf.explorer.engine import Explorer
-from dcgan_tf.explorer.server import create_app, serve
+from dcgan_tf.explorer.server import create_app
+from dcgan_tf.explorer.serving import serve
 
 __all__ = ["Explorer", "create_app", "serve"]

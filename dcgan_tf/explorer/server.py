@@ -4,34 +4,36 @@ Every request carries the latents it works on and gets images back as PNG
 data URLs, so the server keeps no state of a page (several tabs work at
 once) and writes no file (downloads are made in memory or a temporary
 folder). A bad request is answered `400 {"error": "..."}`, which the page
-shows; nothing changes.
+shows; nothing changes. This module makes the app and its routes;
+`dcgan_tf.explorer.serving` refuses what is not the page's own request,
+answers errors and listens.
 """
 
 import base64
 import json
-import logging
-import socket
 import threading
 import time
 from importlib import resources
 
 import numpy as np
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
 
-from dcgan_tf.explorer import guard, projection
+from dcgan_tf.explorer import projection, serving
 from dcgan_tf.explorer import validation as check
 from dcgan_tf.explorer.directions import direction_between
 from dcgan_tf.explorer.engine import gif_bytes, grid_png, npz_bytes, png_bytes
+from dcgan_tf.explorer.serving import (  # noqa: F401 (their old home)
+    DEFAULT_HOST,
+    FORM_ROUTES,
+    bind,
+    serve,
+)
 from dcgan_tf.explorer.validation import RequestError
-from dcgan_tf.sampling import latents as latent_space
+from dcgan_tf.sampling.drawing import latents as latent_space
 
 STATIC = resources.files("dcgan_tf.explorer") / "static"
 MAX_SAMPLES = check.MAX_LATENTS
 MAX_DIRECTIONS = 16
-DEFAULT_HOST = "127.0.0.1"
-FORM_ROUTES = ("/api/project",)  # multipart uploads; every other POST is JSON
 
 
 def data_urls(images) -> list[str]:
@@ -83,42 +85,7 @@ def create_app(explorer) -> Flask:
     def images_of(z, c):
         return data_urls(explorer.render(z, c))
 
-    @app.before_request
-    def only_its_own_page():
-        try:
-            guard.check(
-                request.method,
-                request.path,
-                request.headers,
-                app.config["EXPLORER_HOST"],
-                int(request.environ.get("SERVER_PORT") or 80),
-                lambda path: path not in FORM_ROUTES,
-            )
-        except guard.Refused as refused:
-            return jsonify(error=str(refused)), refused.status
-
-    @app.errorhandler(RequestError)
-    @app.errorhandler(ValueError)
-    def bad_request(error):
-        return jsonify(error=str(error)), 400
-
-    @app.errorhandler(Exception)
-    def internal_error(error):
-        # A bug, not the request's fault: logged with its traceback, and the
-        # page is told in one line; the server keeps serving.
-        app.logger.exception("Unexpected error on %s", request.path)
-        return jsonify(error=f"Internal error ({type(error).__name__}): {error}"), 500
-
-    @app.errorhandler(HTTPException)
-    def http_error(error):
-        if error.code == 413:
-            message = (
-                "The upload is larger than "
-                f"{projection.MAX_UPLOAD_BYTES // 2**20} MiB; choose a smaller image."
-            )
-        else:
-            message = f"{error.code} {error.name}: {error.description}"
-        return jsonify(error=message), error.code
+    serving.refuse_and_answer_errors(app)
 
     @app.get("/")
     def page():
@@ -325,39 +292,3 @@ def _int(text):
         return int(text) if text not in (None, "") else None
     except ValueError:
         return text
-
-
-def bind(app: Flask, host: str, port: int):
-    """A werkzeug server of `app` listening on `host:port` (port 0: a free
-    one), not yet serving; requests must then name `host` (or the loopback)
-    and its port in `Host`.
-
-    Raises:
-        OSError: when the address cannot be bound (port in use, unknown host).
-    """
-    app.config["EXPLORER_HOST"] = host
-    # Bound here, not by werkzeug, which answers a port in use with exit(1).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.create_server((host, port), family=family) as listening:
-        return make_server(host, port, app, threaded=True, fd=listening.fileno())
-
-
-def serve(app: Flask, host: str, port: int, announce) -> None:
-    """Serves `app` until Ctrl-C (KeyboardInterrupt, left to the caller).
-
-    Args:
-        app: from `create_app`.
-        host, port: where to listen (port 0: a free one).
-        announce: called with the page's address once it is listening.
-
-    Raises:
-        OSError: when the address cannot be bound (port in use, unknown host).
-    """
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = bind(app, host, port)
-    shown = f"[{host}]" if ":" in host else host
-    announce(f"http://{shown}:{server.server_address[1]}/")
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()

@@ -13,13 +13,17 @@ A conditional DCGAN (Mirza and Osindero 2014) is the same model with
 networks built with `num_classes`: the batches are `(images, labels)`, the
 generated images' labels are drawn from the data's class frequencies, and
 both networks take the classes as one-hot vectors beside their usual input.
+
+It is one file of about 300 lines on purpose: `DCGAN` is one class whose
+parts (what a step draws, G's and D's inputs, the metrics) a reader follows
+from `__init__` to the train step; the reading of checkpoints made before
+the model held its parts is `dcgan_tf.model.old_checkpoints`'s.
 """
 
 import collections
 import tempfile
 from pathlib import Path
 
-import h5py
 import keras
 import numpy as np
 from keras import ops
@@ -28,6 +32,11 @@ from dcgan_tf.model import steps
 from dcgan_tf.model.augment import Augmenter
 from dcgan_tf.model.ema import AveragedGenerator
 from dcgan_tf.model.losses import adversarial_losses
+from dcgan_tf.model.old_checkpoints import (  # noqa: F401 (its old home)
+    OLD_CHECKPOINT_PATHS,
+    is_old_checkpoint,
+    map_old_checkpoint,
+)
 from dcgan_tf.model.steps.jax_state import JAXStateMixin
 
 METRIC_NAMES = (
@@ -82,14 +91,6 @@ StepDraws = collections.namedtuple(
         "g_augmentation",
     ],
 )
-
-# Checkpoints written before the model held its parts (#29) kept ADA's p
-# among the model's own variables and the averaged generator as
-# `ema_generator`: each old place in the weights file and its place now.
-OLD_CHECKPOINT_PATHS = {
-    "vars": "augmenter/vars",
-    "ema_generator": "averaged_generator/generator",
-}
 
 
 class DCGAN(JAXStateMixin, keras.Model):
@@ -311,28 +312,9 @@ class DCGAN(JAXStateMixin, keras.Model):
         """`keras.Model.load_weights`, which also reads checkpoints written
         before the model held its parts (`OLD_CHECKPOINT_PATHS`)."""
         filepath = Path(filepath)
-        if filepath.name.endswith(".weights.h5") and _is_old_checkpoint(filepath):
+        if filepath.name.endswith(".weights.h5") and is_old_checkpoint(filepath):
             with tempfile.TemporaryDirectory() as scratch:
                 mapped = Path(scratch) / "mapped.weights.h5"
-                _map_old_checkpoint(filepath, mapped)
+                map_old_checkpoint(filepath, mapped)
                 return super().load_weights(mapped, *args, **kwargs)
         return super().load_weights(filepath, *args, **kwargs)
-
-
-def _is_old_checkpoint(path: Path) -> bool:
-    with h5py.File(path, "r") as stored:
-        return "ema_generator" in stored or len(stored.get("vars", ())) > 0
-
-
-def _map_old_checkpoint(source: Path, target: Path) -> None:
-    """Copies the weights file `source` to `target` with each group of
-    `OLD_CHECKPOINT_PATHS` moved to its new place."""
-    with h5py.File(source, "r") as old, h5py.File(target, "w") as new:
-        for key, value in old.attrs.items():
-            new.attrs[key] = value
-        for name in old:
-            new_name = OLD_CHECKPOINT_PATHS.get(name, name)
-            if name == "vars" and not len(old[name]):
-                new_name = name
-            old.copy(old[name], new, name=new_name)
-        new.require_group("vars")

@@ -9,6 +9,12 @@ layers (G's upsampling, D's normalisation, layers added before D's last
 block) are looked up by name in the three tables below (`UPSAMPLINGS`,
 `DISCRIMINATOR_LAYERS`, `DISCRIMINATOR_ADDITIONS`), which each recipe's own
 module fills (`dcgan_tf.model.modern`), so that none of them is written here.
+
+It is one file of about 400 lines on purpose: the paper's two networks are
+what a tutorial reader comes for, and they read best as the paper and the
+Keras and PyTorch tutorials present them, in one place from the constants to
+the last layer; split, the ladder and the constants would sit away from the
+networks they size.
 """
 
 import dataclasses

@@ -2,8 +2,9 @@
 
 `python -m dcgan_tf.generate`, `interpolate`, `neighbours` and `explore` are
 its commands. `loading`: `load_generator`, the one loader of a saved
-generator, checked, with its run's settings; `latents`: latents in numpy
-(drawing, slerp, walks, `.npz` latent files); `drawing`: `sample`,
+generator, checked, with its run's settings (`model_files`: its `.keras`
+file read and checked); `latents`: latents in numpy (drawing, slerp, walks;
+`latent_files`: the `.npz` latent files); `drawing`: `sample`,
 `generate`, `interpolate`, `walk`; `images`: uint8 conversion, grids, GIFs.
 
 The names of `drawing` are imported on first use, so that a command's
@@ -31,5 +32,7 @@ __all__ = sorted(_PUBLIC)
 
 def __getattr__(name):
     if name not in _PUBLIC:
-        raise AttributeError(f"module 'dcgan_tf.sampling' has no attribute {name!r}")
+        raise AttributeError(
+            f"module 'dcgan_tf.sampling.drawing' has no attribute {name!r}"
+        )
     return getattr(importlib.import_module("dcgan_tf.sampling.drawing"), name)

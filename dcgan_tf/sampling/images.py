@@ -1,4 +1,5 @@
-"""Image conversion, sample grids and GIFs, in numpy, Pillow and imageio only.
+"""Image conversion, sample grids and GIFs (a walk's frames too), in numpy,
+Pillow and imageio only.
 
 Nothing here imports TensorFlow or Keras: these helpers take numpy arrays
 (or anything `np.asarray` accepts) of NHWC images. Files are encoded in
@@ -14,6 +15,7 @@ import imageio.v2 as imageio
 import numpy as np
 from PIL import Image
 
+from dcgan_tf.sampling.latents import join_segments
 from dcgan_tf.system.files import write_atomically
 
 # Cells of a grid are enlarged by a whole factor until they are this many
@@ -241,3 +243,25 @@ def save_gif(
 def read_gif(path: str | Path) -> list[np.ndarray]:
     """Reads every frame of a GIF, for tests and notebooks."""
     return [np.asarray(frame) for frame in imageio.mimread(path)]
+
+
+def bounce(frames: list) -> list:
+    """Frames played forth and back, so a looping GIF never jumps."""
+    return frames + frames[-2:0:-1]
+
+
+def animation_frames(images, joined: bool, loop: bool) -> list:
+    """The GIF frames of a `(rows, steps, h, w, c)` uint8 walk.
+
+    Args:
+        images: the walk's images, one row per pair or per leg.
+        joined: play the rows one after another as one walk (keyframes)
+            rather than side by side (independent pairs).
+        loop: the joined walk ends where it starts, so play it round.
+    """
+    if joined:
+        tracks = join_segments(images, loop)[:, None]  # (frames, 1, ...)
+    else:
+        tracks = images.swapaxes(0, 1)  # (steps, rows, ...)
+    frames = [make_grid(track, columns=len(track)) for track in tracks]
+    return frames if joined and loop else bounce(frames)

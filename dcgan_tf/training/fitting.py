@@ -18,16 +18,12 @@ from dcgan_tf.data import make_dataset
 from dcgan_tf.model.distribute import is_chief, shard_by_batch
 from dcgan_tf.quality.monitor import quality_monitor
 from dcgan_tf.system import files
-from dcgan_tf.training.callbacks import (
-    Checkpoint,
-    DivergenceGuard,
-    ProgressGif,
-    RestoreMetrics,
-    SampleGrid,
-    StopAfterEpoch,
-)
+from dcgan_tf.training.callbacks import Checkpoint, RestoreMetrics, StopAfterEpoch
+from dcgan_tf.training.guard import DivergenceGuard
 from dcgan_tf.training.interrupt import Interruptions
-from dcgan_tf.training.tracking import EpochLine, MetricsLog, ProgressBar
+from dcgan_tf.training.progress import EpochLine, ProgressBar
+from dcgan_tf.training.sample_grids import ProgressGif, SampleGrid
+from dcgan_tf.training.tracking import MetricsLog
 
 
 def fit_run(run, callbacks=(), verbose="auto"):
