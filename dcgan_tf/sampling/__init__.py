@@ -32,7 +32,5 @@ __all__ = sorted(_PUBLIC)
 
 def __getattr__(name):
     if name not in _PUBLIC:
-        raise AttributeError(
-            f"module 'dcgan_tf.sampling.drawing' has no attribute {name!r}"
-        )
+        raise AttributeError(f"module 'dcgan_tf.sampling' has no attribute {name!r}")
     return getattr(importlib.import_module("dcgan_tf.sampling.drawing"), name)
