@@ -106,26 +106,30 @@ def _main(argv, interruptions, started):
     from dcgan_tf.system.files import WriteError
 
     def start():
+        # The configuration is resolved and checked here, once; the run adds
+        # what only it knows (`dcgan_tf.config.resolving.complete`).
+        resumed = None
         if args.resume:
-            run = rundir.RunDir(args.resume)
-            config = resume_config(run.read_config(), given)
-            done = run.completed_epochs()
-            if done >= config.epochs and run.generator_behind(done):
-                _rewrite_generator(run, config, done)
-            if "epochs" not in given and done >= config.epochs:
-                print(
-                    f"{run} has completed its {done} epochs; pass --epochs above "
-                    f"{done} to train it further."
-                )
-                sys.exit(0)
+            resumed = rundir.RunDir(args.resume)
+            config = resume_config(resumed.read_config(), given)
         else:
             config = TrainConfig(**given).resolve(dry_run=args.dry_run)
-            config.validate()
+        config.validate()
+        if resumed is not None:
+            done = resumed.completed_epochs()
+            if done >= config.epochs and resumed.generator_behind(done):
+                _rewrite_generator(resumed, config, done)
+            if "epochs" not in given and done >= config.epochs:
+                print(
+                    f"{resumed} has completed its {done} epochs; pass --epochs "
+                    f"above {done} to train it further."
+                )
+                sys.exit(0)
         if not args.dry_run:  # a data error in a second, before TensorFlow loads
             print("data:", find(config.dataset, config.data_dir), flush=True)
-        from dcgan_tf.training import run as training
+        from dcgan_tf.training.run import run as training
 
-        run = training.prepare(config, resume=args.resume, dry_run=args.dry_run)
+        run = training.prepare(config, resume=resumed, dry_run=args.dry_run)
         started.append(run)
         print("configuration:", json.dumps(run.config.to_dict(), indent=2))
         print(run.execution.line())
@@ -137,7 +141,7 @@ def _main(argv, interruptions, started):
     run = cli.run_command(
         PROG, start, stopped=lambda signum: _stopped_line(signum, started)
     )
-    from dcgan_tf.training import run as training
+    from dcgan_tf.training.run import run as training
 
     verbose = "auto" if sys.stdout.isatty() else 2
     # From here a signal only asks: training saves the step it stops at, and
@@ -207,10 +211,10 @@ def _stopped_line(signum, started) -> str:
 def _rewrite_generator(run, config, done) -> None:
     """A finished run whose `generator.keras` a kill left missing, damaged or
     an epoch old: written again from its last checkpoint, said in one line."""
-    from dcgan_tf.training import run as training
+    from dcgan_tf.training.run import run as training
 
     behind = run.generator_behind(done)
-    checkpoint = training.rewrite_generator(run.path, config)
+    checkpoint = training.rewrite_generator(run, config)
     print(
         f"{behind}; rewritten from {checkpoint.weights.name} (epoch "
         f"{checkpoint.epoch}).",
@@ -257,7 +261,7 @@ def _interrupted_line(run) -> str:
         if run.saved
         else "no step had been checkpointed"
     )
-    generator = run.run.file(rundir.INTERRUPTED_GENERATOR)
+    generator = run.run_dir.file(rundir.INTERRUPTED_GENERATOR)
     kept = f", the generator as it was in {generator}" if generator.is_file() else ""
     return (
         f"Stopped by {describe(run.interrupted)}: {saved}{kept}. Resume with: "

@@ -12,6 +12,11 @@ from dcgan_tf.train import build_parser
 OPTIONS = ("upsample", "discriminator_norm", "loss", "minibatch_stddev")
 
 
+def _rates(config) -> tuple:
+    """The discriminator's and the generator's learning rates, as resolved."""
+    return (config.d_learning_rate, config.g_learning_rate)
+
+
 def test_paper_is_the_default_and_today_s_dcgan():
     config = TrainConfig().resolve()
     assert config.recipe == "paper"
@@ -22,7 +27,7 @@ def test_paper_is_the_default_and_today_s_dcgan():
         False,
     ]
     assert config.learning_rate == 2e-4
-    assert config.learning_rates == (2e-4, 2e-4)
+    assert _rates(config) == (2e-4, 2e-4)
     assert config.differences_from_paper() == []
     # The classic sets keep the paper's recipe; the photo-sized ones do not.
     for dataset in ("fashion_mnist", "mnist", "cifar10"):
@@ -48,16 +53,14 @@ def test_modern_recipe_sets_every_option_and_flags_override_it():
         "hinge",
     )
     # --learning-rate sets both networks' rates, unless one is given too.
-    assert TrainConfig(
-        recipe="modern", learning_rate=1e-3
-    ).resolve().learning_rates == (
+    assert _rates(TrainConfig(recipe="modern", learning_rate=1e-3).resolve()) == (
         1e-3,
         1e-3,
     )
     both = TrainConfig(recipe="modern", learning_rate=1e-3, g_learning_rate=5e-5)
-    assert both.resolve().learning_rates == (1e-3, 5e-5)
+    assert _rates(both.resolve()) == (1e-3, 5e-5)
     paper = TrainConfig(d_learning_rate=4e-4).resolve()
-    assert paper.learning_rates == (4e-4, 2e-4)
+    assert _rates(paper) == (4e-4, 2e-4)
     assert paper.differences_from_paper() == [
         "--d-learning-rate 0.0004",
         "--g-learning-rate 0.0002",
@@ -76,7 +79,7 @@ def test_a_config_json_from_before_the_recipes_reads_as_the_paper():
         "nonsaturating",
         False,
     ]
-    assert config.learning_rates == (1e-4, 1e-4)
+    assert _rates(config) == (1e-4, 1e-4)
     config.validate()
     resumed = resume_config(config, {"epochs": 99})
     assert (resumed.d_learning_rate, resumed.g_learning_rate) == (1e-4, 1e-4)
@@ -102,9 +105,9 @@ def test_resume_refuses_another_architecture_and_takes_new_rates():
     same = resume_config(recorded, {"recipe": "modern", "upsample": "resize"})
     assert same == recorded
     lower = resume_config(recorded, {"learning_rate": 1e-5})
-    assert lower.learning_rates == (1e-5, 1e-5)
+    assert _rates(lower) == (1e-5, 1e-5)
     only_d = resume_config(recorded, {"d_learning_rate": 2e-4})
-    assert only_d.learning_rates == (2e-4, 1e-4)
+    assert _rates(only_d) == (2e-4, 1e-4)
 
 
 def test_bad_recipe_values_are_one_line_errors():
@@ -133,3 +136,22 @@ def test_the_recipe_flags_are_generated_from_the_fields():
     assert parser.parse_args([]).minibatch_stddev is None  # the recipe decides
     with pytest.raises(SystemExit):
         parser.parse_args(["--upsample", "pixelshuffle"])
+
+
+def test_each_network_s_rate_is_a_field_filled_once_and_the_run_completes_it():
+    # resolve() is the one owner of the two rates: a resolved config holds
+    # them as fields (no computed property), and an older config.json gets
+    # them when read, at its learning_rate, as such a run trained.
+    config = TrainConfig(learning_rate=3e-4).resolve()
+    assert _rates(config) == (3e-4, 3e-4)
+    assert not hasattr(TrainConfig, "learning_rates")
+    old = config.to_dict()
+    del old["d_learning_rate"], old["g_learning_rate"]
+    assert _rates(TrainConfig.from_dict(old)) == (3e-4, 3e-4)
+    # What only the run knows is added by one step, `complete`.
+    from dcgan_tf.config.resolving import RunFacts, complete
+
+    done = complete(config, RunFacts(7, ["a", "b"], True, "/tmp/run"))
+    assert (done.steps_per_epoch, done.class_names) == (7, ["a", "b"])
+    assert (done.jit_compiled, done.run_dir) == (True, "/tmp/run")
+    assert complete(config, RunFacts(7)).run_dir == config.run_dir

@@ -216,7 +216,7 @@ def test_modern_recipe_resumes_exactly(tmp_path):
     config = dataclasses.replace(
         TINY, recipe="modern", epochs=2, steps_per_epoch=2, steps_per_execution=1
     ).resolve()
-    assert config.learning_rates == (4e-4, 1e-4)
+    assert (config.d_learning_rate, config.g_learning_rate) == (4e-4, 1e-4)
     models = []
     for name, epochs in (("straight", 2), ("resumed", 1)):
         run_dir = str(tmp_path / name)
@@ -252,3 +252,26 @@ def test_modern_recipe_resumes_exactly(tmp_path):
         ops.convert_to_numpy(straight.generator(latents)),
         atol=1e-6,
     )
+
+
+def test_a_prepared_run_holds_its_directory_as_a_run_dir_and_the_completed_config(
+    tmp_path,
+):
+    # One type for a run directory, under a name that says it: `Run.run_dir`
+    # is the `RunDir` (path-like, as the Path it replaced), `Run.run` the
+    # name it had before. The configuration is the one `config.json` records,
+    # with what only the run knows added once (its steps, compiled step, path).
+    config = dataclasses.replace(
+        TINY, steps_per_epoch=None, run_dir=str(tmp_path / "run")
+    ).resolve(dry_run=True)
+    run = training.prepare(config, dry_run=True)
+    try:
+        assert isinstance(run.run_dir, RunDir) and run.run is run.run_dir
+        assert (run.run_dir / "config.json").is_file()
+        assert RunDir(run.run_dir).path == tmp_path / "run"
+        assert run.config.steps_per_epoch == DRY_RUN_STEPS
+        assert run.config.jit_compiled is run.execution.compiled
+        assert run.config.run_dir == str(tmp_path / "run")
+        assert RunDir(run.run_dir).read_config() == run.config
+    finally:
+        run.lock.release()

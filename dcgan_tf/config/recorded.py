@@ -1,12 +1,30 @@
 """Reading a `config.json` that any version of dcgan_tf wrote: fields added
 since take their old behaviour (`ADDED`), renamed ones are read under their
 new names (`RENAMED`), unknown keys are ignored, and a value of the wrong type,
-or a field every version wrote (`RECORDED_SINCE_FIRST`) missing, is one line."""
+or a field every version wrote (`RECORDED_SINCE_FIRST`) missing, is one line.
+Each network's learning rate, recorded since the recipes, is filled as
+`dcgan_tf.config.resolving.learning_rates` says (both at `learning_rate`)."""
 
 import dataclasses
 
-from dcgan_tf.config import checks
-from dcgan_tf.config.presets import ADDED, RECORDED_SINCE_FIRST, RENAMED
+from dcgan_tf.config import checks, resolving
+from dcgan_tf.config.presets import ADDED, RECIPES, RECORDED_SINCE_FIRST, RENAMED
+
+
+def config_values(cls, values) -> dict:
+    """`field_values` of a `TrainConfig` (`cls`), with each network's
+    learning rate filled in when an older version did not record it.
+
+    Raises:
+        ValueError: as `field_values` does.
+    """
+    values = field_values(cls, values)
+    if values.get("d_learning_rate") is None or values.get("g_learning_rate") is None:
+        recipe = RECIPES.get(values.get("recipe"), RECIPES["paper"])
+        rates = resolving.learning_rates(values, recipe)
+        values["d_learning_rate"] = rates["d_learning_rate"]
+        values["g_learning_rate"] = rates["g_learning_rate"]
+    return values
 
 
 def field_values(cls, values) -> dict:

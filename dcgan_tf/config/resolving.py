@@ -1,6 +1,8 @@
 """From the options given to the configuration that runs: the data set's
-preset fills what was left out, the recipe fills the cures' options, and what
-differs from the paper is named."""
+preset fills what was left out, the recipe fills the cures' options and each
+network's learning rate (`resolve`, the only place either is worked out), what
+only the run itself can know is added once (`complete`), and what differs from
+the paper is named."""
 
 import dataclasses
 
@@ -69,16 +71,65 @@ def recipe_values(values: dict) -> dict:
         raise ValueError(
             f"Unknown recipe {values['recipe']!r}; choose one of {', '.join(RECIPES)}."
         )
+    recipe = RECIPES[values["recipe"]]
+    filled = {
+        name: value if values[name] is None else values[name]
+        for name, value in recipe.items()
+        if not name.endswith("learning_rate")
+    }
+    filled.update(learning_rates(values, recipe))
+    return filled
+
+
+def learning_rates(values: dict, recipe: dict = RECIPES["paper"]) -> dict:
+    """`learning_rate`, `d_learning_rate` and `g_learning_rate` of a
+    configuration's `values`, each None filled in: a network's own rate given
+    wins, then --learning-rate for both, then the `recipe`'s rate for that
+    network, then `LEARNING_RATE`. A `config.json` written before the two
+    rates (read by `dcgan_tf.config.recorded`) gets both at its
+    `learning_rate`, as such a run trained."""
     rate = values["learning_rate"]
     filled = {"learning_rate": LEARNING_RATE if rate is None else rate}
-    for name, value in RECIPES[values["recipe"]].items():
-        if values[name] is not None:
+    for name in ("d_learning_rate", "g_learning_rate"):
+        if values.get(name) is not None:
             filled[name] = values[name]
-        elif name.endswith("learning_rate") and rate is not None:
-            filled[name] = rate
+        elif rate is not None or recipe.get(name) is None:
+            filled[name] = filled["learning_rate"]
         else:
-            filled[name] = filled["learning_rate"] if value is None else value
+            filled[name] = recipe[name]
     return filled
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFacts:
+    """What only the run itself knows, found once the data is loaded and the
+    machine measured (see `dcgan_tf.training.run.prepare`).
+
+    Attributes:
+        steps_per_epoch: the configured steps, or one pass over the data.
+        class_names: the data's classes (a conditional run), else as recorded.
+        jit_compiled: whether `--jit-compile` compiled the train step.
+        run_dir: the run directory, when known before it is made (a resume or
+            `--run-dir`); a numbered new run's directory names itself in its
+            `config.json` when made (`dcgan_tf.rundir.create_numbered`).
+    """
+
+    steps_per_epoch: int
+    class_names: list[str] | None = None
+    jit_compiled: bool | None = None
+    run_dir: str | None = None
+
+
+def complete(config, facts: RunFacts):
+    """`config` (resolved and checked) with what only the run knows: the
+    configuration that trains and that `config.json` records."""
+    return dataclasses.replace(
+        config,
+        steps_per_epoch=facts.steps_per_epoch,
+        class_names=facts.class_names,
+        jit_compiled=facts.jit_compiled,
+        run_dir=config.run_dir if facts.run_dir is None else facts.run_dir,
+    )
 
 
 def differences_from_paper(config) -> list[str]:
@@ -95,7 +146,7 @@ def differences_from_paper(config) -> list[str]:
             differ.append(f"--{flag}" if mine else f"--no-{flag}")
         else:
             differ.append(f"--{flag} {mine}")
-    d_rate, g_rate = config.learning_rates
+    d_rate, g_rate = config.d_learning_rate, config.g_learning_rate
     if d_rate != g_rate:
         differ += [f"--d-learning-rate {d_rate}", f"--g-learning-rate {g_rate}"]
     return differ

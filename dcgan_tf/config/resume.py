@@ -27,7 +27,8 @@ def resume_config(recorded, given: dict):
 
     Raises:
         ValueError: naming only the flags whose values differ from the
-            recorded ones and cannot change on resume.
+            recorded ones and cannot change on resume; its values are checked
+            where the run starts (`dcgan_tf.train`, `training.run.train`).
     """
     differ = [
         f"--{name.replace('_', '-')} {given[name]} differs from the run's "
@@ -45,10 +46,9 @@ def resume_config(recorded, given: dict):
         )
     changes = {k: v for k, v in given.items() if k in RESUME_CHANGEABLE}
     if "learning_rate" in changes:
-        # --learning-rate sets both networks' rates, as when a run starts.
+        # --learning-rate sets both networks' rates (unless one is given too),
+        # as when a run starts. The recorded rates are filled already, by
+        # `dcgan_tf.config.recorded` for a run of an older version.
         for name in ("d_learning_rate", "g_learning_rate"):
             changes.setdefault(name, changes["learning_rate"])
-    config = dataclasses.replace(recorded, **changes)
-    # A run recorded before the two rates trained both at learning_rate.
-    d_rate, g_rate = config.learning_rates
-    return dataclasses.replace(config, d_learning_rate=d_rate, g_learning_rate=g_rate)
+    return dataclasses.replace(recorded, **changes)

@@ -13,7 +13,6 @@ from dcgan_tf.config.presets import (
     FIT_MODES,
     JIT_COMPILES,
     LATENT_DISTRIBUTIONS,
-    LEARNING_RATE,
     LOSSES,
     PRECISIONS,
     PRESETS,
@@ -32,7 +31,10 @@ def _field(default, help, **kwargs):
 class TrainConfig:
     """Everything that defines a training run; saved as the run's `config.json`.
 
-    Fields left at `None` are filled from `PRESETS[dataset]` by `resolve()`.
+    Fields left at `None` are filled from `PRESETS[dataset]` and the recipe
+    by `resolve()` (each network's learning rate among them); what only the
+    run knows (its steps, classes, compiled step and directory) is added once
+    by `dcgan_tf.config.resolving.complete` when it starts.
     """
 
     dataset: str = _field("fashion_mnist", "Data set to train on.", choices=DATASETS)
@@ -270,15 +272,6 @@ class TrainConfig:
         """
         return resolving.resolve(self, dry_run)
 
-    @property
-    def learning_rates(self) -> tuple[float, float]:
-        """The discriminator's and the generator's Adam learning rates."""
-        rate = LEARNING_RATE if self.learning_rate is None else self.learning_rate
-        return tuple(
-            rate if value is None else value
-            for value in (self.d_learning_rate, self.g_learning_rate)
-        )
-
     def differences_from_paper(self) -> list[str]:
         """The options, as `--flag value`, by which this run's network or
         training differs from Radford et al.'s DCGAN; empty for the paper's."""
@@ -310,4 +303,4 @@ class TrainConfig:
             ValueError: when `values` is not a mapping of field names with
                 values of their types.
         """
-        return cls(**recorded.field_values(cls, values))
+        return cls(**recorded.config_values(cls, values))

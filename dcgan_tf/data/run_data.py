@@ -1,8 +1,6 @@
 """A training run's images (and labels) as its configuration names them: the
 data set, or synthetic images for a dry run."""
 
-import dataclasses
-
 import numpy as np
 
 from dcgan_tf.config import TrainConfig
@@ -10,14 +8,14 @@ from dcgan_tf.data import CLASS_NAMES, load_images, load_labeled, synthetic_imag
 
 
 def load_run_data(config: TrainConfig, dry_run=False):
-    """`(images, labels, config)`: the labels (None unless conditional) and
-    the configuration with the data's `class_names` filled in.
+    """`(images, labels, class_names)`: the labels and the data's class names
+    (for a run that is not conditional, None and the recorded `class_names`).
 
     Raises:
         ValueError: when a resumed run's recorded classes differ from the data's.
     """
     if not config.conditional:
-        return load_run_images(config, dry_run), None, config
+        return load_run_images(config, dry_run), None, config.class_names
     if dry_run:
         images = load_run_images(config, dry_run)
         # Synthetic blobs: ten "classes", named as the data set's are.
@@ -36,7 +34,7 @@ def load_run_data(config: TrainConfig, dry_run=False):
             f"The run was trained on the classes {', '.join(config.class_names)} "
             f"but the data now has {', '.join(names)}; point --data-dir at its data."
         )
-    return images, labels, dataclasses.replace(config, class_names=names)
+    return images, labels, names
 
 
 def load_run_images(config: TrainConfig, dry_run=False) -> np.ndarray:

@@ -47,10 +47,11 @@ from dcgan_tf.rundir.names import (
     TENSORBOARD,
     RunDirError,
 )
-from dcgan_tf.rundir.run_dir import RunDir
+from dcgan_tf.rundir.run_dir import RunDir, as_run_dir
 
-# A run's checkpoints live in dcgan_tf.rundir.checkpoints; these names stay here.
-Checkpoint = checkpoints.Checkpoint
+# A run's checkpoints live in dcgan_tf.rundir.checkpoints; this name stays here.
+SavedCheckpoint = checkpoints.SavedCheckpoint
+Checkpoint = SavedCheckpoint  # its name before 0.2, kept for code using it
 
 
 def create_numbered(config, latents, name: str, root=RUNS_ROOT):
@@ -81,7 +82,9 @@ __all__ = [
     "SAMPLES",
     "STATE",
     "STEPS",
+    "SavedCheckpoint",
     "TENSORBOARD",
+    "as_run_dir",
     "check_generator_current",
     "config_beside",
     "create_numbered",

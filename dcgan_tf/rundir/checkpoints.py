@@ -48,8 +48,9 @@ SIDECAR = re.compile(r"checkpoint_epoch_(\d{4,})(?:_step_(\d{6,}))?\.json$")
 
 
 @dataclasses.dataclass(frozen=True)
-class Checkpoint:
-    """A complete checkpoint of a run.
+class SavedCheckpoint:
+    """A complete checkpoint of a run, as saved in its directory (the callback
+    that saves one is `dcgan_tf.training.callbacks.Checkpoint`).
 
     Attributes:
         epoch: epochs completed.
@@ -81,6 +82,12 @@ class Checkpoint:
         if not self.step:
             return f"epoch {self.epoch}"
         return f"epoch {self.epoch}, step {self.step} of epoch {self.epoch + 1}"
+
+
+# The record's name in version 0.1 (`dcgan_tf.rundir.checkpoints.Checkpoint`), kept
+# for code written against it; the callback of that name is
+# `dcgan_tf.training.callbacks.Checkpoint`.
+Checkpoint = SavedCheckpoint
 
 
 def checkpoint_name(epoch: int, step: int = 0) -> str:
@@ -132,7 +139,7 @@ def _metrics(values) -> dict | None:
     return values
 
 
-def read(weights: Path) -> Checkpoint | None:
+def read(weights: Path) -> SavedCheckpoint | None:
     """The checkpoint whose weights are `weights`, if complete and trusted.
 
     Returns None (with a warning when the sidecar is to blame) for weights
@@ -166,7 +173,7 @@ def read(weights: Path) -> Checkpoint | None:
     verified = "sha256" in record
     if verified and record["sha256"] != sha256(weights):
         return None
-    return Checkpoint(
+    return SavedCheckpoint(
         epoch,
         weights,
         record.get("seed_state"),
@@ -204,7 +211,7 @@ def _check_record(record, epoch: int, step: int) -> dict | None:
     return checked
 
 
-def _from_state(folder: Path) -> Checkpoint | None:
+def _from_state(folder: Path) -> SavedCheckpoint | None:
     """The checkpoint `state.json` names, when that is a trusted file of
     this run whose epoch and step agree with the state's."""
     path = folder / STATE
@@ -238,7 +245,7 @@ def _from_state(folder: Path) -> Checkpoint | None:
     return checkpoint
 
 
-def latest(folder: Path) -> Checkpoint | None:
+def latest(folder: Path) -> SavedCheckpoint | None:
     """The newest complete checkpoint in `folder`, or None before the first.
 
     `state.json` names it; without a usable `state.json`, or when the file it
@@ -297,7 +304,7 @@ def save(folder: Path, model, epoch: int, seed_state, step=0, metrics=None):
             path.unlink(missing_ok=True)
             sidecar(path).unlink(missing_ok=True)
     remove_orphan_sidecars(folder, (epoch, step))
-    return Checkpoint(
+    return SavedCheckpoint(
         epoch, weights, seed_state, step, metrics, True, record["backend"]
     )
 

@@ -37,6 +37,11 @@ from dcgan_tf.system.files import (
 class RunDir:
     """One run directory: where each file goes, and the only writer of them.
 
+    The library's one type for a run directory: built once from a path where
+    the run is named (`as_run_dir`), then passed down. It is path-like
+    (`os.fspath`, `Path(run_dir)`, `run_dir / NAME`), so code that took the
+    run directory as a path keeps working; `path` is the `Path`.
+
     Args:
         path: the directory (it need not exist yet).
     """
@@ -49,6 +54,12 @@ class RunDir:
 
     def __str__(self):
         return str(self.path)
+
+    def __fspath__(self):
+        return str(self.path)
+
+    def __truediv__(self, name) -> Path:
+        return self.path / name
 
     # --- Names ---------------------------------------------------------------
 
@@ -214,7 +225,7 @@ class RunDir:
                 "latents are lost: start a new run, or copy them from a backup."
             ) from None
 
-    def latest_checkpoint(self) -> checkpoints.Checkpoint | None:
+    def latest_checkpoint(self) -> checkpoints.SavedCheckpoint | None:
         """The newest complete checkpoint, or None before the first (see
         `dcgan_tf.rundir.checkpoints.latest`).
 
@@ -265,7 +276,7 @@ class RunDir:
 
     def save_checkpoint(
         self, model, epoch: int, seed_state, step=0, metrics=None
-    ) -> checkpoints.Checkpoint:
+    ) -> checkpoints.SavedCheckpoint:
         """Saves both networks and optimisers after `epoch` epochs and `step`
         steps (see `dcgan_tf.rundir.checkpoints.save`).
 
@@ -343,6 +354,11 @@ class RunDir:
                 "own files; replace them with the files themselves (or remove them) "
                 "and resume again."
             )
+
+
+def as_run_dir(run_dir) -> RunDir:
+    """`run_dir` itself when it is a `RunDir`, else the `RunDir` of that path."""
+    return run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
 
 
 def _is_whole_zip(path: Path) -> bool:

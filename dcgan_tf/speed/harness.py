@@ -124,7 +124,7 @@ def _peer_blocks(model, images, config, block):
         peer = PeerDCGAN(
             model.generator,
             model.discriminator,
-            config.learning_rates[0],
+            config.d_learning_rate,
             config.beta_1,
             seed=config.seed,
             compiled=name == "peer_compiled",

@@ -176,7 +176,7 @@ class RestoreMetrics(keras.callbacks.Callback):
         self.metrics = None
 
 
-def restore(model, checkpoint: rundir.Checkpoint | None) -> int:
+def restore(model, checkpoint: rundir.SavedCheckpoint | None) -> int:
     """Loads a checkpoint into a compiled `DCGAN`.
 
     Returns:

@@ -44,7 +44,7 @@ def fit_run(run, callbacks=(), verbose="auto"):
                 _fit_epochs(run, callbacks, verbose, interruptions, epoch)
         finally:
             if not is_chief(run.strategy):
-                shutil.rmtree(run.run.path, ignore_errors=True)
+                shutil.rmtree(run.run_dir.path, ignore_errors=True)
     return run
 
 
@@ -71,7 +71,7 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
     steps = config.steps_per_epoch
     rest_of_epoch, initial_step = bool(step), step
     log = MetricsLog(
-        run.run,
+        run.run_dir,
         steps,
         log_every=config.log_every,
         tensorboard=config.tensorboard,
@@ -82,7 +82,7 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
     )
     guard = DivergenceGuard()
     checkpoint = Checkpoint(
-        run.run,
+        run.run_dir,
         keep_every=config.keep_every,
         every_steps=config.checkpoint_every_steps,
         steps_per_epoch=steps,
@@ -95,13 +95,15 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
     if rest_of_epoch:
         all_callbacks.insert(0, RestoreMetrics(run.initial_metrics))
     if config.quality_every:
-        all_callbacks.append(quality_monitor(config, run.images, run.run, run.features))
-    grids = SampleGrid(run.run, run.latents, every=config.sample_every, gif=False)
+        all_callbacks.append(
+            quality_monitor(config, run.images, run.run_dir, run.features)
+        )
+    grids = SampleGrid(run.run_dir, run.latents, every=config.sample_every, gif=False)
     all_callbacks += [grids, log]
     # The checkpoint before any line is printed (a print that fails cannot
     # cost the epoch it trained), the GIF after it (a damaged grid in
     # samples/ cannot either).
-    all_callbacks += [checkpoint, ProgressGif(run.run)]
+    all_callbacks += [checkpoint, ProgressGif(run.run_dir)]
     if verbose:
         # The progress line (Keras would add its own last), then the speed and
         # the time to the end.
@@ -136,7 +138,7 @@ def _fit_epochs(run, callbacks, verbose, interruptions, epoch, step=0):
         # notebook): the generator as it was, and the last checkpoint.
         interruptions.signum = interruptions.signum or signal.SIGINT
         files.save_model(
-            run.model.sampling_generator, run.run.file(rundir.INTERRUPTED_GENERATOR)
+            run.model.sampling_generator, run.run_dir.file(rundir.INTERRUPTED_GENERATOR)
         )
     finally:
         log.close()

@@ -5,7 +5,6 @@ data, networks, the checkpoint to resume) and only then creates the run
 directory; `fit` trains it with the run's callbacks; `train` is both.
 """
 
-import dataclasses
 import shutil
 import tempfile
 import warnings
@@ -17,6 +16,7 @@ import numpy as np
 
 from dcgan_tf import rundir
 from dcgan_tf.config import TrainConfig
+from dcgan_tf.config.resolving import RunFacts, complete
 from dcgan_tf.data.run_data import load_run_data
 from dcgan_tf.model import DCGAN, build_dcgan, class_frequencies
 from dcgan_tf.model.distribute import is_chief, make_strategy, replicas
@@ -37,7 +37,9 @@ class Run:
 
     Attributes:
         config: the configuration that runs, as `config.json` holds it.
-        run: the run directory (created by `prepare` for a chief worker).
+        run_dir: the run directory (created by `prepare` for a chief worker;
+            path-like: `run_dir / NAME` is a file in it, `run_dir.path` the
+            directory).
         model: the compiled `DCGAN`, restored from the checkpoint when resumed.
         images: the training images, uint8.
         initial_epoch: epochs completed before this `fit`.
@@ -53,7 +55,7 @@ class Run:
     """
 
     config: TrainConfig
-    run: rundir.RunDir
+    run_dir: rundir.RunDir
     model: DCGAN
     images: np.ndarray
     initial_epoch: int
@@ -63,7 +65,7 @@ class Run:
     history: keras.callbacks.History | None = None
     interrupted: int | None = None
     diverged: bool = False
-    saved: checkpoints.Checkpoint | None = None
+    saved: checkpoints.SavedCheckpoint | None = None
     initial_step: int = 0
     initial_metrics: dict | None = None
     labels: np.ndarray | None = None  # the images' classes, when conditional
@@ -74,8 +76,9 @@ class Run:
     execution: Choice | None = None  # compiled or not, and why
 
     @property
-    def run_dir(self) -> Path:
-        return self.run.path
+    def run(self) -> rundir.RunDir:
+        """`run_dir`, under its name before version 0.2."""
+        return self.run_dir
 
     @property
     def saved_epoch(self) -> int | None:
@@ -98,17 +101,23 @@ def prepare(
 ) -> Run:
     """Gets a run ready to `fit` (see `_prepare`), claiming its directory for
     this process until `fit` ends: a second process resuming the same run
-    is refused (`dcgan_tf.rundir.RunDirError`)."""
+    is refused (`dcgan_tf.rundir.RunDirError`).
+
+    `config` is resolved and checked (`TrainConfig.resolve` and `validate`,
+    or `dcgan_tf.config.resume_config` for `resume`, a run directory: a path
+    or a `RunDir`); `train` does both for a configuration given as is.
+    """
+    resumed = None if resume is None else rundir.as_run_dir(resume)
     lock = None
-    if resume is not None and rundir.RunDir(resume).is_run():
-        lock = rundir.RunDir(resume).lock()
+    if resumed is not None and resumed.is_run():
+        lock = resumed.lock()
     try:
         # A signal before training (loading data, building networks) stops at
         # once: nothing is lost there.
         with Interruptions():
-            run = _prepare(config, resume, dry_run, root)
+            run = _prepare(config, resumed, dry_run, root)
         if lock is None and is_chief(run.strategy):
-            lock = run.run.lock()
+            lock = run.run_dir.lock()
     except BaseException:
         if lock is not None:
             lock.release()
@@ -118,14 +127,16 @@ def prepare(
 
 
 def _prepare(
-    config: TrainConfig, resume=None, dry_run=False, root=rundir.RUNS_ROOT
+    config: TrainConfig,
+    resumed: rundir.RunDir | None = None,
+    dry_run=False,
+    root=rundir.RUNS_ROOT,
 ) -> Run:
     """Gets a run ready to `fit`: everything that can fail, then its directory.
 
     Args:
-        config: the resolved configuration (`TrainConfig.resolve`, or
-            `dcgan_tf.resume.resume_config` for a resumed run).
-        resume: the run directory to continue, or None for a new run.
+        config: the resolved and checked configuration (see `prepare`).
+        resumed: the run directory to continue, or None for a new run.
         dry_run: train on synthetic images (the configuration says how many
             steps).
         root: where a new run directory is numbered, unless `config.run_dir`.
@@ -134,42 +145,20 @@ def _prepare(
         A `Run`. A new run's directory exists only once this returns.
 
     Raises:
-        ValueError: for a bad configuration (one line).
+        ValueError: for a configuration this data or machine cannot run.
         dcgan_tf.data.DataError: when the data cannot be found or read.
         dcgan_tf.rundir.RunDirError: when the run directory cannot be used.
     """
-    config.validate()
     check_image_size(config.image_size)
     # Whatever the run directory says against it, before minutes of loading.
-    checkpoint = None
-    if resume is not None:
-        run = rundir.RunDir(resume)
-        checkpoint = run.latest_checkpoint()
-        if checkpoint is None:
-            run.check_nothing_to_lose()
-        elif config.epochs <= checkpoint.epoch:
-            raise rundir.RunDirError(
-                f"{run.path} has completed {checkpoint.epoch} epochs already; pass "
-                f"--epochs above {checkpoint.epoch} to train it further."
-            )
-        elif checkpoint.step and checkpoint.step >= (config.steps_per_epoch or 0):
-            raise rundir.RunDirError(
-                f"{run.config_path} says {config.steps_per_epoch} steps per epoch, "
-                f"but {checkpoint.weights.name} {_intact(checkpoint)}is at step "
-                f"{checkpoint.step} of one: {run.config_path} was changed or "
-                "damaged; restore it from a backup or start a new run."
-            )
-        run.check_folders()
-        if checkpoint is not None and checkpoint.seed_state is None:
-            warnings.warn(
-                f"{checkpoint.weights.name} has no record of the latent random "
-                "state (its .json sidecar and state.json do not hold it); the run "
-                "resumes from its weights, but not exactly as an uninterrupted "
-                "run would have gone on.",
-                stacklevel=2,
-            )
-    elif config.run_dir:
-        rundir.RunDir(config.run_dir).check_new()
+    if resumed is not None:
+        run_dir = resumed
+        checkpoint = _check_resumable(run_dir, config)
+    else:
+        run_dir = rundir.RunDir(config.run_dir) if config.run_dir else None
+        checkpoint = None
+        if run_dir is not None:
+            run_dir.check_new()
     # Before any TensorFlow op: a multi-worker strategy must come first.
     strategy = make_strategy(config.strategy)
     if config.batch_size % replicas(strategy):
@@ -180,63 +169,58 @@ def _prepare(
     features = None
     if config.quality_every:
         features = check_quality_features(config)
-    images, labels, config = load_run_data(config, dry_run=dry_run)
+    images, labels, class_names = load_run_data(config, dry_run=dry_run)
     if len(images) < config.batch_size:
         raise ValueError(
             f"Only {len(images)} images, fewer than one batch of "
             f"{config.batch_size}; lower --batch-size."
         )
-    if config.steps_per_epoch is None:
+    steps = config.steps_per_epoch
+    if steps is None:
         steps = len(images) // config.batch_size
-        config = dataclasses.replace(config, steps_per_epoch=steps)
-
-    choice = choose_jit(config, images, labels, strategy)
-    config = dataclasses.replace(config, jit_compiled=choice.compiled)
+    choice = _choose_execution(config, steps, class_names, images, labels, strategy)
+    # The one change to the configuration: what only this run knows.
+    config = complete(
+        config,
+        RunFacts(
+            steps_per_epoch=steps,
+            class_names=class_names,
+            jit_compiled=choice.compiled,
+            run_dir=None if run_dir is None or resumed else str(run_dir.path),
+        ),
+    )
     keras.utils.set_random_seed(config.seed)
     frequencies = None
     if labels is not None:
         frequencies = class_frequencies(labels, len(config.class_names))
     model = build_dcgan(config, strategy, class_frequencies=frequencies)
-    if resume is not None:
+    latents = fixed_latents(config)
+    initial_epoch = 0
+    if resumed is not None:
         initial_epoch = _restore(model, checkpoint, config)
-        latents = fixed_latents(config)
-        try:
-            recorded = run.read_latents()
-        except rundir.RunDirError:
-            recorded = None
-            warnings.warn(
-                f"{run.file(rundir.LATENTS)} cannot be read; the sample grids' "
-                "latents are drawn again from the run's seed.",
-                stacklevel=2,
-            )
-        if recorded is not None and recorded.shape == latents.shape:
-            latents = recorded  # a run of an older version drew them otherwise
-    else:
-        latents = fixed_latents(config)
-        initial_epoch = 0
+        latents = _recorded_latents(resumed, latents)
     if not is_chief(strategy):
         # The other workers of a cluster run every callback as the chief does
         # (sampling is a distributed computation too), on a scratch copy.
-        run = _scratch_copy(resume)
-    elif resume is None and config.run_dir:
-        run = rundir.RunDir(config.run_dir)
-        config = dataclasses.replace(config, run_dir=str(run.path))
-        run.create(config, latents)
-    elif resume is None:
-        name = config.dataset + ("-dry-run" if dry_run else "")
-        run, config = rundir.create_numbered(config, latents, name, root)
+        run_dir = _scratch_copy(resumed)
+    elif resumed is not None:
+        run_dir.remove_temporary_files()
+        run_dir.write_config(config, at_epoch=initial_epoch)
+    elif run_dir is not None:
+        run_dir.create(config, latents)
     else:
-        run.remove_temporary_files()
-        run.write_config(config, at_epoch=initial_epoch)
+        # A numbered run is named as it is made: its config.json says where.
+        name = config.dataset + ("-dry-run" if dry_run else "")
+        run_dir, config = rundir.create_numbered(config, latents, name, root)
     return Run(
-        config,
-        run,
-        model,
-        images,
-        initial_epoch,
-        latents,
-        strategy,
-        dry_run,
+        config=config,
+        run_dir=run_dir,
+        model=model,
+        images=images,
+        initial_epoch=initial_epoch,
+        latents=latents,
+        strategy=strategy,
+        dry_run=dry_run,
         labels=labels,
         features=features,
         saved=checkpoint,
@@ -244,6 +228,60 @@ def _prepare(
         initial_metrics=checkpoint.metrics if checkpoint else None,
         execution=choice,
     )
+
+
+def _check_resumable(run_dir: rundir.RunDir, config: TrainConfig):
+    """The checkpoint to resume `run_dir` from (None: from its start), once
+    its directory says nothing against it."""
+    checkpoint = run_dir.latest_checkpoint()
+    if checkpoint is None:
+        run_dir.check_nothing_to_lose()
+    elif config.epochs <= checkpoint.epoch:
+        raise rundir.RunDirError(
+            f"{run_dir.path} has completed {checkpoint.epoch} epochs already; pass "
+            f"--epochs above {checkpoint.epoch} to train it further."
+        )
+    elif checkpoint.step and checkpoint.step >= (config.steps_per_epoch or 0):
+        raise rundir.RunDirError(
+            f"{run_dir.config_path} says {config.steps_per_epoch} steps per epoch, "
+            f"but {checkpoint.weights.name} {_intact(checkpoint)}is at step "
+            f"{checkpoint.step} of one: {run_dir.config_path} was changed or "
+            "damaged; restore it from a backup or start a new run."
+        )
+    run_dir.check_folders()
+    if checkpoint is not None and checkpoint.seed_state is None:
+        warnings.warn(
+            f"{checkpoint.weights.name} has no record of the latent random "
+            "state (its .json sidecar and state.json do not hold it); the run "
+            "resumes from its weights, but not exactly as an uninterrupted "
+            "run would have gone on.",
+            stacklevel=3,
+        )
+    return checkpoint
+
+
+def _choose_execution(config, steps, class_names, images, labels, strategy):
+    """Whether to compile the train step (`choose_jit`), asked of the
+    configuration as it will run, with its steps and classes."""
+    facts = RunFacts(steps_per_epoch=steps, class_names=class_names)
+    return choose_jit(complete(config, facts), images, labels, strategy)
+
+
+def _recorded_latents(run_dir: rundir.RunDir, latents: np.ndarray) -> np.ndarray:
+    """The sample grids' latents a resumed run recorded (a run of an older
+    version drew them otherwise), else `latents`, drawn from its seed."""
+    try:
+        recorded = run_dir.read_latents()
+    except rundir.RunDirError:
+        warnings.warn(
+            f"{run_dir.file(rundir.LATENTS)} cannot be read; the sample grids' "
+            "latents are drawn again from the run's seed.",
+            stacklevel=3,
+        )
+        return latents
+    if recorded is not None and recorded.shape == latents.shape:
+        return recorded
+    return latents
 
 
 def _intact(checkpoint) -> str:
@@ -271,9 +309,8 @@ def _restore(model, checkpoint, config) -> int:
         ) from None
     # The checkpoint holds the optimisers' learning rates; a resume may change
     # them (the advice after a divergence).
-    rates = config.learning_rates
-    for optimizer, rate in zip((model.d_optimizer, model.g_optimizer), rates):
-        optimizer.learning_rate = rate
+    model.d_optimizer.learning_rate = config.d_learning_rate
+    model.g_optimizer.learning_rate = config.g_learning_rate
     return epoch
 
 
@@ -313,15 +350,20 @@ def train(
 ) -> Run:
     """`prepare` then `fit`: see both. Returns the `Run`.
 
-    `config` is resolved here when it is not yet (its presets filled in).
+    The edge for Python callers: a new run's `config` is resolved here (its
+    presets filled in; resolving a resolved one changes nothing but a dry
+    run's length), then checked (`TrainConfig.validate`), once.
     """
     if resume is None:
         config = config.resolve(dry_run=dry_run)
+    config.validate()
     run = prepare(config, resume=resume, dry_run=dry_run, root=root)
     return fit(run, callbacks=callbacks, verbose=verbose)
 
 
-def rewrite_generator(run_dir, config: TrainConfig) -> checkpoints.Checkpoint:
+def rewrite_generator(
+    run_dir: rundir.RunDir, config: TrainConfig
+) -> checkpoints.SavedCheckpoint:
     """Writes a finished run's `generator.keras` again from its last
     checkpoint (after a kill while it was written, it is missing, damaged or
     an epoch old; see `RunDir.generator_behind`), holding the run's lock.
@@ -334,7 +376,7 @@ def rewrite_generator(run_dir, config: TrainConfig) -> checkpoints.Checkpoint:
             cannot be loaded.
         dcgan_tf.system.files.WriteError: when the file cannot be written.
     """
-    run = rundir.RunDir(run_dir)
+    run = rundir.as_run_dir(run_dir)
     lock = run.lock()
     try:
         checkpoint = run.latest_checkpoint()
