@@ -198,3 +198,29 @@ def test_the_choice_is_recorded_and_a_resume_may_change_it(tmp_path, cache_dir):
     assert resumed.model.jit_compile is False
     recorded = RunDir(tmp_path / "r").read_config()
     assert recorded.jit_compile == "off" and recorded.jit_compiled is False
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="the probe is TensorFlow's"
+)
+def test_a_resume_under_auto_keeps_the_execution_the_run_was_trained_with(
+    tmp_path, cache_dir, monkeypatch
+):
+    # Issue #28: a first half too short to be probed ran uncompiled; its
+    # resume, long enough, probed and compiled, and so went on in another
+    # order of arithmetic, no longer bit for bit.
+    config = dataclasses.replace(TINY, jit_compile="auto", run_dir=str(tmp_path / "r"))
+    training.train(config, dry_run=True, verbose=0)
+    recorded = RunDir(tmp_path / "r").read_config()
+    assert recorded.jit_compiled is False
+    from dcgan_tf.config import resume_config
+
+    monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
+    probed = []
+    monkeypatch.setattr(execution, "probe", lambda *a, **k: probed.append(a))
+    more = resume_config(recorded, {"epochs": 2})
+    resumed = training.train(more, resume=tmp_path / "r", dry_run=True, verbose=0)
+    assert not probed and resumed.model.jit_compile is False
+    assert resumed.execution.reason == (
+        "as the run was trained, so that it goes on exactly"
+    )

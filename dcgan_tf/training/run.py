@@ -178,7 +178,9 @@ def _prepare(
     steps = config.steps_per_epoch
     if steps is None:
         steps = len(images) // config.batch_size
-    choice = _choose_execution(config, steps, class_names, images, labels, strategy)
+    choice = _choose_execution(
+        config, steps, class_names, images, labels, strategy, resumed
+    )
     # The one change to the configuration: what only this run knows.
     config = complete(
         config,
@@ -260,9 +262,24 @@ def _check_resumable(run_dir: rundir.RunDir, config: TrainConfig):
     return checkpoint
 
 
-def _choose_execution(config, steps, class_names, images, labels, strategy):
+def _choose_execution(config, steps, class_names, images, labels, strategy, resumed):
     """Whether to compile the train step (`choose_jit`), asked of the
-    configuration as it will run, with its steps and classes."""
+    configuration as it will run, with its steps and classes.
+
+    A resumed TensorFlow run under `--jit-compile auto` keeps the execution
+    it was trained with: the other one computes in another order, so the run
+    would no longer go on bit for bit (a first half too short to be probed
+    ran uncompiled; the resume, longer, might probe and compile).
+    """
+    recorded = config.jit_compiled
+    if (
+        resumed is not None
+        and config.jit_compile == "auto"
+        and recorded is not None
+        and keras.backend.backend() == "tensorflow"
+        and strategy is None
+    ):
+        return Choice(recorded, "as the run was trained, so that it goes on exactly")
     facts = RunFacts(steps_per_epoch=steps, class_names=class_names)
     return choose_jit(complete(config, facts), images, labels, strategy)
 
