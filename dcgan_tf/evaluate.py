@@ -241,7 +241,7 @@ def format_classes(classes: dict) -> list[str]:
 def run(args, argv) -> dict:
     """Measures what the command line names, prints it, writes the JSON."""
     from dcgan_tf.quality.evaluation import evaluate
-    from dcgan_tf.sampling.drawing import drawing as sampling
+    from dcgan_tf.sampling import drawing as sampling
     from dcgan_tf.system import files
 
     generator = None

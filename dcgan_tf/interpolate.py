@@ -15,7 +15,7 @@ import types
 
 from dcgan_tf import cli
 from dcgan_tf.cli import outputs
-from dcgan_tf.sampling.drawing import latents as latent_space
+from dcgan_tf.sampling import latents as latent_space
 from dcgan_tf.sampling.images import (  # noqa: F401 (bounce: its old home)
     animation_frames,
     bounce,
@@ -161,7 +161,7 @@ def check_arguments(parser: argparse.ArgumentParser, args) -> None:
 
 def run(args, out, gif) -> str:
     """Walks and writes the grid, latents and GIF; returns what was written."""
-    from dcgan_tf.sampling.drawing import drawing as sampling
+    from dcgan_tf.sampling import drawing as sampling
 
     generator = sampling.load_generator(args.generator)
     print(cli.describe_generator(generator))
@@ -280,7 +280,7 @@ class _CallableModule(types.ModuleType):
     module keeps the name working in either order of imports."""
 
     def __call__(self, *args, **kwargs):
-        from dcgan_tf.sampling.drawing import drawing as sampling
+        from dcgan_tf.sampling import drawing as sampling
 
         return sampling.interpolate(*args, **kwargs)
 

@@ -127,7 +127,7 @@ def _main(argv, interruptions, started):
                 sys.exit(0)
         if not args.dry_run:  # a data error in a second, before TensorFlow loads
             print("data:", find(config.dataset, config.data_dir), flush=True)
-        from dcgan_tf.training.run import run as training
+        from dcgan_tf.training import run as training
 
         run = training.prepare(config, resume=resumed, dry_run=args.dry_run)
         started.append(run)
@@ -141,7 +141,7 @@ def _main(argv, interruptions, started):
     run = cli.run_command(
         PROG, start, stopped=lambda signum: _stopped_line(signum, started)
     )
-    from dcgan_tf.training.run import run as training
+    from dcgan_tf.training import run as training
 
     verbose = "auto" if sys.stdout.isatty() else 2
     # From here a signal only asks: training saves the step it stops at, and
@@ -211,7 +211,7 @@ def _stopped_line(signum, started) -> str:
 def _rewrite_generator(run, config, done) -> None:
     """A finished run whose `generator.keras` a kill left missing, damaged or
     an epoch old: written again from its last checkpoint, said in one line."""
-    from dcgan_tf.training.run import run as training
+    from dcgan_tf.training import run as training
 
     behind = run.generator_behind(done)
     checkpoint = training.rewrite_generator(run, config)

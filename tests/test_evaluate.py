@@ -265,7 +265,7 @@ def test_evaluate_refuses_before_any_work(
     small_run, tmp_path, monkeypatch, capsys, argv, message
 ):
     from dcgan_tf.quality import evaluation
-    from dcgan_tf.sampling.drawing import drawing as sampling
+    from dcgan_tf.sampling import drawing as sampling
 
     monkeypatch.setattr(sampling, "load_generator", pytest.fail)
     monkeypatch.setattr(evaluation, "evaluate", pytest.fail)

@@ -15,7 +15,7 @@ from dcgan_tf.quality.evaluation import (
     sample_images,
 )
 from dcgan_tf.quality.features import ClassifierFeatures
-from dcgan_tf.sampling.drawing import drawing as sampling
+from dcgan_tf.sampling import drawing as sampling
 
 FASHION = Path(__file__).parent / "data" / "fashion-mnist"
 

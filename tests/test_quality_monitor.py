@@ -158,7 +158,7 @@ def _events(folder):
 
 def test_training_writes_the_new_measures_to_metrics_csv_and_tensorboard(tmp_path):
     from dcgan_tf.config import TrainConfig
-    from dcgan_tf.training.run import run as training
+    from dcgan_tf.training import run as training
 
     config = TrainConfig(
         dataset="fashion_mnist",

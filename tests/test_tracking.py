@@ -10,7 +10,7 @@ from conftest import tiny_config
 
 from dcgan_tf.config import TrainConfig, resume_config
 from dcgan_tf.rundir import RunDir
-from dcgan_tf.training.run import run as training
+from dcgan_tf.training import run as training
 from dcgan_tf.training.tracking import EpochLine, MetricsLog, ProgressBar
 
 
@@ -187,7 +187,7 @@ def test_damaged_logs_never_cost_a_checkpoint(tmp_path, fashion_dir):
 def test_a_plot_that_fails_is_a_warning_and_the_epoch_is_saved(
     tmp_path, fashion_dir, monkeypatch
 ):
-    from dcgan_tf.training.run import tracking
+    from dcgan_tf.training import tracking
 
     def broken(*args, **kwargs):
         raise ValueError("matplotlib could not draw this")

@@ -17,8 +17,8 @@ from dcgan_tf.config import DRY_RUN_STEPS, TrainConfig, resume_config
 from dcgan_tf.data import DataError
 from dcgan_tf.model import build_dcgan, steps_per_execution
 from dcgan_tf.rundir import RunDir
+from dcgan_tf.training import run as training
 from dcgan_tf.training.callbacks import restore
-from dcgan_tf.training.run import run as training
 
 
 class _InterruptAt(keras.callbacks.Callback):

@@ -29,7 +29,7 @@ from dcgan_tf.explorer.serving import (  # noqa: F401 (their old home)
     serve,
 )
 from dcgan_tf.explorer.validation import RequestError
-from dcgan_tf.sampling.drawing import latents as latent_space
+from dcgan_tf.sampling import latents as latent_space
 
 STATIC = resources.files("dcgan_tf.explorer") / "static"
 MAX_SAMPLES = check.MAX_LATENTS

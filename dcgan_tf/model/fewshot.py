@@ -18,11 +18,11 @@ import keras
 from keras import layers, ops
 
 from dcgan_tf.model.layers import MinibatchStddev, SpectralConv2D, SpectralDense
+from dcgan_tf.model.modern import RESIZE_KERNEL_SIZE
 from dcgan_tf.model.networks import (
     BATCH_NORM_MOMENTUM,
     KERNEL_SIZE,
     LEAK,
-    RESIZE_KERNEL_SIZE,
     WEIGHT_STDDEV,
     _check_shape,
     _ladder,
