@@ -191,6 +191,21 @@ def test_a_config_json_missing_a_field_is_refused_naming_it(run_dir, capsys, fie
     assert RunDir(run_dir).completed_epochs() == 1
 
 
+@pytest.mark.parametrize("field", ["epochs", "batch_size", "steps_per_epoch"])
+@pytest.mark.parametrize("more", [[], ["--epochs", "3"]])
+def test_a_config_json_with_a_null_number_is_refused_naming_it(
+    run_dir, capsys, field, more
+):
+    # A hostile pass: "epochs": null ended in a TypeError traceback, and
+    # "steps_per_epoch": null trained a whole pass instead of the recorded 4.
+    config = json.loads((run_dir / "config.json").read_text())
+    config[field] = None
+    (run_dir / "config.json").write_text(json.dumps(config))
+    message = _error(capsys, ["--resume", str(run_dir), *more])
+    assert field in message and "null" in message and "config.json" in message
+    assert RunDir(run_dir).completed_epochs() == 1
+
+
 def test_a_damaged_config_json_is_blamed_not_the_intact_checkpoint(run_dir, capsys):
     config = json.loads((run_dir / "config.json").read_text())
     config["generator_filters"] = 16

@@ -177,6 +177,18 @@ RECORDED_SINCE_FIRST = (
     "sample_every",
     "keep_every",
 )
+# Of those, the ones every version resolved before it wrote them: a run's
+# config.json never holds null there (hand-edited, a resume would train a
+# default or stop with a traceback).
+RECORDED_AS_NUMBERS = (
+    "image_size",
+    "epochs",
+    "steps_per_epoch",
+    "batch_size",
+    "latent_dim",
+    "generator_filters",
+    "discriminator_filters",
+)
 # Fields renamed since the first release: old run directories still load.
 RENAMED = {"num_samples": "grid_size"}
 # Fields added since the first release, as runs made before them trained.
