@@ -184,6 +184,23 @@ def test_damaged_logs_never_cost_a_checkpoint(tmp_path, fashion_dir):
     assert run.file("losses.png").stat().st_size > 1000
 
 
+def test_a_byte_that_is_no_text_costs_only_its_row_and_the_file_is_kept(
+    tmp_path, fashion_dir
+):
+    # A hostile pass: one byte 0xff appended to metrics.csv lost the whole
+    # history (UnicodeDecodeError: "it starts again"), and nothing was kept.
+    first = training.train(_tiny_run(tmp_path, fashion_dir), verbose=0)
+    run = RunDir(first.run_dir)
+    metrics = run.file("metrics.csv")
+    damaged = metrics.read_bytes() + b"\xff\n"
+    metrics.write_bytes(damaged)
+    more = resume_config(run.read_config(), {"epochs": 2})
+    with pytest.warns(UserWarning, match="metrics.csv.damaged"):
+        training.train(more, resume=run.path, verbose=0)
+    assert [r["epoch"] for r in _rows(metrics)] == ["1", "2"]
+    assert run.file("metrics.csv.damaged").read_bytes() == damaged
+
+
 def test_a_plot_that_fails_is_a_warning_and_the_epoch_is_saved(
     tmp_path, fashion_dir, monkeypatch
 ):

@@ -12,6 +12,7 @@ continue with no step missing or repeated, after Ctrl-C or a kill as well.
 
 import csv
 import json
+import shutil
 import warnings
 
 import keras
@@ -46,25 +47,42 @@ QUALITY_LOGS = ("kid", "fid", "precision", "recall", "artifacts", "periodic")
 
 def _read_rows(path, key: str) -> list[dict]:
     """The rows of a log whose `key` and every value are numbers; a file cut
-    short or damaged keeps its good rows, with a warning (the log is
-    rewritten whole at the next epoch's end)."""
+    short or damaged keeps its good rows (a byte that is no text spoils only
+    its own row), with a warning, and the file as it was is kept beside it
+    as `NAME.damaged` (the log is rewritten whole at the next epoch's end)."""
     try:
-        with open(path, newline="") as file:
+        with open(path, newline="", errors="replace") as file:
             rows = list(csv.DictReader(file))
     except FileNotFoundError:
         return []
-    except (OSError, csv.Error, UnicodeDecodeError) as error:
+    except (OSError, csv.Error) as error:
+        kept = _set_aside(path)
         warnings.warn(
-            f"{path} cannot be read ({type(error).__name__}); it starts again.",
+            f"{path} cannot be read ({type(error).__name__}); it starts again{kept}.",
             stacklevel=2,
         )
         return []
     good = [row for row in rows if _is_numeric_row(row, key)]
     if len(good) < len(rows):
+        kept = _set_aside(path)
         warnings.warn(
-            f"{path}: {len(rows) - len(good)} damaged row(s) dropped.", stacklevel=2
+            f"{path}: {len(rows) - len(good)} damaged row(s) dropped{kept}.",
+            stacklevel=2,
         )
     return good
+
+
+def _set_aside(path) -> str:
+    """Copies a damaged log to `NAME.damaged` (a link is never followed);
+    the words that say so, or nothing when it cannot be copied."""
+    damaged = f"{path}.damaged"
+    try:
+        files.write_atomically(
+            damaged, lambda tmp: shutil.copyfile(path, tmp, follow_symlinks=False)
+        )
+    except (OSError, files.WriteError):
+        return ""
+    return f" (as it was: {damaged})"
 
 
 def _is_numeric_row(row: dict, key: str) -> bool:
