@@ -52,6 +52,26 @@ def grid(trained_run, tmp_path_factory):
     return generated_grid(trained_run, tmp_path_factory.mktemp("generated"))
 
 
+def test_an_individual_folder_that_is_a_link_is_refused(trained_run, tmp_path, capsys):
+    # A hostile pass: --individual wrote through a linked folder, over a
+    # file of the user's there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "0000.png").write_text("keep")
+    (tmp_path / "g").symlink_to(elsewhere)
+    with pytest.raises(SystemExit) as raised:
+        generate.main(
+            [str(trained_run), "--num", "4", "--seed", "1", "--individual"]
+            + ["--out", str(tmp_path / "g.png")]
+        )
+    assert raised.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "symbolic link" in errors[0], errors
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["0000.png"]
+    assert (elsewhere / "0000.png").read_text() == "keep"
+    assert not (tmp_path / "g.png").exists()
+
+
 def test_generate_writes_grid_latents_and_individual_images(trained_run, grid):
     assert Image.open(grid).size == grid_size(3, 3)
     with np.load(grid.with_suffix(".npz")) as data:

@@ -106,6 +106,13 @@ def check_outputs(outputs, inputs=()) -> None:
             continue
         what = output.what or f"{output.flag} {output.path}"
         advice = f"choose another {output.flag}"
+        if output.folder and Path(output.path).is_symlink():
+            # A file is replaced by a rename, never written through; the
+            # files of a folder would be written wherever its link points.
+            raise OutputError(
+                f"{what} is a symbolic link, and commands never write through "
+                f"a link; remove it or {advice}."
+            )
         for place in _places(Path(output.path)):
             run = run_directory_of(place if output.folder else place.parent)
             if run is not None:
