@@ -269,3 +269,34 @@ def test_keras_backends_dcgan_tf_does_not_run_on_are_one_line(
         "torch."
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.keras"]
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_scheduler_s_signal_stops_a_command_with_one_line_and_no_half_file(
+    tmp_path, name
+):
+    # A hostile pass: SIGTERM or SIGHUP killed generate and interpolate with
+    # no line, and left a `.tmp-NNNN.png` behind (Ctrl-C was clean).
+    code = (
+        "import os, signal, time\n"
+        "from dcgan_tf import cli\n"
+        "from dcgan_tf.system.files import write_atomically\n"
+        "def write(tmp):\n"
+        "    open(tmp, 'w').write('half')\n"
+        f"    os.kill(os.getpid(), signal.{name})\n"
+        "    time.sleep(30)\n"
+        f"cli.run_command('prog', lambda: write_atomically({str(tmp_path)!r} + "
+        "'/out.png', write))\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    number = {"SIGTERM": 15, "SIGHUP": 1}[name]
+    assert result.returncode == 128 + number, result.stderr
+    assert result.stderr.strip().splitlines() == [f"prog: stopped by {name}"]
+    assert list(tmp_path.iterdir()) == []

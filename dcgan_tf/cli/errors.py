@@ -9,7 +9,7 @@ import warnings
 
 from dcgan_tf.rundir import RunDirError
 from dcgan_tf.system.files import WriteError
-from dcgan_tf.training.interrupt import describe, exit_code
+from dcgan_tf.training.interrupt import Interrupted, describe, exit_code
 
 
 def quiet_tensorflow() -> None:
@@ -97,6 +97,7 @@ def run_command(prog: str, body, stopped=None):
             or running out of memory, printed as `PROG: error: MESSAGE`; 130
             after Ctrl-C.
     """
+    stoppers = _stop_on_signals()
     try:
         return body()
     except KeyboardInterrupt as error:
@@ -113,3 +114,30 @@ def run_command(prog: str, body, stopped=None):
         if not isinstance(error, _expected_errors()):
             raise  # a bug: its traceback is what a report needs
         fail(prog, _describe(error))
+    finally:
+        for signum, previous in stoppers.items():
+            signal.signal(signum, previous)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+def _stop_on_signals() -> dict:
+    """SIGTERM and SIGHUP stop the work as Ctrl-C does (a file half written
+    is removed, one line is printed), where nothing else handles them: a
+    scheduler's or a closed terminal's signal would otherwise kill the
+    command with no word and its temporary files left. A signal ignored
+    (nohup) stays ignored, and `train`'s own handlers stay in place.
+
+    Returns:
+        The handlers replaced, by signal, to put back.
+    """
+    replaced = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                replaced[signum] = signal.signal(signum, _raise_interrupted)
+        except ValueError:  # not the main thread: signals are not ours
+            break
+    return replaced
