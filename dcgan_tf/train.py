@@ -232,10 +232,15 @@ def _recorded_backend(resume) -> str | None:
 
     if resume is None or os.environ.get("KERAS_BACKEND"):
         return None
+    import warnings
+
     from dcgan_tf import rundir
 
     try:
-        checkpoint = rundir.RunDir(resume).latest_checkpoint()
+        with warnings.catch_warnings():
+            # The resume reads the run again and warns then, in one line.
+            warnings.simplefilter("ignore")
+            checkpoint = rundir.RunDir(resume).latest_checkpoint()
     except (OSError, ValueError, rundir.RunDirError):
         return None  # the resume itself says what is wrong, in one line
     backend = getattr(checkpoint, "backend", None)

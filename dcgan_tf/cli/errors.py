@@ -26,11 +26,15 @@ def quiet_tensorflow() -> None:
 
 
 def show_warnings_in_one_line() -> None:
-    """Shows Python warnings as `warning: MESSAGE` on stderr, without source lines."""
+    """Shows Python warnings as `warning: MESSAGE` on stderr, without source
+    lines, each message once (a file read twice is damaged only once)."""
+    shown = set()
 
     def show(message, category, filename, lineno, file=None, line=None):
         text = " ".join(str(message).split())
-        print(f"warning: {text}", file=file or sys.stderr)
+        if text not in shown:
+            shown.add(text)
+            print(f"warning: {text}", file=file or sys.stderr)
 
     warnings.showwarning = show
 
