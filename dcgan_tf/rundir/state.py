@@ -1,0 +1,53 @@
+"""`state.json`, the run's bookkeeping file: which checkpoint is the newest
+(`dcgan_tf.rundir.checkpoints` writes and checks that part) and which
+epoch's generator `generator.keras` holds (`generator_epoch`,
+`record_generator`), so that a generator a kill left an epoch old is known.
+
+Every name is importable from `dcgan_tf.rundir.checkpoints` too.
+"""
+
+import json
+from pathlib import Path
+
+from dcgan_tf.system.files import write_json
+
+STATE = "state.json"
+# The key of `state.json` recording which epoch `generator.keras` holds.
+GENERATOR_EPOCH = "generator_epoch"
+
+
+def _read_state(folder: Path) -> dict:
+    """`state.json` as a dict; {} when missing or unreadable."""
+    path = folder / STATE
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return state if isinstance(state, dict) and not path.is_symlink() else {}
+
+
+def generator_epoch(folder: Path) -> int | None:
+    """The epoch whose generator `generator.keras` holds, as `state.json`
+    records it once that file is written; None when not recorded (a run of
+    an older version, or no generator saved yet)."""
+    value = _read_state(folder).get(GENERATOR_EPOCH)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def recorded_epoch(folder: Path) -> int | None:
+    """The epoch `state.json` says is complete, None when it says none."""
+    value = _read_state(folder).get("epoch")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def record_generator(folder: Path, epoch: int) -> None:
+    """Records in `state.json` that `generator.keras` now holds the
+    generator of `epoch`: written after it, so that a kill while it is
+    written leaves the old record, and the stale file is known."""
+    state = _read_state(folder)
+    if state:
+        write_json(folder / STATE, {**state, GENERATOR_EPOCH: epoch})
