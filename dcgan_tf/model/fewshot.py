@@ -12,10 +12,16 @@ same `filters`, plus the excitations and the decoders.
 Not yet a `--recipe`: the networks and the loss are built and tested on every
 backend, but the train steps do not add the reconstruction loss yet, so no
 run trains them (issue #30).
+
+The decoders and the reconstruction loss are `fewshot_loss`'s; their names
+(`RECONSTRUCTION_NAMES`) are importable from here, loaded on first use (that
+module builds on this one's ladder).
 """
 
+import importlib
+
 import keras
-from keras import layers, ops
+from keras import layers
 
 from dcgan_tf.model.layers import MinibatchStddev, SpectralConv2D, SpectralDense
 from dcgan_tf.model.modern import RESIZE_KERNEL_SIZE
@@ -42,21 +48,6 @@ EXCITATION_RATIO = 8
 # Liu et al. Fig. 3: G's low-resolution blocks hold two convolutions
 # ("UpBlockComp"), cheap on maps this small; the wide ones hold one.
 TWO_CONVS_UP_TO = 4  # times the start side: 16x16 for 64 and 128 px
-# The decoders' output side, in start sides (at most half the image, so that
-# a quadrant is never enlarged): 32 for 64 and 128 px. Liu et al. rebuild at
-# 128 px (half of 256); here a fixed 32 keeps the decoders' cost the same at
-# every image size (two doublings from the 8x8 map), and the quadrant of a
-# 64-px image is rebuilt at its full resolution.
-RECONSTRUCTION_STARTS = 8
-# The L1 on an extra thumbnail this many times smaller (8x8 at S = 32): see
-# `reconstruction_loss`.
-THUMBNAIL_FACTOR = 4
-# Liu et al.'s code (train.py, train_d) adds each rebuild's LPIPS to D's
-# hinge loss with weight 1, summed over the batch (`.sum()`, batch 8 there),
-# beside the hinge's batch mean. The L1 of a blurred rebuild on [-1, 1]
-# images is of LPIPS's order (0.1 to 0.5); batch means here keep the weight
-# independent of the batch size: 1, to be measured against 8 in the runs.
-RECONSTRUCTION_WEIGHT = 1.0
 ACTIVATIONS = ("relu", "glu")
 
 
@@ -294,134 +285,18 @@ def build_fewshot_discriminator(
     )
 
 
-def reconstruction_size(image_shape) -> int:
-    """The side S of the decoders' images: 8 starts, at most half the image
-    (32 for 64 and 128 px, 16 for 32 px)."""
-    size, _, start, _ = _fewshot_ladder(image_shape)
-    return min(RECONSTRUCTION_STARTS * start, size // 2)
+RECONSTRUCTION_NAMES = {
+    "RECONSTRUCTION_STARTS",
+    "RECONSTRUCTION_WEIGHT",
+    "THUMBNAIL_FACTOR",
+    "build_fewshot_decoders",
+    "quadrant_of",
+    "reconstruction_loss",
+    "reconstruction_size",
+}
 
 
-def _decoder(side, width_in, widths, channels, name):
-    features = keras.Input(shape=(side, side, width_in), name="features")
-    x = features
-    for block, width in enumerate(widths, start=1):
-        x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{block}")(x)
-        x = layers.Conv2D(
-            width,
-            RESIZE_KERNEL_SIZE,
-            padding="same",
-            kernel_initializer=_init(),
-            name=f"up{block}_conv",
-        )(x)
-        x = layers.LeakyReLU(negative_slope=LEAK, name=f"up{block}_lrelu")(x)
-    x = layers.Conv2D(
-        channels,
-        RESIZE_KERNEL_SIZE,
-        padding="same",
-        kernel_initializer=_init(),
-        name="to_image",
-    )(x)
-    images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(features, images, name=name)
-
-
-def build_fewshot_decoders(image_shape, filters: int = 64):
-    """Builds D's two decoders (Liu et al. §3.2, "SimpleDecoder").
-
-    Each takes a map of 2 starts (8x8 at 64 and 128 px) through
-    nearest-resize 3x3 convolutions (`filters` wide, then half: two at 64
-    px and above) to an image of side `reconstruction_size` in [-1, 1]. No
-    batch norm, so that the decoders hold only trainable weights (nothing
-    for a stateless step to carry). They belong to D: its optimiser trains them.
-
-    Args:
-        image_shape: `(size, size, channels)` of D's images.
-        filters: D's `filters` (the decoders read its feature widths).
-
-    Returns:
-        `(decoder_8, decoder_16)`: `decoder_8` from D's `features_8`,
-        `decoder_16` from one quadrant of D's `features_16` (the same side).
-    """
-    _, channels, start, doublings = _fewshot_ladder(image_shape)
-    side = 2 * start
-    doublings_out = (reconstruction_size(image_shape) // side).bit_length() - 1
-    widths = (filters, max(filters // 2, 1))[:doublings_out]
-    decoder_8 = _decoder(
-        side, filters * 2 ** (doublings - 2), widths, channels, "decoder_8"
-    )
-    decoder_16 = _decoder(
-        side, filters * 2 ** (doublings - 3), widths, channels, "decoder_16"
-    )
-    return decoder_8, decoder_16
-
-
-def _shrink(images, factor):
-    """Average pooling by an integer factor (the antialiased resize of a
-    ladder size to S, the same on every backend)."""
-    if factor == 1:
-        return images
-    small = images.shape[1] // factor
-    blocks = ops.reshape(images, (-1, small, factor, small, factor, images.shape[-1]))
-    return ops.mean(blocks, axis=(2, 4))
-
-
-def quadrant_of(maps, quadrant):
-    """One quadrant of `(batch, H, W, C)` maps: 0 top left, 1 top right,
-    2 bottom left, 3 bottom right; `quadrant` a scalar int tensor."""
-    half = maps.shape[1] // 2
-    quadrants = ops.stack(
-        [
-            maps[:, :half, :half],
-            maps[:, :half, half:],
-            maps[:, half:, :half],
-            maps[:, half:, half:],
-        ]
-    )  # (4, batch, H / 2, W / 2, C)
-    return ops.take(quadrants, ops.cast(quadrant, "int32"), axis=0)
-
-
-def _l1(rebuilt, target):
-    rebuilt = ops.cast(rebuilt, "float32")
-    loss = ops.mean(ops.abs(rebuilt - target))
-    thumbnail = ops.mean(
-        ops.abs(_shrink(rebuilt, THUMBNAIL_FACTOR) - _shrink(target, THUMBNAIL_FACTOR))
-    )
-    return loss + thumbnail
-
-
-def reconstruction_loss(
-    real_images, features_8, features_16, decoder_8, decoder_16, quadrant
-):
-    """D's self-supervised loss on real images (Liu et al. §3.2, Eq. 3).
-
-    decoder_8 rebuilds the whole image from `features_8`, decoder_16 the
-    `quadrant` of the image from that quadrant of `features_16`, each at
-    side S (`reconstruction_size`), against the image average-pooled to S.
-    Liu et al. measure the rebuild by LPIPS, whose pretrained weights are not
-    to be had offline; this takes L1 on the pixels at S plus L1 on a
-    thumbnail `THUMBNAIL_FACTOR` times smaller. The pixel L1 alone is
-    dominated by the fine detail that 8x8 features cannot hold at 128 px (its
-    optimum is the blur), while LPIPS, which it replaces, weighs layout and
-    shapes over exact pixels: the thumbnail term puts that weight on the
-    composition and colours, what D must encode of a real image.
-
-    Args:
-        real_images: the images D judged as real (after augmentation, as in
-            Liu et al.'s code), `(batch, size, size, channels)` in [-1, 1].
-        features_8, features_16: D's feature outputs on those images.
-        decoder_8, decoder_16: from `build_fewshot_decoders`.
-        quadrant: a scalar int tensor in 0..3, drawn per step by the caller
-            from a `keras.random.SeedGenerator` (0 top left, 1 top right, 2
-            bottom left, 3 bottom right).
-
-    Returns:
-        A float32 scalar: the two rebuilds' losses, summed.
-    """
-    side = decoder_8.output_shape[1]
-    real_images = ops.cast(real_images, "float32")
-    size = real_images.shape[1]
-    whole = _shrink(real_images, size // side)
-    part = _shrink(quadrant_of(real_images, quadrant), size // 2 // side)
-    loss_8 = _l1(decoder_8(features_8, training=True), whole)
-    loss_16 = _l1(decoder_16(quadrant_of(features_16, quadrant), training=True), part)
-    return loss_8 + loss_16
+def __getattr__(name):
+    if name not in RECONSTRUCTION_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("dcgan_tf.model.fewshot_loss"), name)

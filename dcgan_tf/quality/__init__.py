@@ -7,7 +7,9 @@
 - `classifiers`: the small classifiers that ship in `dcgan_tf/weights/`
   (`build_classifier`, `load_classifier`, `train_classifier`, `IMAGE_SHAPES`).
 - `evaluation`: a generator or a real split measured against real images
-  (`evaluate`, `evaluate_generator`, `compare`, `sample_images`).
+  (`evaluate`, `memorisation_check`); `measures`: what it measures
+  (`evaluate_generator`, `compare`, `sample_images`, the image measures),
+  every name importable from `evaluation` too; `table`: the table printed.
 - `neighbours`: samples beside their nearest training images
   (`nearest_neighbours`, `reference_distances`, `neighbour_grid`).
 - `monitor`: the training callback that logs KID and keeps the best

@@ -19,7 +19,8 @@ results. Its promises, each tested in `tests/test_rundir.py`:
 
 Its parts: `names` (every file's name), `run_dir` (`RunDir`), `making`
 (staging and numbering a new run) and `locating` (the run of a saved file);
-checkpoints are `dcgan_tf.rundir.checkpoints`.
+checkpoints are `dcgan_tf.rundir.checkpoints`, and `state.json`'s record of
+the generator's epoch `dcgan_tf.rundir.state`.
 """
 
 from dcgan_tf.rundir import checkpoints, making

@@ -12,6 +12,11 @@ Everything read back is checked as a flag would be: `state.json` may name only
 a checkpoint file inside the run whose epoch and step agree with its name; a
 sidecar that is not what this module writes marks its checkpoint damaged, and
 the newest complete one before it is used instead.
+
+What else `state.json` records (the epoch `generator.keras` holds) is
+`dcgan_tf.rundir.state`'s. Writing a checkpoint and reading it back stay one
+module: the reader checks exactly what the writer writes (names, sidecar
+fields, the SHA-256), and the two change together.
 """
 
 import dataclasses
@@ -23,6 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from dcgan_tf.rundir.state import (  # noqa: F401 (importable from here too)
+    GENERATOR_EPOCH,
+    STATE,
+    generator_epoch,
+    record_generator,
+    recorded_epoch,
+)
 from dcgan_tf.system.files import (
     check_room,
     sha256,
@@ -31,9 +43,6 @@ from dcgan_tf.system.files import (
     write_json,
 )
 
-STATE = "state.json"
-# The key of `state.json` recording which epoch `generator.keras` holds.
-GENERATOR_EPOCH = "generator_epoch"
 # Two checkpoints: if the newest is damaged after it was written (a disk
 # error, a user's copy cut short), the one before it still resumes the run.
 KEPT_CHECKPOINTS = 2
@@ -321,43 +330,6 @@ def remove_orphan_sidecars(folder: Path, before: tuple[int, int]) -> None:
         weights = folder / checkpoint_name(*position)
         if position < before and not os.path.lexists(weights):
             path.unlink(missing_ok=True)
-
-
-def _read_state(folder: Path) -> dict:
-    """`state.json` as a dict; {} when missing or unreadable."""
-    path = folder / STATE
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError):
-        return {}
-    return state if isinstance(state, dict) and not path.is_symlink() else {}
-
-
-def generator_epoch(folder: Path) -> int | None:
-    """The epoch whose generator `generator.keras` holds, as `state.json`
-    records it once that file is written; None when not recorded (a run of
-    an older version, or no generator saved yet)."""
-    value = _read_state(folder).get(GENERATOR_EPOCH)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
-
-
-def recorded_epoch(folder: Path) -> int | None:
-    """The epoch `state.json` says is complete, None when it says none."""
-    value = _read_state(folder).get("epoch")
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
-
-
-def record_generator(folder: Path, epoch: int) -> None:
-    """Records in `state.json` that `generator.keras` now holds the
-    generator of `epoch`: written after it, so that a kill while it is
-    written leaves the old record, and the stale file is known."""
-    state = _read_state(folder)
-    if state:
-        write_json(folder / STATE, {**state, GENERATOR_EPOCH: epoch})
 
 
 def _is_complete_h5(path: Path) -> bool:

@@ -1,18 +1,23 @@
 """`RunDir`: one run directory, where each of its files goes, and the only
 writer of them: reading and writing its configuration, its checkpoints
-(through `dcgan_tf.rundir.checkpoints`), its lock, and keeping it closed to links."""
+(through `dcgan_tf.rundir.checkpoints`), its lock, and keeping it closed to links.
+
+One module because `RunDir` is one class, the one owner of a run's files:
+its methods are short and hand the work to `checkpoints`, `state` (which
+epoch `generator.keras` holds), `making` and `dcgan_tf.system.files`;
+splitting the class would leave no single place that says what a run holds.
+"""
 
 import errno
 import json
 import os
 import shutil
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from dcgan_tf.config import TrainConfig
-from dcgan_tf.rundir import checkpoints, making
+from dcgan_tf.rundir import checkpoints, making, state
 from dcgan_tf.rundir.names import (
     CONFIG,
     GENERATOR,
@@ -251,26 +256,12 @@ class RunDir:
         Args:
             done: the epochs completed; by default, what `state.json` says.
         """
-        done = checkpoints.recorded_epoch(self.path) if done is None else done
-        if not done:
-            return None
-        path = self.generator_path
-        if not path.is_file() or path.is_symlink():
-            return f"{path} is missing"
-        if not _is_whole_zip(path):
-            return f"{path} is damaged"
-        written = checkpoints.generator_epoch(self.path)
-        if written is not None and written < done:
-            return (
-                f"{path} holds the generator of epoch {written}, not of the "
-                f"run's last completed epoch {done} (its write was cut short)"
-            )
-        return None
+        return state.generator_behind(self.path, self.generator_path, done)
 
     def record_generator(self, epoch: int) -> None:
         """Records that `generator.keras` now holds the generator of `epoch`
         (after writing it; see `generator_behind`)."""
-        checkpoints.record_generator(self.path, epoch)
+        state.record_generator(self.path, epoch)
 
     # --- Writing ---------------------------------------------------------------
 
@@ -359,13 +350,3 @@ class RunDir:
 def as_run_dir(run_dir) -> RunDir:
     """`run_dir` itself when it is a `RunDir`, else the `RunDir` of that path."""
     return run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
-
-
-def _is_whole_zip(path: Path) -> bool:
-    """Whether a `.keras` file is a zip archive whose every member reads
-    back with its CRC (not cut short, not other bytes)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.testzip() is None
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
-        return False

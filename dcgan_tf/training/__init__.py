@@ -2,6 +2,7 @@
 
 `python -m dcgan_tf.train` is its command. `run`: `prepare(config)` (data,
 model, run directory, restored position) and `fit(run)`, `train` = both;
+`resuming`: a resume's checks and restore, and `rewrite_generator`;
 `fitting`: the callbacks and `model.fit` from any position (an epoch's end or
 a step within one); `callbacks`: sample grids, GIF, checkpoints, divergence
 guard; `tracking`: steps.csv, metrics.csv and the epoch line; `events`:
