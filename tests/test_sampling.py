@@ -77,6 +77,9 @@ def test_load_generator_rejects_the_discriminator(trained_run):
         ("model.txt", b"text", ValueError, "not a .keras file"),
         ("missing.keras", None, FileNotFoundError, "No such run directory"),
         ("empty_run", "dir", FileNotFoundError, "No generator.keras in"),
+        # A run in its first epoch (a hostile pass: it was told to "pass a
+        # run directory", which it is).
+        ("young_run", "run", FileNotFoundError, "is a run with no generator.keras"),
     ],
 )
 def test_load_generator_gives_one_line_errors(
@@ -100,6 +103,9 @@ def test_load_generator_gives_one_line_errors(
                     target.writestr(item, member)
     elif content == "dir":
         path.mkdir()
+    elif content == "run":
+        path.mkdir()
+        (path / "config.json").write_bytes((trained_run / "config.json").read_bytes())
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(error, match=match) as raised:

@@ -20,6 +20,12 @@ def generator_file(path) -> Path:
         if not file.is_file():
             found = sorted(p.name for p in path.glob("*.keras"))
             hint = f" (found {', '.join(found)})" if found else ""
+            if (path / CONFIG).is_file() and not found:
+                raise FileNotFoundError(
+                    f"{path} is a run with no {GENERATOR} yet: it is written when "
+                    "its first epoch ends; wait for it, or resume the run with "
+                    f"python -m dcgan_tf.train --resume {path}."
+                )
             raise FileNotFoundError(
                 f"No {GENERATOR} in {path}{hint}; pass a run directory of "
                 "dcgan_tf.train or a .keras file."
