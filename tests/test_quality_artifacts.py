@@ -123,7 +123,9 @@ def test_evaluate_command_reports_artifacts_of_a_real_split(tmp_path, capsys):
         + [str(DATA / "fashion-mnist"), "--metrics", "artifacts", "--json", str(out)]
     )
     record = json.loads(out.read_text())
-    assert set(record["metrics"]) == {"artifacts"} and record["features"] is None
+    # --metrics artifacts measures the periodic texture beside the checkerboard.
+    assert set(record["metrics"]) == {"artifacts", "periodic"}
+    assert record["features"] is None
     assert 0.7 < record["metrics"]["artifacts"] < 1.4
     assert "artifacts" in capsys.readouterr().out
 
@@ -150,7 +152,7 @@ def test_monitor_logs_artifacts_beside_kid(tmp_path):
     logs = {}
     monitor.on_epoch_end(0, logs)
     assert np.isfinite(logs["kid"]) and logs["artifacts"] > 0
-    with pytest.raises(ValueError, match="then optionally 'artifacts'"):
+    with pytest.raises(ValueError, match="must be 'kid' and/or 'fid', then optionally"):
         QualityMonitor(
             np.zeros((4, 28, 28, 1), np.uint8), tmp_path, metrics=("artifacts",)
         )
