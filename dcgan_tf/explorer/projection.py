@@ -68,6 +68,11 @@ def read_image(data: bytes, image_shape) -> np.ndarray:
                 f"{MAX_SIDE} pixels a side are taken."
             )
         image.load()
+    except Image.UnidentifiedImageError:
+        # Pillow's own words name its in-memory buffer, nothing of the user's.
+        raise ValueError(
+            "The upload is not an image Pillow can read; choose a PNG, JPEG, ..."
+        ) from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise ValueError(
             f"The upload is not an image Pillow can read (PNG, JPEG, ...): {error}"

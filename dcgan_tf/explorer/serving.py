@@ -53,9 +53,11 @@ def refuse_and_answer_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         if error.code == 413:
+            limit = f"{projection.MAX_UPLOAD_BYTES // 2**20} MiB"
             message = (
-                "The upload is larger than "
-                f"{projection.MAX_UPLOAD_BYTES // 2**20} MiB; choose a smaller image."
+                f"The upload is larger than {limit}; choose a smaller image."
+                if request.path == "/api/project"
+                else f"The request is larger than {limit}; send less."
             )
         else:
             message = f"{error.code} {error.name}: {error.description}"
