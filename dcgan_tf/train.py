@@ -75,7 +75,8 @@ def main(argv=None):
     traceback, and never before the epoch it trained is saved."""
     started = []  # the prepared run, once its directory exists
     try:
-        with KeptOutput(PROG), Interruptions() as interruptions:
+        # As the command, the signals stay caught to the process's end.
+        with KeptOutput(PROG), Interruptions(argv is None) as interruptions:
             _main(argv, interruptions, started)
     except Interrupted as stop:  # outside `run_command`'s own catch
         print(_stopped_line(stop.signum, started), file=sys.stderr, flush=True)

@@ -58,10 +58,14 @@ class Interruptions:
             `Interrupted` at once.
     """
 
-    def __init__(self):
+    def __init__(self, ignore_after=False):
+        """`ignore_after`: at the block's end the signals are ignored rather
+        than handed back (a command whose process ends there: a signal while
+        Python shuts down must not kill it without a word)."""
         self.signum = None
         self.deferring = False
         self.count = 0
+        self.ignore_after = ignore_after
         self._previous = {}
 
     def __enter__(self):
@@ -76,7 +80,7 @@ class Interruptions:
 
     def __exit__(self, *exc):
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, signal.SIG_IGN if self.ignore_after else handler)
         self._previous.clear()
         return False
 
