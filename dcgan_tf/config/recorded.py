@@ -8,13 +8,7 @@ Each network's learning rate, recorded since the recipes, is filled as
 import dataclasses
 
 from dcgan_tf.config import checks, resolving
-from dcgan_tf.config.presets import (
-    ADDED,
-    RECIPES,
-    RECORDED_AS_NUMBERS,
-    RECORDED_SINCE_FIRST,
-    RENAMED,
-)
+from dcgan_tf.config.presets import ADDED, RECIPES, RECORDED_SINCE_FIRST, RENAMED
 
 
 def config_values(cls, values) -> dict:
@@ -48,12 +42,6 @@ def field_values(cls, values) -> dict:
         raise ValueError(
             f"it has no {', '.join(missing)}, which every run records and "
             "training depends on"
-        )
-    empty = [name for name in RECORDED_AS_NUMBERS if values.get(name) is None]
-    if empty:
-        raise ValueError(
-            f"its {', '.join(empty)} {'is' if len(empty) == 1 else 'are'} null, "
-            "where every run records the number it trains with"
         )
     values = {
         **ADDED,

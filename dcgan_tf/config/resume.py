@@ -4,7 +4,7 @@ flags a resume may change (`RESUME_CHANGEABLE`)."""
 import dataclasses
 from pathlib import Path
 
-from dcgan_tf.config.presets import RESUME_CHANGEABLE
+from dcgan_tf.config.presets import RECORDED_AS_NUMBERS, RESUME_CHANGEABLE
 
 
 def _same(name: str, given, recorded) -> bool:
@@ -30,6 +30,15 @@ def resume_config(recorded, given: dict):
             recorded ones and cannot change on resume; its values are checked
             where the run starts (`dcgan_tf.train`, `training.run.train`).
     """
+    empty = [name for name in RECORDED_AS_NUMBERS if getattr(recorded, name) is None]
+    if empty:
+        # A hand-edited config.json: a resume would stop in a traceback, or
+        # train a default's number of steps.
+        raise ValueError(
+            f"the run's config.json has null for {', '.join(empty)}, where every "
+            "run records the number it trains with; restore it from a backup or "
+            "start a new run."
+        )
     differ = [
         f"--{name.replace('_', '-')} {given[name]} differs from the run's "
         f"recorded {getattr(recorded, name)}"

@@ -23,13 +23,12 @@ import importlib
 import keras
 from keras import layers
 
+from dcgan_tf.model import networks
 from dcgan_tf.model.layers import MinibatchStddev, SpectralConv2D, SpectralDense
 from dcgan_tf.model.modern import RESIZE_KERNEL_SIZE
 from dcgan_tf.model.networks import (
-    BATCH_NORM_MOMENTUM,
     KERNEL_SIZE,
     LEAK,
-    WEIGHT_STDDEV,
     _check_shape,
     _ladder,
 )
@@ -51,17 +50,9 @@ TWO_CONVS_UP_TO = 4  # times the start side: 16x16 for 64 and 128 px
 ACTIVATIONS = ("relu", "glu")
 
 
-def _init():
-    # Radford et al. §4: weights ~ N(0, 0.02).
-    return keras.initializers.RandomNormal(mean=0.0, stddev=WEIGHT_STDDEV)
-
-
-def _batch_norm(name):
-    return layers.BatchNormalization(
-        momentum=BATCH_NORM_MOMENTUM,
-        gamma_initializer=keras.initializers.RandomNormal(1.0, WEIGHT_STDDEV),
-        name=name,
-    )
+# The paper's initialisation and batch norm, as its networks have them.
+_init = networks.weight_initializer
+_batch_norm = networks._batch_norm
 
 
 def _fewshot_ladder(image_shape):
