@@ -178,12 +178,11 @@ RECORDED_SINCE_FIRST = (
     "keep_every",
 )
 # Of those, the ones every version resolved before it wrote them: a run's
-# config.json never holds null there (hand-edited, a resume would train a
-# default or stop with a traceback).
+# config.json never holds null there (hand-edited, a resume would stop with a
+# traceback). steps_per_epoch may: null means one pass over the images.
 RECORDED_AS_NUMBERS = (
     "image_size",
     "epochs",
-    "steps_per_epoch",
     "batch_size",
     "latent_dim",
     "generator_filters",
