@@ -223,9 +223,11 @@ def test_two_tabs_work_at_once(browser, server):
             page.wait_for_selector(".tile img")
             page.fill("#seed", seed)
             page.click("#draw")
+            # The draw's answer replaces the tiles and clears the picks: wait for it.
+            page.wait_for_function("document.getElementById('busy').hidden")
         first = [p.locator(".tile img").first.get_attribute("src") for p in pages]
         pages[1].locator(".tile").first.click()
-        pages[0].wait_for_timeout(200)
+        pages[1].wait_for_selector(".tile.picked")
         assert first[0] != first[1]
         assert pages[0].locator(".tile.picked").count() == 0
         assert pages[1].locator(".tile.picked").count() == 1
