@@ -77,10 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 def check_format(args) -> None:
     """Refuses a format the backend cannot export, or whose converter or
     runtime is missing, before the generator is loaded."""
+    import keras
+
     from dcgan_tf.exporting import check_dependencies, check_supported
 
-    export_format = check_supported(args.format, cli.chosen_backend())
-    check_dependencies(export_format, cli.chosen_backend())
+    backend = keras.backend.backend()
+    check_dependencies(check_supported(args.format, backend), backend)
 
 
 def run(args, out: Path) -> str:

@@ -127,7 +127,8 @@ def check_dependencies(export_format: ExportFormat, backend: str) -> None:
     Raises:
         MissingDependency: `the onnx export needs onnxruntime: pip install ...`.
     """
-    needed = (*export_format.backends[backend], export_format.runtime)
+    # The runtime first: every backend's export of the format needs it.
+    needed = (export_format.runtime, *export_format.backends[backend])
     for module in needed:
         try:
             importlib.import_module(module)
