@@ -132,6 +132,29 @@ def test_each_format_is_written_after_its_runtime_draws_the_keras_images(
 
 
 @pytest.mark.parametrize("format_name", list(FORMATS))
+def test_an_export_runs_alone_where_it_is_moved(format_name, tmp_path, capsys):
+    # A 1.25 MB kernel (z of 100 -> 7x7x64): jax2onnx writes any tensor above
+    # 1 MiB to a NAME.data file beside the .onnx, which must not be lost.
+    from dcgan_tf.model.networks import build_generator
+
+    keras.utils.set_random_seed(4)
+    source = tmp_path / "generator.keras"
+    build_generator((28, 28, 1), latent_dim=100, filters=32).save(source)
+    needs(format_name)
+    out = tmp_path / "exports" / OUT[format_name]
+    code, _, err = run_export(capsys, source, "--format", format_name, "--out", out)
+    assert code == 0, err
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+    moved = tmp_path / "moved" / out.name
+    moved.parent.mkdir()
+    out.rename(moved)
+    latents = np.random.default_rng(2).standard_normal((2, 100)).astype("float32")
+    expected = generate(load_generator(source), latents)
+    got = round_trips.RUNTIMES[format_name](moved, {"latents": latents})
+    assert np.max(np.abs(got - expected)) <= TOLERANCE
+
+
+@pytest.mark.parametrize("format_name", list(FORMATS))
 def test_a_conditional_generator_keeps_its_class_input(
     format_name, conditional_file, tmp_path, capsys
 ):
@@ -190,6 +213,29 @@ def test_a_conversion_cut_short_leaves_nothing(
         capsys, generator_file, "--format", format_name, "--out", out
     )
     assert code == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_converter_that_writes_files_beside_the_export_is_refused(
+    generator_file, tmp_path, capsys, monkeypatch
+):
+    format_name = an_exportable_format()
+    export_model = formats.export_model
+
+    def with_a_sidecar(model, path, export_format):
+        export_model(model, path, export_format)
+        Path(f"{path}.data").write_bytes(b"weights the file points to")
+
+    monkeypatch.setattr("dcgan_tf.exporting.writing.export_model", with_a_sidecar)
+    out = tmp_path / OUT[format_name]
+    code, _, err = run_export(
+        capsys, generator_file, "--format", format_name, "--out", out
+    )
+    assert code == 1
+    assert error_lines(err) == [
+        f"{PROG}: error: The {format_name} converter wrote {out.name}.data beside "
+        f"{out.name}, which the export would lose, so nothing was written."
+    ]
     assert list(tmp_path.iterdir()) == []
 
 

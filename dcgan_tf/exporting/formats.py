@@ -12,6 +12,7 @@ away.
 
 import importlib
 import warnings
+from pathlib import Path
 from typing import NamedTuple
 
 # How to install what an export needs (setup.cfg's extras).
@@ -51,7 +52,7 @@ FORMATS = {
         served_by="onnxruntime",
         backends={
             "tensorflow": ("onnx", "tf2onnx"),
-            "jax": ("jax2onnx",),
+            "jax": ("onnx", "jax2onnx"),
             "torch": ("onnx",),
         },
         unsupported={},
@@ -175,3 +176,31 @@ def export_model(model, path, export_format: ExportFormat) -> None:
             verbose=False,
             input_signature=input_signature(model),
         )
+    if export_format.name == "onnx":
+        inline_external_data(path)
+
+
+def inline_external_data(path) -> None:
+    """Folds into the `.onnx` file the tensors a converter wrote beside it.
+
+    jax2onnx writes every tensor above 1 MiB to `NAME.onnx.data` next to the
+    file (ONNX's external data), which a user copying the one file would
+    lose; a generator is far below protobuf's 2 GB, so it fits in one file.
+    """
+    import onnx
+    from onnx.external_data_helper import uses_external_data
+
+    path = Path(path)
+    model = onnx.load(str(path), load_external_data=False)
+    sidecars = {
+        entry.value
+        for tensor in model.graph.initializer
+        if uses_external_data(tensor)
+        for entry in tensor.external_data
+        if entry.key == "location"
+    }
+    if not sidecars:
+        return
+    onnx.save_model(onnx.load(str(path)), str(path), save_as_external_data=False)
+    for name in sidecars:
+        (path.parent / name).unlink()

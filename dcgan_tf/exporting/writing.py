@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dcgan_tf.exporting.formats import FORMATS, export_model
-from dcgan_tf.exporting.round_trip import round_trip
+from dcgan_tf.exporting.round_trip import RoundTripError, round_trip
 
 TEMPORARY_PREFIX = ".tmp-export-"
 # What makes a folder a SavedModel (tf.saved_model's own file).
@@ -135,6 +135,13 @@ def export_generator(generator, format_name: str, out, overwrite=False) -> Expor
     try:
         new = scratch / out.name
         export_model(generator.model, new, FORMATS[format_name])
+        beside = sorted(p.name for p in scratch.iterdir() if p.name != new.name)
+        if beside:
+            # What the round trip reads must be all that --out receives.
+            raise RoundTripError(
+                f"The {format_name} converter wrote {', '.join(beside)} beside "
+                f"{out.name}, which the export would lose, so nothing was written."
+            )
         difference = round_trip(generator, format_name, new)
         size = artifact_size(new)
         _sync(new)
