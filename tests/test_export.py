@@ -461,3 +461,18 @@ def test_save_generator_of_conftest_makes_an_exportable_run(tmp_path, capsys):
     code, stdout, err = run_export(capsys, run, "--format", format_name, "--out", out)
     assert code == 0, err
     assert f"Generator {run / 'generator.keras'}" in stdout
+
+
+def test_the_command_s_help_loads_no_keras():
+    # What makes `--help` and the refusals answer at once.
+    code = (
+        "import sys\n"
+        "import dcgan_tf.export\n"
+        "dcgan_tf.export.build_parser().format_help()\n"
+        "print(sorted({'tensorflow', 'keras', 'jax', 'torch'} & set(sys.modules)))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert result.stdout.strip() == "[]", result.stderr

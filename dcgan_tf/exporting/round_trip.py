@@ -15,8 +15,10 @@ import numpy as np
 
 # The generator's images are float32 in [-1, 1] (tanh). A converter folds
 # batch norm into the convolutions and picks other convolution algorithms,
-# which move the last bits of float32 (measured: below 1e-8 on the tiny
-# generators of tests/test_export.py, a few 1e-7 on a trained one). 1e-4 is
+# which move the last bits of float32 (measured, every format and backend:
+# at most 2.4e-7 on a conditional generator of 8 filters trained 2 epochs of
+# 64 steps on the Fashion-MNIST sample, 3e-8 on fresh 28x28x1 and 64x64x3
+# ones of the default 64 filters and 100-dimensional z). 1e-4 is
 # far above that and far below what a user sees: one step of a saved 8-bit
 # pixel is 2 / 255 = 7.8e-3, so a round trip within 1e-4 gives the same
 # pixels, but for the rare value at a rounding boundary. A wrong layer or a
