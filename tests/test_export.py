@@ -198,6 +198,32 @@ def test_an_export_that_disagrees_with_keras_is_refused_and_removed(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_export_its_runtime_cannot_run_is_refused_and_removed(tmp_path, capsys):
+    # Mixed precision: the TFLite converter keeps float16 layers as TensorFlow
+    # ("Flex") ops, which the LiteRT interpreter does not have.
+    from dcgan_tf.model.networks import build_generator
+
+    needs("litert")
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = build_generator((28, 28, 1), 8, 8)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    source = tmp_path / "mixed" / "generator.keras"
+    source.parent.mkdir()
+    model.save(source)
+    out = tmp_path / "exports" / "g.tflite"
+    code, _, err = run_export(capsys, source, "--format", "litert", "--out", out)
+    assert code == 1
+    [line] = error_lines(err)
+    assert line.startswith(
+        f"{PROG}: error: The litert export does not run in its own runtime (Select "
+        "TensorFlow op(s)"
+    )
+    assert line.endswith(", so nothing was written.")
+    assert list(out.parent.iterdir()) == []
+
+
 def test_a_conversion_cut_short_leaves_nothing(
     generator_file, tmp_path, capsys, monkeypatch
 ):
@@ -453,7 +479,7 @@ def test_the_command_writes_a_saved_model_and_says_so(generator_file, tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["generator"]
 
 
-def test_save_generator_of_conftest_makes_an_exportable_run(tmp_path, capsys):
+def test_a_run_directory_exports_like_a_bare_file(tmp_path, capsys):
     # A run's generator (config.json beside it) exports like a bare file.
     run = save_generator(tmp_path / "run", dataset="fashion_mnist").parent
     format_name = an_exportable_format()

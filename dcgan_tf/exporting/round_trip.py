@@ -136,7 +136,16 @@ def round_trip(generator, format_name: str, path) -> float:
     """
     inputs = round_trip_inputs(generator)
     expected = keras_images(generator, inputs)
-    got = RUNTIMES[format_name](path, inputs)
+    try:
+        got = RUNTIMES[format_name](path, inputs)
+    except RoundTripError:
+        raise
+    except Exception as error:  # any failure: the runtime cannot serve it
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        raise RoundTripError(
+            f"The {format_name} export does not run in its own runtime "
+            f"({lines[0]}), so nothing was written."
+        ) from None
     difference = max_difference(expected, got)
     if not difference <= TOLERANCE:
         shape = np.shape(got)
