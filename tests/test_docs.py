@@ -12,7 +12,9 @@ directly above a block:
 - `<!-- docs-test: skip REASON -->`: not run;
 - `<!-- docs-test: replace "OLD" "NEW" -->`: run with OLD replaced by NEW
   (the documented scale-down), one or more;
-- `<!-- docs-test: env NAME=VALUE -->`: an environment variable for the block.
+- `<!-- docs-test: env NAME=VALUE -->`: an environment variable for the block;
+- `<!-- docs-test: needs MODULE ... -->`: run only where every module imports
+  (an optional extra, such as the export's onnxruntime).
 
 Commands run as written, but `python` is a warm one (`tests/docs_python.py`):
 each `python -m dcgan_tf.*` and each python block runs in a fork of a process
@@ -26,6 +28,7 @@ example of the page wrote, or writes a file of `outputs/` (or a named run of
 `checkpoints/`) that another page writes too.
 """
 
+import importlib.util
 import os
 import re
 import shlex
@@ -60,6 +63,7 @@ class Block:
     skip: str | None = None
     replace: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
+    needs: list = field(default_factory=list)
 
     def code(self) -> str:
         """The source as it runs: every replace directive applied, each of
@@ -92,8 +96,17 @@ def parse_directive(block: Block, kind: str, argument: str, where: str) -> None:
         if not sep or not name.strip():
             raise ValueError(f"{where}: use docs-test: env NAME=VALUE")
         block.env[name.strip()] = value.strip()
+    elif kind == "needs":
+        if not argument:
+            raise ValueError(f"{where}: use docs-test: needs MODULE ...")
+        block.needs += argument.split()
     else:
         raise ValueError(f"{where}: unknown directive docs-test: {kind}")
+
+
+def missing_modules(block: Block) -> list[str]:
+    """The modules a `needs` directive names that do not import here."""
+    return [name for name in block.needs if importlib.util.find_spec(name) is None]
 
 
 def blocks(path: Path) -> list[Block]:
@@ -288,7 +301,7 @@ def test_every_block_of_the_page_runs(page, tmp_path, warm_python):
     before = repository_status()
     written = {}  # file of outputs/ -> the block that wrote it
     for block in blocks(page):
-        if block.language not in RUN or block.skip:
+        if block.language not in RUN or block.skip or missing_modules(block):
             continue
         state = outputs_state(folder)
         result = run_block(block, folder, warm_python)
@@ -350,6 +363,17 @@ def test_directives_are_read_from_the_lines_above_a_block(tmp_path):
     assert found[0].code() == "echo --epochs 1" and found[0].env == {"A": "b c"}
     assert found[1].skip is None  # a blank line separates the comment
     assert found[2].skip == "a server"
+
+
+def test_a_block_that_needs_a_module_runs_only_where_it_imports(tmp_path):
+    page = tmp_path / "probe.md"
+    page.write_text(
+        "<!-- docs-test: needs numpy no_such_module_here -->\n```bash\nfalse\n```\n"
+        "<!-- docs-test: needs numpy -->\n```bash\ntrue\n```\n"
+    )
+    absent, present = blocks(page)
+    assert missing_modules(absent) == ["no_such_module_here"]
+    assert present.needs == ["numpy"] and missing_modules(present) == []
 
 
 def test_a_failing_block_fails_the_page_with_its_output(tmp_path):
