@@ -26,6 +26,7 @@ from dcgan_tf import presets
 from dcgan_tf.presets import cards, registry, shipping
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "fashion-mnist"
 NAME = "fashion_mnist"
 # Runs commands' main() in one child process (one TensorFlow import) with the
 # registry at argv[1]; each call's stdout and stderr are framed by markers.
@@ -310,6 +311,9 @@ def test_commands_take_a_presets_name_and_a_path_here_wins(
         ("generate", [str(shipped / NAME), "--num", "4", "--out", "x.png"]),
         ("explore", [NAME, "--port", port]),
         ("evaluate", [NAME, "--json", str(shipped / NAME / "results.json")]),
+        ("interpolate", [NAME, "--pairs", "1", "--steps", "3", "--out", "walk.png"]),
+        ("evaluate", [NAME, "--data-dir", str(DATA), "--num-samples", "20"]),
+        ("neighbours", [NAME, "--data-dir", str(DATA), "--num", "2"]),
     ]
     results = run_commands(shipped, calls, tmp_path)
     busy.close()
@@ -328,6 +332,11 @@ def test_commands_take_a_presets_name_and_a_path_here_wins(
     code, out, err = results[3]
     assert code == 2 and "shipped preset's folder" in err
     assert not (shipped / NAME / "results.json").exists()
+    for code, out, err in results[4:]:
+        assert code == 0, err
+        assert f"Generator {shipped / NAME / 'generator.keras'}" in out
+    assert (tmp_path / "walk.png").is_file() and (tmp_path / "neighbours.png").is_file()
+    assert "FID" in results[5][1]
 
     # In a folder holding ./fashion_mnist, that run wins, said once.
     calls = [("generate", [NAME, "--num", "4", "--out", "x.png"])]
