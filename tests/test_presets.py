@@ -382,3 +382,16 @@ def test_ship_refuses_a_preset_that_exists_a_bad_name_and_an_unknown_licence(
         cards.data_licence("biked")
     assert cards.data_licence("biked", "CC BY 4.0")["licence"] == "CC BY 4.0"
     assert os.listdir(shipped) == [NAME]
+
+
+def test_a_failed_ship_leaves_no_preset_and_no_staging_folder(trained_run, tmp_path):
+    from dcgan_tf.data import DataError
+
+    root = tmp_path / "presets"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError):
+        shipping.ship(
+            trained_run, NAME, root=root, data_dir=tmp_path / "empty", num_samples=20
+        )
+    assert presets.available(root) == []
+    assert os.listdir(root) == []
