@@ -54,8 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "generator",
         nargs="?",
         metavar="RUN_OR_FILE",
-        help="A run directory of dcgan_tf.train (its generator.keras is used) or "
-        "a generator .keras file.",
+        help=cli.generator_help(),
     )
     parser.add_argument(
         "--dataset",
@@ -203,6 +202,8 @@ def main(argv=None) -> dict:
     argv = sys.argv[1:] if argv is None else list(argv)
     if args.generator is None and args.compare_real is None:
         cli.fail(PROG, "pass a run directory or .keras file, or --compare-real.")
+    if args.generator is not None:
+        args.generator = cli.locate_generator(PROG, args.generator)
     for name in ("num_samples", "num_real"):
         value = getattr(args, name)
         if value is not None and value < 2:

@@ -38,8 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "generator",
         metavar="RUN_OR_FILE",
-        help="A run directory of dcgan_tf.train (its generator.keras is used) "
-        "or a generator .keras file.",
+        help=cli.generator_help(),
     )
     parser.add_argument(
         "--port",
@@ -86,6 +85,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         cli.fail(parser.prog, f"--port must be from 0 to 65535, got {args.port}.")
+    args.generator = cli.locate_generator(parser.prog, args.generator)
     if not Path(args.generator).exists():
         cli.fail(
             parser.prog,

@@ -181,6 +181,7 @@ def class_rows(generator, classes) -> list[int]:
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.generator = cli.locate_generator(parser.prog, args.generator)
     cli.check_positive(parser, args, "num", "columns", "forward_batch")
     out = cli.check_image_path(parser, args.out)
     cli.check_writable(parser, out.with_suffix(".npz"), "--out")

@@ -260,6 +260,7 @@ def run(args, out, gif) -> str:
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.generator = cli.locate_generator(parser.prog, args.generator)
     check_arguments(parser, args)
     out = cli.check_image_path(parser, args.out)
     cli.check_writable(parser, out.with_suffix(".npz"), "--out")

@@ -130,6 +130,7 @@ def run(args, out) -> str:
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.generator = cli.locate_generator(parser.prog, args.generator)
     cli.check_positive(parser, args, "num", "neighbours", "limit", "forward_batch")
     out = cli.check_image_path(parser, args.out)
     cli.check_writable(parser, out.with_suffix(".npz"), "--out")

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from dcgan_tf import cli
+from dcgan_tf import cli, presets
 from dcgan_tf.cli import outputs
 from dcgan_tf.config import DATASETS
 
@@ -54,8 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "discriminator",
         metavar="RUN_OR_DISCRIMINATOR",
-        help="A run directory of dcgan_tf.train (its newest checkpoint's D) or "
-        "a discriminator saved as .keras.",
+        help="A run directory of dcgan_tf.train (its newest checkpoint's D), "
+        "a discriminator saved as .keras, or the name of a shipped preset that "
+        f"ships its D (shipped: {presets.listing(member=presets.DISCRIMINATOR)}); "
+        "a run directory or file "
+        "of that name here wins.",
     )
     parser.add_argument(
         "--dataset",
@@ -229,6 +232,9 @@ def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    args.discriminator = cli.locate_generator(
+        parser.prog, args.discriminator, member=presets.DISCRIMINATOR
+    )
     cli.check_positive(
         parser, args, "draws", "grid", "threads", "train_limit", "test_limit"
     )

@@ -4,10 +4,12 @@ configuration's fields) and their checks, each failing in one line."""
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from dcgan_tf import presets
 from dcgan_tf.cli.errors import fail
 from dcgan_tf.config import LATENT_DISTRIBUTIONS
 from dcgan_tf.sampling import latents as latent_space
@@ -42,14 +44,36 @@ def seed_value(text: str) -> int:
     return seed
 
 
+def generator_help(root=None) -> str:
+    """The help of a command's generator argument, naming the shipped presets."""
+    return (
+        "A run directory of dcgan_tf.train (its generator.keras is used), a "
+        "generator .keras file, or the name of a shipped preset (shipped: "
+        f"{presets.listing(root)}); a run directory or file of that name here "
+        "wins."
+    )
+
+
+def locate_generator(
+    prog: str, text: str, member: str = presets.GENERATOR, root=None
+) -> Path:
+    """The path that a command's generator (or discriminator) argument names
+    (`dcgan_tf.presets.locate`), said once: the note when a path here wins
+    over a preset of its name goes to stderr as `PROG: note: ...`; a name
+    that is no path and no preset fails in one line (exit 2)."""
+
+    def note(line):
+        print(f"{prog}: note: {line}", file=sys.stderr)
+
+    try:
+        return presets.locate(text, root=root, member=member, note=note)
+    except presets.PresetError as error:
+        fail(prog, str(error))
+
+
 def add_generator_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the generator path and the options of drawing latents."""
-    parser.add_argument(
-        "generator",
-        metavar="RUN_OR_FILE",
-        help="A run directory of dcgan_tf.train (its generator.keras is used) "
-        "or a generator .keras file.",
-    )
+    parser.add_argument("generator", metavar="RUN_OR_FILE", help=generator_help())
     parser.add_argument(
         "--seed",
         type=seed_value,

@@ -1,11 +1,13 @@
-"""What a command may write: never over one of its own inputs, never into a run.
+"""What a command may write: never over one of its own inputs, never into a
+run, never into a shipped preset.
 
 Every command that writes files (`generate`, `interpolate`, `neighbours`,
 `evaluate`, `train_classifier`, `bench`) names its outputs and its inputs to
 `check_outputs` before any work; an output that would replace an input (the
 `--from` latents, the generator, a file of the data) or land in a run
 directory (a folder holding `config.json` or `state.json`, or any folder
-below one) is refused in one line. Paths are compared as the file system
+below one) or into a shipped preset's folder (`dcgan_tf.presets`: they are
+read-only) is refused in one line. Paths are compared as the file system
 sees them: symbolic links and `..` resolved, the same file under two names
 recognised.
 """
@@ -14,7 +16,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from dcgan_tf import rundir
+from dcgan_tf import presets, rundir
 
 # The pairs of files that make a folder a run directory (see `dcgan_tf.rundir`):
 # a run is made with its configuration and latents, and checkpointed with
@@ -114,7 +116,13 @@ def check_outputs(outputs, inputs=()) -> None:
                 f"a link; remove it or {advice}."
             )
         for place in _places(Path(output.path)):
-            run = run_directory_of(place if output.folder else place.parent)
+            folder = place if output.folder else place.parent
+            if presets.is_preset_folder(folder):
+                raise OutputError(
+                    f"{what} would be written into a shipped preset's folder "
+                    f"({folder}); presets are read-only: {advice} outside it."
+                )
+            run = run_directory_of(folder)
             if run is not None:
                 raise OutputError(
                     f"{what} would be written into the run directory {run} (it "

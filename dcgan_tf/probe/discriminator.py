@@ -12,7 +12,7 @@ from pathlib import Path
 
 import keras
 
-from dcgan_tf import rundir
+from dcgan_tf import presets, rundir
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.sampling.loading import load_model_file
 
@@ -76,7 +76,8 @@ def block_layers(model: keras.Model) -> list[str]:
 
 
 def load_discriminator(path) -> LoadedDiscriminator:
-    """Loads D from a run directory or a `.keras` file.
+    """Loads D from a run directory, a `.keras` file, or a shipped preset
+    that ships its discriminator (by name; see `dcgan_tf.presets.locate`).
 
     A run directory is rebuilt from its `config.json` by
     `dcgan_tf.model.build_dcgan` and given the newest complete checkpoint's
@@ -84,8 +85,8 @@ def load_discriminator(path) -> LoadedDiscriminator:
     `discriminator.keras` in it.
 
     Args:
-        path: a run directory of `dcgan_tf.train`, or a discriminator saved
-            with `model.save("....keras")`.
+        path: a run directory of `dcgan_tf.train`, a discriminator saved
+            with `model.save("....keras")`, or a preset's name.
 
     Returns:
         A `LoadedDiscriminator`.
@@ -97,7 +98,7 @@ def load_discriminator(path) -> LoadedDiscriminator:
         ValueError: for a file that is not a discriminator (a generator, a
             weights file, a damaged archive).
     """
-    path = Path(path)
+    path = presets.locate(path, member=presets.DISCRIMINATOR)
     if path.is_dir():
         return _load_run(path)
     if not path.is_file():

@@ -2,19 +2,22 @@
 
 from pathlib import Path
 
+from dcgan_tf import presets
 from dcgan_tf.config import TrainConfig
 from dcgan_tf.rundir.names import CONFIG, GENERATOR, RunDirError
 from dcgan_tf.rundir.run_dir import RunDir
 
 
 def generator_file(path) -> Path:
-    """The generator that a run directory or a `.keras` path names.
+    """The generator that a run directory, a `.keras` path or a shipped
+    preset's name (a `str`; see `dcgan_tf.presets.locate`) names.
 
     Raises:
         FileNotFoundError: when the path, or a run directory's
-            `generator.keras`, does not exist (naming the `.keras` files found).
+            `generator.keras`, does not exist (naming the `.keras` files found),
+            and for a name that is no path and no shipped preset.
     """
-    path = Path(path)
+    path = presets.locate(path)
     if path.is_dir():
         file = path / GENERATOR
         if not file.is_file():

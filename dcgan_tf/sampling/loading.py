@@ -116,7 +116,8 @@ def check_dataset_shape(generator: Generator, dataset: str, shape) -> None:
 
 
 def load_generator(path: str | Path) -> Generator:
-    """Loads a generator from a run directory or a `.keras` file.
+    """Loads a generator from a run directory, a `.keras` file, or a shipped
+    preset by name (`load_generator("fashion_mnist")`; see `dcgan_tf.presets`).
 
     A run directory holds `generator.keras` (the latest epoch) and a
     `config.json` whose `latent_distribution`, `dataset` and `seed` are kept;
@@ -124,14 +125,17 @@ def load_generator(path: str | Path) -> Generator:
     conditional generator's class names come from the `.keras` file itself.
 
     Args:
-        path: a run directory of `dcgan_tf.train`, or a `.keras` file.
+        path: a run directory of `dcgan_tf.train`, a `.keras` file, or a
+            shipped preset's name (a `str`; a path of that name, where this
+            runs, wins, with a `dcgan_tf.presets.PresetShadowedWarning`).
 
     Returns:
         A `Generator`.
 
     Raises:
         FileNotFoundError: when the path, or a run directory's
-            `generator.keras`, does not exist.
+            `generator.keras`, does not exist, or a name is neither a path
+            nor a shipped preset (`dcgan_tf.presets.PresetError`).
         ValueError: for a file that is not a whole Keras model (weights only,
             truncated, not a zip), a model that is not a generator (such as
             the discriminator), or one whose weights or images are not finite.
