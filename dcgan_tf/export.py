@@ -46,8 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "generator",
         metavar="RUN_OR_FILE",
-        help="A run directory of dcgan_tf.train (its generator.keras is used) "
-        "or a generator .keras file.",
+        help=cli.generator_help(),
     )
     parser.add_argument(
         "--format",
@@ -117,6 +116,7 @@ def _size(size: int) -> str:
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.generator = cli.locate_generator(parser.prog, args.generator)
     out = Path(args.out)
     folder = FORMATS[args.format].suffix == ""
     written = [outputs.Output("--out", out, folder=folder)]
