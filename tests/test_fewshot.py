@@ -1,13 +1,16 @@
+import dataclasses
 import subprocess
 import sys
 import time
 
+import h5py
 import keras
 import numpy as np
 import pytest
+from conftest import DATA, tiny_config
 from keras import layers, ops
 
-from dcgan_tf.model import fewshot
+from dcgan_tf.model import fewshot, fewshot_loss
 from dcgan_tf.model.networks import build_discriminator, build_generator
 
 SHAPE = (64, 64, 3)
@@ -295,6 +298,188 @@ def test_other_ladder_sizes_build():
         )
         assert decoder_8.output_shape[1] == fewshot.reconstruction_size(shape) == side
         assert np.isfinite(float(ops.convert_to_numpy(loss)))
+
+
+# --recipe fewshot (issue #30): 32 px, the smallest size of its ladder
+# (8 start sides), on the sample folder; one run of 2 steps of 4 images.
+RECIPE_STEPS = 2
+
+
+def _recipe_config(**changes):
+    values = dict(
+        dataset="folder",
+        data_dir=str(DATA / "folder"),
+        recipe="fewshot",
+        image_size=32,
+        batch_size=4,
+        steps_per_epoch=RECIPE_STEPS,
+        steps_per_execution=1,
+        seed=3,
+    )
+    return tiny_config(**{**values, **changes})
+
+
+def _recipe_dcgan(seed=0):
+    from dcgan_tf.model import build_dcgan
+
+    keras.utils.set_random_seed(seed)
+    return build_dcgan(_recipe_config().resolve())
+
+
+def _recipe_fit(model):
+    images = _images(RECIPE_STEPS * 4, size=32)
+    return model.fit(
+        images, batch_size=4, epochs=1, steps_per_epoch=RECIPE_STEPS, verbose=0
+    ).history
+
+
+def _values(variables):
+    return [ops.convert_to_numpy(v).copy() for v in variables]
+
+
+def test_recipe_builds_the_fewshot_networks_and_trains_the_decoders_with_d():
+    config = _recipe_config().resolve()
+    assert (config.upsample, config.discriminator_norm, config.loss) == (
+        "resize",
+        "spectral",
+        "hinge",
+    )
+    assert config.d_learning_rate == config.g_learning_rate == 2e-4
+    assert config.augment == "ada"  # the folder preset's
+    model = _recipe_dcgan()
+    assert len(model.discriminator.outputs) == 3
+    assert [d.name for d in model.decoders] == ["decoder_8", "decoder_16"]
+    decoder_weights = [w for d in model.decoders for w in d.trainable_weights]
+    # Tracked by the model (so saved, and in D's state under JAX) and
+    # trained by D's optimiser, after D's own weights.
+    tracked = {id(v) for v in model.trainable_variables}
+    assert all(id(w) in tracked for w in decoder_weights)
+    assert model.d_trainable_variables == (
+        model.discriminator.trainable_variables + decoder_weights
+    )
+    weights = {
+        "G": model.generator.trainable_weights,
+        # The logit's bias gets no gradient while every hinge margin is active.
+        "D": [
+            w
+            for w in model.discriminator.trainable_weights
+            if not w.path.endswith("logit/bias")
+        ],
+        "decoders": decoder_weights,
+    }
+    before = {name: _values(ws) for name, ws in weights.items()}
+    history = _recipe_fit(model)
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    for name, ws in weights.items():
+        unchanged = [
+            w.path for w, b in zip(ws, before[name]) if np.allclose(b, _values([w])[0])
+        ]
+        assert not unchanged, f"{name}: {unchanged}"
+    assert int(model.d_optimizer.iterations) == RECIPE_STEPS
+
+
+def test_the_reconstruction_is_part_of_d_loss_and_all_that_trains_the_decoders(
+    monkeypatch,
+):
+    with_it = _recipe_dcgan()
+    logged = _recipe_fit(with_it)
+    monkeypatch.setattr(fewshot_loss, "RECONSTRUCTION_WEIGHT", 0.0)
+    without = _recipe_dcgan()
+    decoders = _values(w for d in without.decoders for w in d.trainable_weights)
+    unweighted = _recipe_fit(without)
+    # The first step's D is the same in both (same seed): the logged d_loss
+    # (the mean of 2 steps) is larger by the reconstruction, an L1 on
+    # images in [-1, 1] of order 0.1 to 1 from untrained decoders.
+    assert logged["d_loss"][0] > unweighted["d_loss"][0] + 0.05
+    # With no weight the decoders get zero gradients, so Adam leaves them.
+    after = _values(w for d in without.decoders for w in d.trainable_weights)
+    for b, a in zip(decoders, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_fewshot_run_checkpoints_its_decoders_and_its_generator_loads(tmp_path):
+    from dcgan_tf.rundir import RunDir
+    from dcgan_tf.sampling import load_generator
+    from dcgan_tf.training import run as training
+
+    run_dir = tmp_path / "run"
+    config = _recipe_config(run_dir=str(run_dir)).resolve()
+    run = training.train(config, verbose=0)
+    assert not run.diverged
+    checkpoint = RunDir(run_dir).latest_checkpoint()
+    with h5py.File(checkpoint.weights, "r") as file:
+        paths = []
+        file.visit(paths.append)
+    assert any("decoder_8" in p for p in paths) and any(
+        "decoder_16" in p for p in paths
+    )
+    # A fresh model of the run's configuration reads them back.
+    from dcgan_tf.model import build_dcgan
+
+    fresh = build_dcgan(RunDir(run_dir).read_config())
+    fresh.load_weights(checkpoint.weights)
+    for trained, loaded in zip(run.model.decoders, fresh.decoders, strict=True):
+        for a, b in zip(trained.weights, loaded.weights, strict=True):
+            np.testing.assert_array_equal(_values([a])[0], _values([b])[0])
+    generator = load_generator(run_dir)
+    latents = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(generator.model(latents)),
+        ops.convert_to_numpy(run.model.generator(latents)),
+        atol=1e-6,
+    )
+    out = tmp_path / "samples.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.generate", str(run_dir)]
+        + ["--num", "4", "--seed", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.is_file()
+
+
+def test_what_the_fewshot_recipe_cannot_build_is_one_line():
+    # Checked with the configuration: the networks would fail later, or
+    # silently differ from the flags.
+    for changes, message in [
+        ({"conditional": True}, "--recipe fewshot is unconditional"),
+        ({"upsample": "transposed"}, "drop --upsample transposed"),
+        ({"discriminator_norm": "batch"}, "drop --discriminator-norm batch"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            _recipe_config(**changes).validate()
+    # A size below 8 start sides: refused before any image is read.
+    result = subprocess.run(
+        [sys.executable, "-m", "dcgan_tf.train", "--recipe", "fewshot"]
+        + ["--dataset", "folder", "--data-dir", str(DATA / "folder")]
+        + ["--image-size", "16", "--run-dir", "/nonexistent/run"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "8 times the start side" in lines[0], lines
+
+
+def test_the_jit_probe_cache_tells_the_fewshot_step_from_the_modern_one():
+    # Both recipes resolve to the same options (resize, spectral, hinge,
+    # minibatch stddev): the key must name the recipe, whose step differs.
+    from dcgan_tf.training import execution
+
+    fewshot_config = _recipe_config().resolve()
+    modern = dataclasses.replace(fewshot_config, recipe="modern")
+    assert execution.cache_key(fewshot_config) != execution.cache_key(modern)
+
+
+def test_bench_refuses_the_fewshot_recipe_in_one_line():
+    # Its minimal loop calls D for one logit and trains D's weights only.
+    from dcgan_tf.speed.harness import run_benchmark
+
+    with pytest.raises(ValueError, match="--recipe fewshot's D and decoders"):
+        run_benchmark(_recipe_config().resolve(), steps=1, block=1, synthetic=True)
 
 
 # Measured, not asserted: parameters and forward + backward time at 128 px

@@ -1,6 +1,7 @@
 """A resumed run ends where an uninterrupted one does, bit for bit, under the
 backend that runs the suite (CI runs this file under TensorFlow, JAX and
-PyTorch): resumed at an epoch's end, and within an epoch after a signal.
+PyTorch): resumed at an epoch's end, and within an epoch after a signal; the
+paper's recipe, and the few-shot one (its decoders, its quadrant draws, ADA).
 
 Every array of the last checkpoint is compared (both networks, batch-norm
 statistics, both optimisers' slots and counters) and the latent seed
@@ -41,11 +42,22 @@ CONFIG = TrainConfig(
     quality_every=0,
     seed=7,
 )
+# The few-shot recipe at its smallest size (32 px) on the sample folder, with
+# the folder preset's ADA: D's decoders and the quadrant each step draws.
+FEWSHOT = dataclasses.replace(
+    CONFIG,
+    dataset="folder",
+    data_dir=str(DATA / "folder"),
+    recipe="fewshot",
+    image_size=32,
+    batch_size=4,
+)
+CONFIGS = {"paper": CONFIG, "fewshot": FEWSHOT}
 
 
-def _train(run_dir, epochs=2, callbacks=(), resume=None):
+def _train(run_dir, epochs=2, callbacks=(), resume=None, base=CONFIG):
     if resume is None:
-        config = dataclasses.replace(CONFIG, epochs=epochs, run_dir=str(run_dir))
+        config = dataclasses.replace(base, epochs=epochs, run_dir=str(run_dir))
         return training.train(config, callbacks=callbacks, verbose=0)
     config = resume_config(RunDir(run_dir).read_config(), {"epochs": epochs})
     return training.train(config, resume=run_dir, callbacks=callbacks, verbose=0)
@@ -93,27 +105,37 @@ def assert_same_checkpoint(straight, resumed):
     )
 
 
+@pytest.fixture(scope="module", params=list(CONFIGS))
+def recipe(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def straight(tmp_path_factory):
+def straight(tmp_path_factory, recipe):
     """Two epochs without a stop."""
-    run_dir = tmp_path_factory.mktemp("straight") / "run"
-    _train(run_dir)
+    run_dir = tmp_path_factory.mktemp(f"straight_{recipe}") / "run"
+    _train(run_dir, base=CONFIGS[recipe])
     return run_dir
 
 
-def test_two_uninterrupted_runs_are_identical(straight, tmp_path):
+def test_two_uninterrupted_runs_are_identical(straight, recipe, tmp_path):
     # Without this the tests below could not tell resuming from noise.
-    _train(tmp_path / "again")
+    _train(tmp_path / "again", base=CONFIGS[recipe])
     assert_same_checkpoint(straight, tmp_path / "again")
+    if recipe == "fewshot":  # the decoders are among the arrays compared
+        names = checkpoint_arrays(straight)[1]
+        assert any("decoder_16" in name for name in names), sorted(names)
 
 
 def _another_backend(message):
     return [w for w in message.list if "continues under" in str(w.message)]
 
 
-def test_resumed_at_an_epoch_boundary_equals_two_epochs(straight, tmp_path, recwarn):
+def test_resumed_at_an_epoch_boundary_equals_two_epochs(
+    straight, recipe, tmp_path, recwarn
+):
     run_dir = tmp_path / "resumed"
-    _train(run_dir, epochs=1)
+    _train(run_dir, epochs=1, base=CONFIGS[recipe])
     checkpoint = RunDir(run_dir).latest_checkpoint()
     assert checkpoint.position == (1, 0)
     assert checkpoint.backend == keras.backend.backend()
@@ -211,9 +233,9 @@ class _SignalAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def test_resumed_within_an_epoch_equals_two_epochs(straight, tmp_path):
+def test_resumed_within_an_epoch_equals_two_epochs(straight, recipe, tmp_path):
     run_dir = tmp_path / "stopped"
-    stopped = _train(run_dir, callbacks=[_SignalAt(STEPS // 2)])
+    stopped = _train(run_dir, callbacks=[_SignalAt(STEPS // 2)], base=CONFIGS[recipe])
     assert stopped.interrupted == signal.SIGTERM
     assert RunDir(run_dir).latest_checkpoint().position == (1, STEPS // 2)
     state = json.loads((run_dir / "state.json").read_text())

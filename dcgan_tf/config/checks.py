@@ -9,6 +9,7 @@ from dcgan_tf.config.presets import (
     AUGMENTS,
     DATASETS,
     DISCRIMINATOR_NORMS,
+    FEWSHOT_FIXED,
     FIT_MODES,
     JIT_COMPILES,
     LATENT_DISTRIBUTIONS,
@@ -144,6 +145,8 @@ def _validate_recipe(config) -> None:
             raise ValueError(
                 f"--{name.replace('_', '-')} must be one of {', '.join(choices)}."
             )
+    if config.recipe == "fewshot":
+        _validate_fewshot(config)
     if config.minibatch_stddev not in (None, True, False):
         raise ValueError("--minibatch-stddev is on or off.")
     for name in ("d_learning_rate", "g_learning_rate"):
@@ -159,6 +162,23 @@ def _validate_recipe(config) -> None:
             "--label-smoothing softens the cross-entropy's real targets; "
             "--loss hinge has none: drop one of them."
         )
+
+
+def _validate_fewshot(config) -> None:
+    """What the few-shot recipe's networks cannot be built with."""
+    if config.conditional:
+        raise ValueError(
+            "--recipe fewshot is unconditional (its D has no class input): "
+            "drop --conditional, or use --recipe modern."
+        )
+    for name in FEWSHOT_FIXED:
+        value, fixed = getattr(config, name), RECIPES["fewshot"][name]
+        if value not in (None, fixed):
+            flag = f"--{name.replace('_', '-')}"
+            raise ValueError(
+                f"--recipe fewshot builds its networks with {flag} {fixed}; "
+                f"drop {flag} {value}, or use --recipe modern."
+            )
 
 
 def has_type(value, annotation) -> bool:

@@ -25,6 +25,12 @@ LEARNING_RATE = 2e-4
 # Table 2: FID 56.3 -> 29.3 -> 25.5 on CIFAR-10); two time-scales, D faster
 # (Heusel et al. 2017; Zhang et al. 2019's 4e-4 and 1e-4); the minibatch
 # standard deviation (Karras et al. 2018, §3).
+# "fewshot" is FastGAN's two additions (Liu et al. 2021, dcgan_tf.model.fewshot):
+# skip-layer excitation in G, decoders rebuilding real images from D's
+# features; its G always resizes (nearest) and its D is always spectrally
+# normalised, the values below; the hinge loss and Adam at 2e-4, betas (0.5,
+# 0.999), for both networks, as Liu et al.'s code. It takes the data set's
+# --augment (ADA for the folders' presets; Liu et al. use DiffAugment).
 RECIPES = {
     "paper": {
         "upsample": "transposed",
@@ -42,7 +48,18 @@ RECIPES = {
         "d_learning_rate": 4e-4,
         "g_learning_rate": 1e-4,
     },
+    "fewshot": {
+        "upsample": "resize",
+        "discriminator_norm": "spectral",
+        "loss": "hinge",
+        "minibatch_stddev": True,
+        "d_learning_rate": 2e-4,
+        "g_learning_rate": 2e-4,
+    },
 }
+# What the few-shot recipe's networks cannot be built with: its G always
+# resizes and its D is always spectrally normalised (recipe values above).
+FEWSHOT_FIXED = ("upsample", "discriminator_norm")
 
 # Per data set: the recipe, the image geometry and the tutorials' batch size
 # and length. The photo-sized sets take --recipe modern: on 3,670 flower photos

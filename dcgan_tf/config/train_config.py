@@ -77,10 +77,12 @@ class TrainConfig:
     # The cures of DCGAN's artifacts (docs/recipes.md); None: the recipe's.
     recipe: str | None = _field(
         None,
-        "The options below at once: 'paper' (Radford et al.'s DCGAN) or "
+        "The options below at once: 'paper' (Radford et al.'s DCGAN), "
         "'modern' (resize upsampling, spectral norm, hinge loss, D at 4e-4 and "
-        "G at 1e-4, minibatch stddev). Flags given override it (default: the "
-        "data set's preset; docs/recipes.md says which and why).",
+        "G at 1e-4, minibatch stddev) or 'fewshot' (modern's options with "
+        "FastGAN's G and self-supervised D, both at 2e-4; 32 px and up). Flags "
+        "given override it (default: the data set's preset; docs/recipes.md "
+        "says which and why).",
         choices=tuple(RECIPES),
     )
     upsample: str | None = _field(

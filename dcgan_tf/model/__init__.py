@@ -7,6 +7,9 @@ Read in this order:
 - `networks`: the generator and discriminator of Radford et al. (2015), top
   to bottom; `layers`: the custom layers some recipes use.
 - `modern`: the modern recipe's layers, plugged into `networks` by name.
+- `fewshot`, `fewshot_loss`: the few-shot recipe's own networks (FastGAN's
+  excitation and self-supervised D), registered in
+  `building.RECIPE_NETWORKS`, and its decoders and reconstruction loss.
 - `losses`: the non-saturating and the hinge loss.
 - `dcgan`: `DCGAN`, the `keras.Model`, which holds its parts: the
   `augment.Augmenter` of D's images and the `ema.AveragedGenerator`.
@@ -48,9 +51,10 @@ from dcgan_tf.model.networks import (
     supported_sizes,
 )
 
-# The modules that add a recipe's layers to `networks`' tables, imported
+# The modules that add a recipe's layers to `networks`' tables (or its
+# networks to `building.RECIPE_NETWORKS`), imported
 # with this package so that every table is full before a network is built.
-RECIPE_MODULES = ("dcgan_tf.model.modern",)
+RECIPE_MODULES = ("dcgan_tf.model.modern", "dcgan_tf.model.fewshot")
 for _module in RECIPE_MODULES:
     importlib.import_module(_module)
 

@@ -5,6 +5,7 @@ The configuration must be resolved (`TrainConfig.resolve`): every preset
 field and recipe option is read as it is, never filled here again.
 """
 
+import collections
 import contextlib
 
 import keras
@@ -15,7 +16,22 @@ from dcgan_tf.model.augment import Augmenter
 from dcgan_tf.model.dcgan import DCGAN, default_optimizer
 from dcgan_tf.model.distribute import replicas
 from dcgan_tf.model.layers import STDDEV_GROUP_SIZE
-from dcgan_tf.model.networks import build_discriminator, build_generator
+from dcgan_tf.model.networks import (
+    build_discriminator,
+    build_generator,
+    check_image_size,
+)
+
+# The networks of one recipe: `build(config, class_names)` returns
+# `(generator, discriminator, decoders)`, decoders () or those of a
+# self-supervised D (which D's optimiser trains with it); `check(config)`
+# raises ValueError for an image shape they cannot be built for.
+RecipeNetworks = collections.namedtuple("RecipeNetworks", ["build", "check"])
+# Recipes whose networks are not `networks`' ladder with its tables' layers,
+# by name, each registered by its module (`RECIPE_MODULES`): the few-shot
+# recipe (`dcgan_tf.model.fewshot`). Every other recipe builds the paper's
+# networks with its options (`paper`, `modern`).
+RECIPE_NETWORKS = {}
 
 
 def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> DCGAN:
@@ -42,20 +58,9 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
     _check_stddev_groups(config, strategy)
     with strategy.scope() if strategy else contextlib.nullcontext():
         with _dtype_policy(config.mixed_precision):
-            generator = build_generator(
-                config.image_shape,
-                config.latent_dim,
-                config.generator_filters,
-                class_names=class_names,
-                upsample=config.upsample,
-            )
-            discriminator = build_discriminator(
-                config.image_shape,
-                config.discriminator_filters,
-                len(class_names) if class_names else None,
-                norm=config.discriminator_norm,
-                minibatch_stddev=config.minibatch_stddev,
-            )
+            recipe = RECIPE_NETWORKS.get(config.recipe)
+            build = recipe.build if recipe else _dcgan_networks
+            generator, discriminator, decoders = build(config, class_names)
         augmenter = Augmenter(
             config.augment,
             flips=config.augment_flips,
@@ -72,6 +77,7 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
             latent_distribution=config.latent_distribution,
             class_frequencies=class_frequencies,
             seed=config.seed,
+            decoders=decoders,
         )
         model.compile(
             d_optimizer=_optimizer(config, config.d_learning_rate),
@@ -80,6 +86,35 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
             jit_compile="auto" if config.jit_compiled is None else config.jit_compiled,
         )
     return model
+
+
+def _dcgan_networks(config: TrainConfig, class_names):
+    """The paper's ladder with the recipe's options (`paper`, `modern`)."""
+    generator = build_generator(
+        config.image_shape,
+        config.latent_dim,
+        config.generator_filters,
+        class_names=class_names,
+        upsample=config.upsample,
+    )
+    discriminator = build_discriminator(
+        config.image_shape,
+        config.discriminator_filters,
+        len(class_names) if class_names else None,
+        norm=config.discriminator_norm,
+        minibatch_stddev=config.minibatch_stddev,
+    )
+    return generator, discriminator, ()
+
+
+def check_networks(config: TrainConfig) -> None:
+    """Raises `ValueError`, one line saying what to do, for an image size
+    the configuration's recipe cannot build its networks for (before any
+    data is loaded)."""
+    check_image_size(config.image_size)
+    recipe = RECIPE_NETWORKS.get(config.recipe)
+    if recipe:
+        recipe.check(config)
 
 
 @contextlib.contextmanager

@@ -80,7 +80,8 @@ def default_optimizer(learning_rate=2e-4, beta_1=0.5):
 # What one step draws from the model's seed, in this order (resuming replays
 # it): the latents, the generated images' classes (conditional, else None),
 # and the transformations of D's three batches (None when not augmenting):
-# the reals and the fakes in D's update, the fakes in G's.
+# the reals and the fakes in D's update, the fakes in G's; then the quadrant
+# a self-supervised D's decoder rebuilds (the few-shot recipe, else None).
 StepDraws = collections.namedtuple(
     "StepDraws",
     [
@@ -89,8 +90,12 @@ StepDraws = collections.namedtuple(
         "real_augmentation",
         "fake_augmentation",
         "g_augmentation",
+        "quadrant",
     ],
+    defaults=(None,),
 )
+# A self-supervised D's decoders rebuild one of its features' 4 quadrants.
+QUADRANTS = 4
 
 
 class DCGAN(JAXStateMixin, keras.Model):
@@ -106,7 +111,8 @@ class DCGAN(JAXStateMixin, keras.Model):
         generator: a model from `(batch, latent_dim)` latents to images in
             [-1, 1], such as `build_generator(...)`.
         discriminator: a model from images to one logit per image, such as
-            `build_discriminator(...)`.
+            `build_discriminator(...)`; with `decoders`, to `[logits,
+            features_8, features_16]` (`build_fewshot_discriminator`).
         augmenter: the `Augmenter` of every image D sees (default: none).
         ema: decay of the `AveragedGenerator` (Yazici et al. 2019), whose
             weights and batch-norm statistics follow the trained ones as an
@@ -124,6 +130,10 @@ class DCGAN(JAXStateMixin, keras.Model):
             replicas, normalise each batch with the statistics of the whole
             global batch (as one device would) instead of each replica's
             share. Ignored on one device and by the other backends.
+        decoders: a self-supervised D's `(decoder_8, decoder_16)`
+            (`build_fewshot_decoders`, the few-shot recipe), trained by D's
+            optimiser on `dcgan_tf.model.fewshot_loss.self_supervised_loss`
+            added to D's loss; default none.
 
     Metrics (progress bar and history): `d_loss`, `g_loss`, the
     discriminator's accuracy on real and on generated images
@@ -144,6 +154,7 @@ class DCGAN(JAXStateMixin, keras.Model):
         class_frequencies=None,
         seed=None,
         sync_batch_norm=True,
+        decoders=(),
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -156,6 +167,11 @@ class DCGAN(JAXStateMixin, keras.Model):
             raise ValueError(f"ema must be in [0, 1), got {ema}.")
         self.generator = generator
         self.discriminator = discriminator
+        self.self_supervised = bool(decoders)
+        if decoders:
+            # Attributes, so tracked: saved in checkpoints, in D's state under
+            # JAX. Set only when given: the other recipes' files are unchanged.
+            self.decoder_8, self.decoder_16 = decoders
         self.latent_dim = int(generator.inputs[0].shape[-1])
         # A conditional generator takes [latents, classes].
         self.num_classes = (
@@ -180,6 +196,20 @@ class DCGAN(JAXStateMixin, keras.Model):
         # Both networks are built by their Input layers, so this model is too;
         # saving and BackupAndRestore need a built model.
         self.built = True
+
+    @property
+    def decoders(self):
+        """A self-supervised D's decoders, or ()."""
+        if not self.self_supervised:
+            return ()
+        return (self.decoder_8, self.decoder_16)
+
+    @property
+    def d_trainable_variables(self):
+        """What D's optimiser trains: D's weights, then its decoders'."""
+        return self.discriminator.trainable_variables + [
+            v for decoder in self.decoders for v in decoder.trainable_variables
+        ]
 
     @property
     def ema_generator(self):
@@ -210,7 +240,7 @@ class DCGAN(JAXStateMixin, keras.Model):
         self.g_optimizer = g_optimizer or default_optimizer()
         # Build the optimiser slots now, so that a checkpoint of this model
         # holds them and loads into a fresh model before the first step.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.d_optimizer.build(self.d_trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
     @property
@@ -261,7 +291,12 @@ class DCGAN(JAXStateMixin, keras.Model):
                 )
                 for _ in range(3)
             )
-        return StepDraws(latents, fake_classes, *augmentations)
+        quadrant = None
+        if self.decoders:
+            quadrant = keras.random.randint(
+                (), 0, QUADRANTS, dtype="int32", seed=self.seed_generator
+            )
+        return StepDraws(latents, fake_classes, *augmentations, quadrant)
 
     def sample_latents(self, count):
         """Draws `count` latents from the model's distribution and seed."""
@@ -289,6 +324,39 @@ class DCGAN(JAXStateMixin, keras.Model):
         from `draw_step`), beside their classes when conditional."""
         images = self.augmenter.transform(images, augmentation)
         return images if classes is None else [images, classes]
+
+    @staticmethod
+    def logits(outputs):
+        """D's logits from its outputs: the first of a self-supervised D's
+        `[logits, features_8, features_16]`, else the outputs."""
+        return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+
+    def discriminator_loss(self, real_outputs, fake_outputs, real_input, quadrant):
+        """D's loss, the one place each recipe's terms are summed.
+
+        Args:
+            real_outputs, fake_outputs: D's outputs on the real batch and the
+                fakes (logits, or a self-supervised D's three outputs).
+            real_input: D's input on the real batch (`discriminator_input`:
+                the augmented images, beside classes when conditional).
+            quadrant: `StepDraws.quadrant`.
+
+        Returns:
+            `(loss, real_logits, fake_logits)`: the adversarial loss, plus
+            under the few-shot recipe the reconstruction of the real images
+            as D saw them (Liu et al. 2021, §3.2).
+        """
+        real_logits, fake_logits = self.logits(real_outputs), self.logits(fake_outputs)
+        loss = self.d_loss_fn(real_logits, fake_logits)
+        if self.decoders:
+            # Imported here: fewshot_loss builds on the networks, which
+            # register themselves in building, which imports this module.
+            from dcgan_tf.model.fewshot_loss import self_supervised_loss
+
+            loss = loss + self_supervised_loss(
+                real_input, real_outputs, self.decoders, quadrant
+            )
+        return loss, real_logits, fake_logits
 
     def update_metrics(
         self, d_loss, g_loss, real_logits, fake_logits, augment_probability=None

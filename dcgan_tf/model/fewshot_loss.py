@@ -162,3 +162,19 @@ def reconstruction_loss(
     loss_8 = _l1(decoder_8(features_8, training=True), whole)
     loss_16 = _l1(decoder_16(quadrant_of(features_16, quadrant), training=True), part)
     return loss_8 + loss_16
+
+
+def self_supervised_loss(real_images, real_outputs, decoders, quadrant):
+    """The term `--recipe fewshot` adds to D's loss (`DCGAN.discriminator_loss`):
+    `RECONSTRUCTION_WEIGHT` times `reconstruction_loss`.
+
+    Args:
+        real_images: the real images as D saw them (augmented).
+        real_outputs: D's `[logits, features_8, features_16]` on them.
+        decoders: `(decoder_8, decoder_16)`.
+        quadrant: a scalar int tensor in 0..3.
+    """
+    _, features_8, features_16 = real_outputs
+    return RECONSTRUCTION_WEIGHT * reconstruction_loss(
+        real_images, features_8, features_16, *decoders, quadrant
+    )

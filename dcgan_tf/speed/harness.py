@@ -155,7 +155,17 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
 
     Returns:
         A dict of the figures, JSON-ready (see `format_table`).
+
+    Raises:
+        ValueError: for `--recipe fewshot`, whose self-supervised D the
+            minimal loop does not train.
     """
+    if config.recipe == "fewshot":
+        raise ValueError(
+            "bench times the paper's networks with their options; --recipe "
+            "fewshot's D and decoders are not in its minimal loop: time it with "
+            "train, or bench --recipe modern."
+        )
     config = dataclasses.replace(config, steps_per_epoch=block)
     if synthetic:
         count = config.batch_size * max(block, 8)

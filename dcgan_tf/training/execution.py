@@ -175,7 +175,7 @@ def cache_key(config: TrainConfig) -> str:
     """What the answer depends on: the CPU (and caps), the versions, the
     backend and everything that shapes the step."""
     shaping = (
-        "image_size channels batch_size latent_dim generator_filters "
+        "recipe image_size channels batch_size latent_dim generator_filters "
         "discriminator_filters upsample discriminator_norm loss minibatch_stddev "
         "conditional augment ema mixed_precision steps_per_execution"
     ).split()

@@ -16,8 +16,8 @@ from dcgan_tf.config import TrainConfig
 from dcgan_tf.config.resolving import RunFacts, complete
 from dcgan_tf.data.run_data import load_run_data
 from dcgan_tf.model import DCGAN, build_dcgan, class_frequencies
+from dcgan_tf.model.building import check_networks
 from dcgan_tf.model.distribute import is_chief, make_strategy, replicas
-from dcgan_tf.model.networks import check_image_size
 from dcgan_tf.quality.monitor import check_quality_features
 from dcgan_tf.rundir import checkpoints
 from dcgan_tf.sampling.latents import sample_latents
@@ -151,7 +151,7 @@ def _prepare(
         dcgan_tf.data.DataError: when the data cannot be found or read.
         dcgan_tf.rundir.RunDirError: when the run directory cannot be used.
     """
-    check_image_size(config.image_size)
+    check_networks(config)
     # Whatever the run directory says against it, before minutes of loading.
     if resumed is not None:
         run_dir = resumed

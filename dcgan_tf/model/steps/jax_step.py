@@ -3,10 +3,14 @@
 Keras' JAX trainer passes the model's state as values, `(trainable,
 non_trainable, optimizer, metrics)`, and takes the new state back; `DCGAN`
 puts both optimisers' variables in the optimizer slot (D's, then G's), and
-`_State` reads and writes them by variable. The generator runs once, under
+`_State` reads and writes them by variable. D's weights are its own and,
+under the few-shot recipe, its decoders' (`DCGAN.d_trainable_variables`),
+which its loss reads through a `StatelessScope`. The generator runs once, under
 `jax.vjp`, so its backward can wait until the gradient of G's loss with
 respect to the fakes is known.
 """
+
+import contextlib
 
 import jax
 import keras
@@ -101,9 +105,13 @@ def train_step(model, state, batch):
     generator, discriminator = model.generator, model.discriminator
     real_images, real_classes = model.split_batch(batch)
     state = _State(model, state)
-    (g_weights, g_state), (d_weights, d_state) = map(
-        state.network, (generator, discriminator)
-    )
+    g_weights, g_state = state.network(generator)
+    # D's optimiser trains D's weights, then its decoders' (few-shot).
+    d_variables = model.d_trainable_variables
+    d_count = len(discriminator.trainable_variables)
+    decoder_variables = d_variables[d_count:]
+    d_params = state.get(d_variables)
+    d_state = state.get(discriminator.non_trainable_variables)
     augment_p = state.augment_probability()
     draws = state.draw_step(real_images.shape[0], augment_p)
     fake_classes = draws.fake_classes
@@ -114,17 +122,17 @@ def train_step(model, state, batch):
 
     fake_images, g_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
 
-    # 1. Update D on the real batch and the fakes, which are constants here.
-    def d_loss_fn(d_weights, d_state):
-        real_logits, d_state = discriminator.stateless_call(
-            d_weights,
-            d_state,
-            model.discriminator_input(
-                real_images, real_classes, draws.real_augmentation
-            ),
-            training=True,
+    # 1. Update D on the real batch and the fakes, which are constants here;
+    #    the few-shot recipe adds its reconstruction of the reals.
+    def d_loss_fn(d_params, d_state):
+        d_weights = d_params[:d_count]
+        real_input = model.discriminator_input(
+            real_images, real_classes, draws.real_augmentation
         )
-        fake_logits, d_state = discriminator.stateless_call(
+        real_outputs, d_state = discriminator.stateless_call(
+            d_weights, d_state, real_input, training=True
+        )
+        fake_outputs, d_state = discriminator.stateless_call(
             d_weights,
             d_state,
             model.discriminator_input(
@@ -132,16 +140,22 @@ def train_step(model, state, batch):
             ),
             training=True,
         )
-        loss = model.d_loss_fn(real_logits, fake_logits)
+        decoders = list(zip(decoder_variables, d_params[d_count:]))
+        scope = keras.StatelessScope(state_mapping=decoders)
+        with scope if decoders else contextlib.nullcontext():
+            loss, real_logits, fake_logits = model.discriminator_loss(
+                real_outputs, fake_outputs, real_input, draws.quadrant
+            )
         scaled = _scaled(model.d_optimizer, state.d_slots, loss)
         return scaled, (loss, d_state, real_logits, fake_logits)
 
     (_, (d_loss, d_state, real_logits, fake_logits)), d_gradients = jax.value_and_grad(
         d_loss_fn, has_aux=True
-    )(d_weights, d_state)
-    d_weights, state.d_slots = model.d_optimizer.stateless_apply(
-        state.d_slots, d_gradients, d_weights
+    )(d_params, d_state)
+    d_params, state.d_slots = model.d_optimizer.stateless_apply(
+        state.d_slots, d_gradients, d_params
     )
+    d_weights = d_params[:d_count]
     if augment_p is not None:
         p = model.augmenter.next_probability(augment_p, real_logits)
         state.set([model.augment_probability], [p])
@@ -149,13 +163,13 @@ def train_step(model, state, batch):
     # 2. Update G through the updated D with its loss (non-saturating or
     #    hinge): the gradient reaches the fakes, then G's weights by the vjp.
     def g_loss_fn(fake_images, d_state):
-        logits, d_state = discriminator.stateless_call(
+        outputs, d_state = discriminator.stateless_call(
             d_weights,
             d_state,
             model.discriminator_input(fake_images, fake_classes, draws.g_augmentation),
             training=True,
         )
-        loss = model.g_loss_fn(logits)
+        loss = model.g_loss_fn(model.logits(outputs))
         return _scaled(model.g_optimizer, state.g_slots, loss), (loss, d_state)
 
     (_, (g_loss, d_state)), fake_gradients = jax.value_and_grad(
@@ -168,7 +182,8 @@ def train_step(model, state, batch):
 
     logs = state.update_metrics(d_loss, g_loss, real_logits, fake_logits, augment_p)
     state.set_network(generator, g_weights, g_state)
-    state.set_network(discriminator, d_weights, d_state)
+    state.set(d_variables, d_params)
+    state.set(discriminator.non_trainable_variables, d_state)
     if model.averaged_generator is not None:
         state.update_ema()
     return logs, state.carried()

@@ -79,14 +79,13 @@ def train_step(model, batch):
             # 1. Update D: ascend log D(x) + log(1 - D(G(z))) (Goodfellow et
             #    al. 2014, Algorithm 1), i.e. descend the two cross-entropies
             #    (or the hinge loss's two margins), the fakes held constant.
+            #    The few-shot recipe adds its reconstruction of the reals.
             with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                real_logits = discriminator(
-                    model.discriminator_input(
-                        real_images, real_classes, draws.real_augmentation
-                    ),
-                    training=True,
+                real_input = model.discriminator_input(
+                    real_images, real_classes, draws.real_augmentation
                 )
-                fake_logits = discriminator(
+                real_outputs = discriminator(real_input, training=True)
+                fake_outputs = discriminator(
                     model.discriminator_input(
                         tf.stop_gradient(fake_images),
                         fake_classes,
@@ -94,24 +93,28 @@ def train_step(model, batch):
                     ),
                     training=True,
                 )
-                d_loss = model.d_loss_fn(real_logits, fake_logits)
+                d_loss, real_logits, fake_logits = model.discriminator_loss(
+                    real_outputs, fake_outputs, real_input, draws.quadrant
+                )
                 # The optimiser sums the replicas' gradients: scaled losses
                 # make that sum the gradient of the global mean. scale_loss:
                 # the loss scale of mixed float16 (else 1).
                 d_scaled = model.d_optimizer.scale_loss(d_loss / replicas)
             with g_tape.stop_recording():
-                d_weights = discriminator.trainable_variables
+                d_weights = model.d_trainable_variables  # with any decoders
                 model.d_optimizer.apply(d_tape.gradient(d_scaled, d_weights), d_weights)
                 augment_p = model.augmenter.adapt(real_logits, replica)  # ADA's p
 
             # 2. Update G through the updated D with the non-saturating loss,
             #    descending -log D(G(z)) (or the hinge loss's -D(G(z))).
             g_loss = model.g_loss_fn(
-                discriminator(
-                    model.discriminator_input(
-                        fake_images, fake_classes, draws.g_augmentation
-                    ),
-                    training=True,
+                model.logits(
+                    discriminator(
+                        model.discriminator_input(
+                            fake_images, fake_classes, draws.g_augmentation
+                        ),
+                        training=True,
+                    )
                 )
             )
             g_scaled = model.g_optimizer.scale_loss(g_loss / replicas)

@@ -22,18 +22,21 @@ def train_step(model, batch):
 
     # 1. Update D on the real batch and the detached fakes (Goodfellow et al.
     #    2014, Algorithm 1).
-    real_logits = discriminator(
-        model.discriminator_input(real_images, real_classes, draws.real_augmentation),
-        training=True,
+    #    The few-shot recipe adds its reconstruction of the reals.
+    real_input = model.discriminator_input(
+        real_images, real_classes, draws.real_augmentation
     )
-    fake_logits = discriminator(
+    real_outputs = discriminator(real_input, training=True)
+    fake_outputs = discriminator(
         model.discriminator_input(
             fake_images.detach(), fake_classes, draws.fake_augmentation
         ),
         training=True,
     )
-    d_loss = model.d_loss_fn(real_logits, fake_logits)
-    d_weights = discriminator.trainable_variables
+    d_loss, real_logits, fake_logits = model.discriminator_loss(
+        real_outputs, fake_outputs, real_input, draws.quadrant
+    )
+    d_weights = model.d_trainable_variables  # with any decoders
     # scale_loss: the loss scale of mixed float16 (else 1), undone by apply.
     d_gradients = _gradients(model.d_optimizer.scale_loss(d_loss), d_weights)
     with torch.no_grad():
@@ -42,9 +45,13 @@ def train_step(model, batch):
 
     # 2. Update G through the updated D with its loss (non-saturating or hinge).
     g_loss = model.g_loss_fn(
-        discriminator(
-            model.discriminator_input(fake_images, fake_classes, draws.g_augmentation),
-            training=True,
+        model.logits(
+            discriminator(
+                model.discriminator_input(
+                    fake_images, fake_classes, draws.g_augmentation
+                ),
+                training=True,
+            )
         )
     )
     g_weights = generator.trainable_variables
