@@ -6,7 +6,7 @@ A maintainer's tool, not a command of the package: it writes into the
 package's own data folder, which only the repository's maintainers change
 (an installed package's users load presets, they never ship them), so it is
 kept with the benchmarks, like the scripts that train the shipped
-classifiers. The work is `dcgan_tf.presets.shipping.ship`'s.
+classifiers. The work is `dcgan_tf.shipping.ship.ship`'s.
 
     python benchmarks/ship_preset.py /work/runs/ship-fashion_mnist \\
         --name fashion_mnist --command "python -m dcgan_tf.train \\
@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from dcgan_tf import cli
-from dcgan_tf.presets import shipping
+from dcgan_tf.shipping import ship as shipping
 
 PROG = "python benchmarks/ship_preset.py"
 

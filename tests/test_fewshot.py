@@ -77,7 +77,7 @@ def test_shapes_and_ranges_at_64_and_128():
         shape = (size, size, 3)
         generator = fewshot.build_fewshot_generator(shape, LATENT_DIM, FILTERS)
         discriminator = fewshot.build_fewshot_discriminator(shape, FILTERS)
-        decoder_8, decoder_16 = fewshot.build_fewshot_decoders(shape, FILTERS)
+        decoder_8, decoder_16 = fewshot_loss.build_fewshot_decoders(shape, FILTERS)
         images = generator(_latents(), training=False)
         assert tuple(images.shape) == (BATCH, *shape)
         assert keras.backend.standardize_dtype(images.dtype) == "float32"
@@ -96,9 +96,9 @@ def test_shapes_and_ranges_at_64_and_128():
         )
         rebuilt_8 = ops.convert_to_numpy(decoder_8(features_8))
         rebuilt_16 = ops.convert_to_numpy(
-            decoder_16(fewshot.quadrant_of(features_16, 2))
+            decoder_16(fewshot_loss.quadrant_of(features_16, 2))
         )
-        assert fewshot.reconstruction_size(shape) == 32
+        assert fewshot_loss.reconstruction_size(shape) == 32
         assert rebuilt_8.shape == rebuilt_16.shape == (BATCH, 32, 32, 3)
         assert np.abs(rebuilt_8).max() <= 1.0
 
@@ -144,14 +144,14 @@ def test_skip_layer_excitation_gates_channels_by_the_low_map_alone():
 
 
 def test_reconstruction_loss_matches_a_hand_computation():
-    decoder_8, decoder_16 = fewshot.build_fewshot_decoders(SHAPE, FILTERS)
+    decoder_8, decoder_16 = fewshot_loss.build_fewshot_decoders(SHAPE, FILTERS)
     discriminator = fewshot.build_fewshot_discriminator(SHAPE, FILTERS)
     real = _images()
     _, features_8, features_16 = discriminator(real, training=False)
     features_8, features_16 = (
         ops.convert_to_numpy(x) for x in (features_8, features_16)
     )
-    loss = fewshot.reconstruction_loss(
+    loss = fewshot_loss.reconstruction_loss(
         real, features_8, features_16, decoder_8, decoder_16, ops.convert_to_tensor(1)
     )
 
@@ -172,7 +172,7 @@ def test_reconstruction_loss_matches_a_hand_computation():
 def test_reconstruction_loss_decreases_when_d_and_decoders_train_on_it():
     keras.utils.set_random_seed(0)
     discriminator = fewshot.build_fewshot_discriminator(SHAPE, 8)
-    decoder_8, decoder_16 = fewshot.build_fewshot_decoders(SHAPE, 8)
+    decoder_8, decoder_16 = fewshot_loss.build_fewshot_decoders(SHAPE, 8)
     variables = (
         discriminator.trainable_variables
         + decoder_8.trainable_variables
@@ -184,7 +184,7 @@ def test_reconstruction_loss_decreases_when_d_and_decoders_train_on_it():
 
     def loss_fn(quadrant):
         _, features_8, features_16 = discriminator(real, training=True)
-        return fewshot.reconstruction_loss(
+        return fewshot_loss.reconstruction_loss(
             real, features_8, features_16, decoder_8, decoder_16, quadrant
         )
 
@@ -201,7 +201,7 @@ def test_reconstruction_loss_decreases_when_d_and_decoders_train_on_it():
 def test_gradients_reach_every_weight_of_g_d_and_the_decoders():
     generator = fewshot.build_fewshot_generator(SHAPE, LATENT_DIM, FILTERS)
     discriminator = fewshot.build_fewshot_discriminator(SHAPE, FILTERS)
-    decoder_8, decoder_16 = fewshot.build_fewshot_decoders(SHAPE, FILTERS)
+    decoder_8, decoder_16 = fewshot_loss.build_fewshot_decoders(SHAPE, FILTERS)
     latents = ops.convert_to_tensor(_latents())
     real = ops.convert_to_tensor(_images())
 
@@ -218,7 +218,7 @@ def test_gradients_reach_every_weight_of_g_d_and_the_decoders():
 
     def d_loss():
         logits, features_8, features_16 = discriminator(real, training=True)
-        rebuilt = fewshot.reconstruction_loss(
+        rebuilt = fewshot_loss.reconstruction_loss(
             real, features_8, features_16, decoder_8, decoder_16, 3
         )
         return ops.mean(ops.relu(1.0 - logits)) + rebuilt
@@ -289,14 +289,16 @@ def test_other_ladder_sizes_build():
         shape = (size, size, 1)
         generator = fewshot.build_fewshot_generator(shape, LATENT_DIM, FILTERS)
         discriminator = fewshot.build_fewshot_discriminator(shape, FILTERS)
-        decoder_8, decoder_16 = fewshot.build_fewshot_decoders(shape, FILTERS)
+        decoder_8, decoder_16 = fewshot_loss.build_fewshot_decoders(shape, FILTERS)
         images = generator(_latents(4), training=False)
         assert tuple(images.shape) == (4, *shape)
         _, features_8, features_16 = discriminator(images)
-        loss = fewshot.reconstruction_loss(
+        loss = fewshot_loss.reconstruction_loss(
             images, features_8, features_16, decoder_8, decoder_16, 0
         )
-        assert decoder_8.output_shape[1] == fewshot.reconstruction_size(shape) == side
+        assert (
+            decoder_8.output_shape[1] == fewshot_loss.reconstruction_size(shape) == side
+        )
         assert np.isfinite(float(ops.convert_to_numpy(loss)))
 
 
@@ -500,7 +502,7 @@ def test_report_cost_at_128(filters):
         ),
         "few-shot D": fewshot.build_fewshot_discriminator(shape, filters),
     }
-    decoders = fewshot.build_fewshot_decoders(shape, filters)
+    decoders = fewshot_loss.build_fewshot_decoders(shape, filters)
     latents = ops.convert_to_tensor(
         np.random.default_rng(0).standard_normal((batch, latent_dim)), "float32"
     )
@@ -514,7 +516,7 @@ def test_report_cost_at_128(filters):
             if name == "modern D":
                 return ops.mean(outputs)
             logits, features_8, features_16 = outputs
-            return ops.mean(logits) + fewshot.reconstruction_loss(
+            return ops.mean(logits) + fewshot_loss.reconstruction_loss(
                 real, features_8, features_16, *decoders, 1
             )
 

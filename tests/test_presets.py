@@ -1,6 +1,6 @@
 """Shipped presets (issue #31): the registry, a name resolved in one place (a
 path here wins, with a note), presets read-only, and shipping a trained run
-(`benchmarks/ship_preset.py`, `dcgan_tf.presets.shipping.ship`) into a preset
+(`benchmarks/ship_preset.py`, `dcgan_tf.shipping.ship.ship`) into a preset
 that draws exactly the run's images, with a complete card.
 
 The registry's root is the package's folder; tests point it at a temporary
@@ -23,7 +23,9 @@ from conftest import save_generator
 from PIL import Image
 
 from dcgan_tf import presets
-from dcgan_tf.presets import cards, registry, shipping
+from dcgan_tf.presets import registry
+from dcgan_tf.shipping import cards
+from dcgan_tf.shipping import ship as shipping
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "fashion-mnist"

@@ -54,7 +54,7 @@ from dcgan_tf.model.networks import (
 # The modules that add a recipe's layers to `networks`' tables (or its
 # networks to `building.RECIPE_NETWORKS`), imported
 # with this package so that every table is full before a network is built.
-RECIPE_MODULES = ("dcgan_tf.model.modern", "dcgan_tf.model.fewshot")
+RECIPE_MODULES = ("dcgan_tf.model.modern", "dcgan_tf.model.fewshot_loss")
 for _module in RECIPE_MODULES:
     importlib.import_module(_module)
 

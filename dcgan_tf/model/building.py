@@ -25,8 +25,11 @@ from dcgan_tf.model.networks import (
 # The networks of one recipe: `build(config, class_names)` returns
 # `(generator, discriminator, decoders)`, decoders () or those of a
 # self-supervised D (which D's optimiser trains with it); `check(config)`
-# raises ValueError for an image shape they cannot be built for.
-RecipeNetworks = collections.namedtuple("RecipeNetworks", ["build", "check"])
+# raises ValueError for an image shape they cannot be built for; `loss`, the
+# decoders' term of D's loss (`DCGAN`'s `self_supervised_loss`), or None.
+RecipeNetworks = collections.namedtuple(
+    "RecipeNetworks", ["build", "check", "loss"], defaults=(None,)
+)
 # Recipes whose networks are not `networks`' ladder with its tables' layers,
 # by name, each registered by its module (`RECIPE_MODULES`): the few-shot
 # recipe (`dcgan_tf.model.fewshot`). Every other recipe builds the paper's
@@ -78,6 +81,7 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
             class_frequencies=class_frequencies,
             seed=config.seed,
             decoders=decoders,
+            self_supervised_loss=recipe.loss if recipe else None,
         )
         model.compile(
             d_optimizer=_optimizer(config, config.d_learning_rate),

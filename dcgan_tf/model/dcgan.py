@@ -132,8 +132,11 @@ class DCGAN(JAXStateMixin, keras.Model):
             share. Ignored on one device and by the other backends.
         decoders: a self-supervised D's `(decoder_8, decoder_16)`
             (`build_fewshot_decoders`, the few-shot recipe), trained by D's
-            optimiser on `dcgan_tf.model.fewshot_loss.self_supervised_loss`
-            added to D's loss; default none.
+            optimiser on `self_supervised_loss` added to D's loss; default
+            none.
+        self_supervised_loss: with `decoders`, their term of D's loss,
+            `f(real_input, real_outputs, decoders, quadrant)`
+            (`dcgan_tf.model.fewshot_loss.self_supervised_loss`).
 
     Metrics (progress bar and history): `d_loss`, `g_loss`, the
     discriminator's accuracy on real and on generated images
@@ -155,6 +158,7 @@ class DCGAN(JAXStateMixin, keras.Model):
         seed=None,
         sync_batch_norm=True,
         decoders=(),
+        self_supervised_loss=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -168,6 +172,9 @@ class DCGAN(JAXStateMixin, keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.self_supervised = bool(decoders)
+        if decoders and self_supervised_loss is None:
+            raise ValueError("decoders need their self_supervised_loss.")
+        self.self_supervised_loss = self_supervised_loss
         if decoders:
             # Attributes, so tracked: saved in checkpoints, in D's state under
             # JAX. Set only when given: the other recipes' files are unchanged.
@@ -349,11 +356,7 @@ class DCGAN(JAXStateMixin, keras.Model):
         real_logits, fake_logits = self.logits(real_outputs), self.logits(fake_outputs)
         loss = self.d_loss_fn(real_logits, fake_logits)
         if self.decoders:
-            # Imported here: fewshot_loss builds on the networks, which
-            # register themselves in building, which imports this module.
-            from dcgan_tf.model.fewshot_loss import self_supervised_loss
-
-            loss = loss + self_supervised_loss(
+            loss = loss + self.self_supervised_loss(
                 real_input, real_outputs, self.decoders, quadrant
             )
         return loss, real_logits, fake_logits

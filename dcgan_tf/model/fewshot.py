@@ -9,23 +9,16 @@ Both networks keep the project's stride-2 ladder and widths
 (`dcgan_tf.model.networks`), so the recipe costs what the modern one costs at the
 same `filters`, plus the excitations and the decoders.
 
-`--recipe fewshot` (issue #30, docs/recipes.md): this module registers
-`build_fewshot_networks` in `dcgan_tf.model.building.RECIPE_NETWORKS`, so
-`build_dcgan` gives the `DCGAN` this G, this D and the decoders, which D's
-optimiser trains with D; every train step adds the reconstruction loss on
-the augmented real images to D's loss (`DCGAN.discriminator_loss`).
-
-The decoders and the reconstruction loss are `fewshot_loss`'s; their names
-(`RECONSTRUCTION_NAMES`) are importable from here, loaded on first use (that
-module builds on this one's ladder).
+`--recipe fewshot` (issue #30, docs/recipes.md): the decoders, the
+reconstruction loss and the recipe's registration in `build_dcgan` are
+`dcgan_tf.model.fewshot_loss`'s, which builds on this module (imports run
+one way: networks, then this, then fewshot_loss, then building's table).
 """
-
-import importlib
 
 import keras
 from keras import layers
 
-from dcgan_tf.model import building, networks
+from dcgan_tf.model import networks
 from dcgan_tf.model.layers import MinibatchStddev, SpectralConv2D, SpectralDense
 from dcgan_tf.model.modern import RESIZE_KERNEL_SIZE
 from dcgan_tf.model.networks import (
@@ -276,55 +269,3 @@ def build_fewshot_discriminator(
     return keras.Model(
         images, [logits, features[2 * start], features[4 * start]], name=name
     )
-
-
-def build_fewshot_networks(config, class_names=None):
-    """`(generator, discriminator, decoders)` of `--recipe fewshot` from a
-    resolved `TrainConfig` (`dcgan_tf.model.building.RECIPE_NETWORKS`).
-
-    Raises:
-        ValueError: for class names (the recipe is unconditional) or an
-            image size below 8 start sides.
-    """
-    from dcgan_tf.model.fewshot_loss import build_fewshot_decoders
-
-    generator = build_fewshot_generator(
-        config.image_shape,
-        config.latent_dim,
-        config.generator_filters,
-        class_names=class_names,
-    )
-    discriminator = build_fewshot_discriminator(
-        config.image_shape,
-        config.discriminator_filters,
-        minibatch_stddev=config.minibatch_stddev,
-    )
-    decoders = build_fewshot_decoders(config.image_shape, config.discriminator_filters)
-    return generator, discriminator, decoders
-
-
-def check_fewshot_size(config) -> None:
-    """Raises `ValueError` for an image size below 8 start sides."""
-    _fewshot_ladder(config.image_shape)
-
-
-building.RECIPE_NETWORKS["fewshot"] = building.RecipeNetworks(
-    build_fewshot_networks, check_fewshot_size
-)
-
-RECONSTRUCTION_NAMES = {
-    "RECONSTRUCTION_STARTS",
-    "RECONSTRUCTION_WEIGHT",
-    "THUMBNAIL_FACTOR",
-    "build_fewshot_decoders",
-    "quadrant_of",
-    "reconstruction_loss",
-    "reconstruction_size",
-    "self_supervised_loss",
-}
-
-
-def __getattr__(name):
-    if name not in RECONSTRUCTION_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module("dcgan_tf.model.fewshot_loss"), name)

@@ -3,13 +3,17 @@ small decoders that rebuild a real image, and a quadrant of it, from D's
 8x8 and 16x16 features, and the reconstruction loss on them.
 
 The networks, G with its skip-layer excitation and D with its feature
-outputs, are `dcgan_tf.model.fewshot`'s; every name here is importable from
-there too.
+outputs, are `dcgan_tf.model.fewshot`'s. This module registers the recipe in
+`dcgan_tf.model.building.RECIPE_NETWORKS`: `build_dcgan` gives the `DCGAN`
+that G, that D and these decoders, which D's optimiser trains with D, and
+`self_supervised_loss`, which every train step adds to D's loss on the
+augmented real images (`DCGAN.discriminator_loss`).
 """
 
 import keras
 from keras import layers, ops
 
+from dcgan_tf.model import building, fewshot
 from dcgan_tf.model.fewshot import _fewshot_ladder, _init
 from dcgan_tf.model.modern import RESIZE_KERNEL_SIZE
 from dcgan_tf.model.networks import LEAK
@@ -178,3 +182,36 @@ def self_supervised_loss(real_images, real_outputs, decoders, quadrant):
     return RECONSTRUCTION_WEIGHT * reconstruction_loss(
         real_images, features_8, features_16, *decoders, quadrant
     )
+
+
+def build_fewshot_networks(config, class_names=None):
+    """`(generator, discriminator, decoders)` of `--recipe fewshot` from a
+    resolved `TrainConfig` (`dcgan_tf.model.building.RECIPE_NETWORKS`).
+
+    Raises:
+        ValueError: for class names (the recipe is unconditional) or an
+            image size below 8 start sides.
+    """
+    generator = fewshot.build_fewshot_generator(
+        config.image_shape,
+        config.latent_dim,
+        config.generator_filters,
+        class_names=class_names,
+    )
+    discriminator = fewshot.build_fewshot_discriminator(
+        config.image_shape,
+        config.discriminator_filters,
+        minibatch_stddev=config.minibatch_stddev,
+    )
+    decoders = build_fewshot_decoders(config.image_shape, config.discriminator_filters)
+    return generator, discriminator, decoders
+
+
+def check_fewshot_size(config) -> None:
+    """Raises `ValueError` for an image size below 8 start sides."""
+    _fewshot_ladder(config.image_shape)
+
+
+building.RECIPE_NETWORKS["fewshot"] = building.RecipeNetworks(
+    build_fewshot_networks, check_fewshot_size, self_supervised_loss
+)

@@ -16,11 +16,9 @@ Presets are read-only: commands never write into a preset's folder
 (`dcgan_tf.cli.outputs` refuses it). A run directory or file of the same
 name as a preset, where the command runs, wins, with a one-line note.
 
-Its parts: `registry` (which presets exist, and `locate`: an argument to a
-path; it imports nothing of the project), `cards` (the model card: the
-training command, the data's licence, the Markdown) and `shipping` (`ship`:
-a trained run copied into a preset folder, measured, with its card; the
-maintainer's tool `benchmarks/ship_preset.py` runs it).
+Its part: `registry` (which presets exist, and `locate`: an argument to a
+path; it imports nothing of the project, so that `rundir` can stand on it).
+Shipping a trained run as a preset is `dcgan_tf.shipping`'s.
 
 Not to be confused with `dcgan_tf.config.PRESETS`: the data sets' training
 settings (image size, epochs, ...), which share the data sets' names.

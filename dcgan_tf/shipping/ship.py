@@ -17,7 +17,7 @@ own data folder, which an installed package's users never change). It:
   `python -m dcgan_tf.evaluate` runs) on the data set's shipped classifier;
 - draws `samples.png` (64 samples, latents of seed `SAMPLES_SEED`: what
   `python -m dcgan_tf.generate NAME --num 64 --seed 0` draws), and writes
-  `card.json` and `card.md` (`dcgan_tf.presets.cards`).
+  `card.json` and `card.md` (`dcgan_tf.shipping.cards`).
 
 Everything is written into a hidden staging folder beside the preset and
 renamed into place at the end, so the registry never lists a half-shipped
@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_tf.presets import cards, registry
+from dcgan_tf.presets import registry
+from dcgan_tf.shipping import cards
 
 SAMPLES_SEED = 0
 SAMPLES_COUNT = 64
