@@ -137,3 +137,20 @@ def test_unknown_mode_is_refused():
         subpixel.subpixel_conv2d_transpose(
             np.zeros((1, 2, 2, 1), "float32"), np.zeros((4, 4, 1, 1), "float32"), "x"
         )
+
+
+def test_kernel_gradient_is_dense_under_tensorflow():
+    """As Conv2DTranspose's: an optimizer gets a plain tensor, not the
+    IndexedSlices a gather of the kernel's taps would give."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("IndexedSlices are TensorFlow's")
+    import tensorflow as tf
+
+    kernel = tf.Variable(tf.random.normal((4, 4, 3, 2)))
+    inputs = tf.random.normal((1, 4, 4, 2))
+    for mode in MODES:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(
+                subpixel.subpixel_conv2d_transpose(inputs, kernel, mode) ** 2
+            )
+        assert isinstance(tape.gradient(loss, kernel), tf.Tensor), mode

@@ -29,16 +29,19 @@ from keras import ops
 
 KERNEL_SIZE = 4
 STRIDE = 2
-# The taps of phase 0 then phase 1 along one dimension (module docstring).
-PHASE_TAPS = (3, 1, 2, 0)
 MODES = ("fused", "phases")
 
 
 def _phase_kernels(kernel):
-    """(4, 4, out, in) -> (2 ry, 2 ty, 2 rx, 2 tx, in, out): per phase
-    (ry, rx), the 2x2 correlation kernel over taps (ty, tx)."""
-    kernel = ops.take(kernel, PHASE_TAPS, axis=0)
-    kernel = ops.take(kernel, PHASE_TAPS, axis=1)
+    """(4, 4, out, in) -> (2 ty, 2 ry, 2 tx, 2 rx, in, out): per phase
+    (ry, rx), the 2x2 correlation kernel over taps (ty, tx).
+
+    Along each dimension the flipped kernel is (W[3], W[2], W[1], W[0]),
+    whose element 2 t + r is W[3 - 2t - r]: phase 0's taps (W[3], W[1]),
+    phase 1's (W[2], W[0]). A flip and a reshape, not a gather, so the
+    kernel's gradient is a dense tensor like Conv2DTranspose's.
+    """
+    kernel = ops.flip(ops.flip(kernel, axis=0), axis=1)
     out_channels, in_channels = kernel.shape[2], kernel.shape[3]
     kernel = ops.reshape(kernel, (2, 2, 2, 2, out_channels, in_channels))
     return ops.transpose(kernel, (0, 1, 2, 3, 5, 4))
@@ -63,11 +66,11 @@ def subpixel_conv2d_transpose(inputs, kernel, mode="fused"):
     shape = ops.shape(inputs)
     batch, height, width = shape[0], shape[1], shape[2]
     out_channels = kernel.shape[2]
-    sub = _phase_kernels(kernel)  # (ry, ty, rx, tx, in, out)
+    sub = _phase_kernels(kernel)  # (ty, ry, tx, rx, in, out)
     padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
     if mode == "fused":
         # (ty, tx, in, ry, rx, out) -> (2, 2, in, 4 out)
-        fused = ops.transpose(sub, (1, 3, 4, 0, 2, 5))
+        fused = ops.transpose(sub, (0, 2, 4, 1, 3, 5))
         fused = ops.reshape(fused, (2, 2, kernel.shape[3], 4 * out_channels))
         grid = ops.conv(padded, fused, strides=1, padding="valid")
         # (batch, n + 1, n + 1, 4 out) -> one window per phase
@@ -88,7 +91,7 @@ def subpixel_conv2d_transpose(inputs, kernel, mode="fused"):
                 [
                     ops.conv(
                         padded[:, ry : ry + height + 1, rx : rx + width + 1, :],
-                        sub[ry, :, rx],
+                        sub[:, ry, :, rx],
                         strides=1,
                         padding="valid",
                     )

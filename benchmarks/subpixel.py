@@ -1,0 +1,149 @@
+"""Conv2DTranspose against its sub-pixel form on the 64-px generator's layers.
+
+python benchmarks/subpixel.py [--batch 64] [--repeats 7] [--max-isa avx2] --json OUT
+
+For each of the 64-px G's transposed convolutions (4x4, stride 2, 'same',
+no bias: 512->256 4->8, 256->128 8->16, 128->64 16->32, 64->3 32->64; G's
+first layer is a Dense projection, not a transposed convolution), times on
+TensorFlow, under `tf.function` without and with XLA (`jit_compile`), the
+forward pass and forward + backward (input and kernel gradients of
+sum(y^2)) of the Keras layer and of `dcgan_tf.model.subpixel`'s forms
+("fused", "phases") from the same kernel variable. Each repeat runs every
+cell once, the variants of a cell next to each other in a rotating order;
+the record keeps each cell's median ms and the median over repeats of the
+paired ratio transposed / variant (> 1: the variant is faster). `--max-isa`
+caps the libraries' ISA before TensorFlow loads (`dcgan_tf.system.machine`).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import records
+
+# (name, in channels, out channels, input side): pytorch/examples' 64-px G.
+LAYERS = [
+    ("G2 512->256 4->8", 512, 256, 4),
+    ("G3 256->128 8->16", 256, 128, 8),
+    ("G4 128->64 16->32", 128, 64, 16),
+    ("G5 64->3 32->64", 64, 3, 32),
+]
+VARIANTS = ("transposed", "fused", "phases")
+
+
+def _functions(tf, keras, subpixel, cin, cout, side, batch, jit):
+    layer = keras.layers.Conv2DTranspose(
+        cout, 4, strides=2, padding="same", use_bias=False
+    )
+    inputs = tf.random.normal((batch, side, side, cin))
+    layer.build(inputs.shape)
+    functions = {}
+    for variant in VARIANTS:
+
+        def call(x, variant=variant):
+            if variant == "transposed":
+                return layer(x)
+            return subpixel.transposed_output(layer, x, variant)
+
+        @tf.function(jit_compile=jit)
+        def forward(x, call=call):
+            return call(x)
+
+        @tf.function(jit_compile=jit)
+        def backward(x, call=call):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = call(x)
+                loss = tf.reduce_sum(y * y)
+            return tape.gradient(loss, [x, layer.kernel])
+
+        functions[("fwd", variant)] = lambda f=forward: f(inputs).numpy()
+        functions[("fwd+bwd", variant)] = lambda f=backward: [
+            g.numpy() for g in f(inputs)
+        ]
+    for function in functions.values():  # trace and compile
+        function()
+    return functions
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--max-isa", choices=("avx2", "avx512"))
+    parser.add_argument(
+        "--layers", nargs="+", help="name prefixes (G2 ...), default all"
+    )
+    parser.add_argument("--json", required=True)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+    from dcgan_tf.system import machine
+
+    if args.max_isa:
+        try:
+            machine.cap_isa(args.max_isa)
+        except ValueError as error:
+            print(f"subpixel.py: {error}", file=sys.stderr)
+            return 2
+    import keras
+    import tensorflow as tf
+
+    from dcgan_tf.model import subpixel
+
+    layers = [
+        spec
+        for spec in LAYERS
+        if not args.layers or any(spec[0].startswith(p) for p in args.layers)
+    ]
+    cells = {}
+    for name, cin, cout, side in layers:
+        for jit in (False, True):
+            functions = _functions(
+                tf, keras, subpixel, cin, cout, side, args.batch, jit
+            )
+            for (kind, variant), function in functions.items():
+                cells[(name, "xla" if jit else "tf", kind, variant)] = function
+    groups = list(dict.fromkeys(key[:3] for key in cells))
+    times = {key: [] for key in cells}
+    loads = [machine.load_average()]
+    for repeat in range(args.repeats):
+        for group in groups:
+            shift = repeat % len(VARIANTS)
+            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+                start = time.perf_counter()
+                cells[(*group, variant)]()
+                times[(*group, variant)].append(1000 * (time.perf_counter() - start))
+        loads.append(machine.load_average())
+    rows = []
+    for name, compiler, kind in groups:
+        base = times[(name, compiler, kind, "transposed")]
+        row = {"layer": name, "compiler": compiler, "pass": kind}
+        for variant in VARIANTS:
+            own = times[(name, compiler, kind, variant)]
+            row[f"{variant}_ms"] = round(statistics.median(own), 3)
+            if variant != "transposed":
+                ratios = [b / t for b, t in zip(base, own, strict=True)]
+                row[f"{variant}_speedup"] = round(statistics.median(ratios), 3)
+        rows.append(row)
+        print(row, flush=True)
+    info = machine.cpu_info()
+    record = {
+        "command": records.command(),
+        "date": records.today(),
+        "cpu": {**info, "described": machine.describe(info)},
+        "load_average": loads,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "batch": args.batch,
+        "repeats": args.repeats,
+        "rows": rows,
+    }
+    records.save(args.json, record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
