@@ -154,3 +154,30 @@ def test_kernel_gradient_is_dense_under_tensorflow():
                 subpixel.subpixel_conv2d_transpose(inputs, kernel, mode) ** 2
             )
         assert isinstance(tape.gradient(loss, kernel), tf.Tensor), mode
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_use_subpixel_keeps_the_generators_weights_config_and_outputs(mode, tmp_path):
+    from dcgan_tf.model.networks import build_generator
+
+    generator = build_generator((32, 32, 3), latent_dim=8, filters=8)
+    latents = np.random.default_rng(1).standard_normal((3, 8)).astype("float32")
+    expected = ops.convert_to_numpy(generator(latents, training=True))
+    configs = [layer.get_config() for layer in generator.layers]
+    variables = [(v.path, ops.convert_to_numpy(v)) for v in generator.weights]
+
+    switched = subpixel.use_subpixel(generator, mode)
+
+    # to_image (3 channels) keeps the transposed op (MIN_FILTERS).
+    assert switched == ["block1_deconv", "block2_deconv"]
+    got = ops.convert_to_numpy(generator(latents, training=True))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    assert [layer.get_config() for layer in generator.layers] == configs
+    assert [v.path for v in generator.weights] == [path for path, _ in variables]
+    generator.save(tmp_path / "g.keras")
+    loaded = keras.models.load_model(tmp_path / "g.keras")
+    assert type(loaded.get_layer("block1_deconv")) is keras.layers.Conv2DTranspose
+    assert "call" not in vars(loaded.get_layer("block1_deconv"))
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(loaded(latents, training=True)), got, rtol=0, atol=1e-5
+    )

@@ -24,6 +24,8 @@ over exactly the rows and columns it needs. Written in `keras.ops` only, so
 it runs on every backend and under jit.
 """
 
+import functools
+
 import keras
 from keras import ops
 
@@ -130,3 +132,35 @@ def transposed_output(layer, inputs, mode="fused"):
     if layer.activation is not None:
         outputs = layer.activation(outputs)
     return outputs
+
+
+# Layers with fewer output channels keep the transposed op: G's `to_image`
+# (3 channels) measured 0.1-0.8x in the sub-pixel forms (docs/speed.md).
+MIN_FILTERS = 4
+
+
+def use_subpixel(model, mode="phases", min_filters=MIN_FILTERS) -> list[str]:
+    """Makes `model`'s paper transposed convolutions compute in the
+    sub-pixel form, from their own variables; returns the layers' names.
+
+    Only the layers' `call` changes (an attribute of each instance): the
+    variables, their values, the layers' configs and what a saved model
+    holds stay those of `Conv2DTranspose`, so checkpoints are unchanged and
+    a model saved after this loads as the plain one. The outputs equal the
+    transposed convolution's to float32 rounding (`tests/test_subpixel.py`).
+    Call it before the model's step is traced.
+
+    Args:
+        model: a Keras model (e.g. the generator), searched layer by layer,
+            nested models included.
+        mode: "phases" or "fused" (`subpixel_conv2d_transpose`).
+        min_filters: layers with fewer output channels are left alone.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
+    names = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if applies_to(layer) and layer.filters >= min_filters:
+            layer.call = functools.partial(transposed_output, layer, mode=mode)
+            names.append(layer.name)
+    return names
