@@ -13,6 +13,13 @@ cell once, the variants of a cell next to each other in a rotating order;
 the record keeps each cell's median ms and the median over repeats of the
 paired ratio transposed / variant (> 1: the variant is faster). `--max-isa`
 caps the libraries' ISA before TensorFlow loads (`dcgan_tf.system.machine`).
+
+`--step`: instead, the whole training step (`DCGAN.train_step`, one G
+forward and backward, D on real and fake) of the 64-px folder preset
+with the paper recipe
+(`--image-size`), without and with XLA, as built and with
+`subpixel.use_subpixel(generator, mode)` for each mode, each model from the
+same initial weights; median img/s and paired speedups as above.
 """
 
 import argparse
@@ -68,6 +75,100 @@ def _functions(tf, keras, subpixel, cin, cout, side, batch, jit):
     return functions
 
 
+def _layer_rows(tf, keras, subpixel, args, machine):
+    layers = [
+        spec
+        for spec in LAYERS
+        if not args.layers or any(spec[0].startswith(p) for p in args.layers)
+    ]
+    cells = {}
+    for name, cin, cout, side in layers:
+        for jit in (False, True):
+            functions = _functions(
+                tf, keras, subpixel, cin, cout, side, args.batch, jit
+            )
+            for (kind, variant), function in functions.items():
+                cells[(name, "xla" if jit else "tf", kind, variant)] = function
+    groups = list(dict.fromkeys(key[:3] for key in cells))
+    loads = [machine.load_average()]
+    times = _interleaved(cells, groups, VARIANTS, args.repeats)
+    loads.append(machine.load_average())
+    rows = []
+    for name, compiler, kind in groups:
+        base = times[(name, compiler, kind, "transposed")]
+        row = {"layer": name, "compiler": compiler, "pass": kind}
+        for variant in VARIANTS:
+            own = times[(name, compiler, kind, variant)]
+            row[f"{variant}_ms"] = round(statistics.median(own), 3)
+            if variant != "transposed":
+                ratios = [b / t for b, t in zip(base, own, strict=True)]
+                row[f"{variant}_speedup"] = round(statistics.median(ratios), 3)
+        rows.append(row)
+        print(row, flush=True)
+    return rows, loads
+
+
+def _interleaved(cells, groups, variants, repeats):
+    times = {key: [] for key in cells}
+    for repeat in range(repeats):
+        for group in groups:
+            shift = repeat % len(variants)
+            for variant in variants[shift:] + variants[:shift]:
+                start = time.perf_counter()
+                cells[(*group, variant)]()
+                times[(*group, variant)].append(1000 * (time.perf_counter() - start))
+    return times
+
+
+def _step_rows(tf, keras, subpixel, args):
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.model import build_dcgan
+    from dcgan_tf.system import machine
+
+    config = TrainConfig(
+        dataset="folder",
+        recipe="paper",
+        image_size=args.image_size,
+        augment="none",
+        ema=0.0,
+        steps_per_epoch=10,
+    ).resolve()
+    images = keras.random.uniform(
+        (config.batch_size, *config.image_shape), -1, 1, seed=1
+    )
+    cells, switched = {}, {}
+    for jit in (False, True):
+        for variant in VARIANTS:
+            keras.utils.set_random_seed(0)
+            model = build_dcgan(config)
+            if variant != "transposed":
+                switched[variant] = subpixel.use_subpixel(model.generator, variant)
+            step = tf.function(model.train_step, jit_compile=jit)
+            step(images)
+            cells[("step", "xla" if jit else "tf", "step", variant)] = (
+                lambda step=step: [v.numpy() for v in step(images).values()]
+            )
+    groups = list(dict.fromkeys(key[:3] for key in cells))
+    loads = [machine.load_average()]
+    times = _interleaved(cells, groups, VARIANTS, args.repeats)
+    loads.append(machine.load_average())
+    rows = []
+    for _, compiler, _ in groups:
+        base = times[("step", compiler, "step", "transposed")]
+        row = {"compiler": compiler, "batch": config.batch_size, "switched": switched}
+        for variant in VARIANTS:
+            own = times[("step", compiler, "step", variant)]
+            row[f"{variant}_img_s"] = round(
+                1000 * config.batch_size / statistics.median(own), 2
+            )
+            if variant != "transposed":
+                ratios = [b / t for b, t in zip(base, own, strict=True)]
+                row[f"{variant}_speedup"] = round(statistics.median(ratios), 3)
+        rows.append(row)
+        print(row, flush=True)
+    return rows, loads
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
@@ -76,6 +177,8 @@ def main(argv=None):
     parser.add_argument(
         "--layers", nargs="+", help="name prefixes (G2 ...), default all"
     )
+    parser.add_argument("--step", action="store_true", help="time the whole step")
+    parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--json", required=True)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -93,42 +196,10 @@ def main(argv=None):
 
     from dcgan_tf.model import subpixel
 
-    layers = [
-        spec
-        for spec in LAYERS
-        if not args.layers or any(spec[0].startswith(p) for p in args.layers)
-    ]
-    cells = {}
-    for name, cin, cout, side in layers:
-        for jit in (False, True):
-            functions = _functions(
-                tf, keras, subpixel, cin, cout, side, args.batch, jit
-            )
-            for (kind, variant), function in functions.items():
-                cells[(name, "xla" if jit else "tf", kind, variant)] = function
-    groups = list(dict.fromkeys(key[:3] for key in cells))
-    times = {key: [] for key in cells}
-    loads = [machine.load_average()]
-    for repeat in range(args.repeats):
-        for group in groups:
-            shift = repeat % len(VARIANTS)
-            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                start = time.perf_counter()
-                cells[(*group, variant)]()
-                times[(*group, variant)].append(1000 * (time.perf_counter() - start))
-        loads.append(machine.load_average())
-    rows = []
-    for name, compiler, kind in groups:
-        base = times[(name, compiler, kind, "transposed")]
-        row = {"layer": name, "compiler": compiler, "pass": kind}
-        for variant in VARIANTS:
-            own = times[(name, compiler, kind, variant)]
-            row[f"{variant}_ms"] = round(statistics.median(own), 3)
-            if variant != "transposed":
-                ratios = [b / t for b, t in zip(base, own, strict=True)]
-                row[f"{variant}_speedup"] = round(statistics.median(ratios), 3)
-        rows.append(row)
-        print(row, flush=True)
+    if args.step:
+        rows, loads = _step_rows(tf, keras, subpixel, args)
+    else:
+        rows, loads = _layer_rows(tf, keras, subpixel, args, machine)
     info = machine.cpu_info()
     record = {
         "command": records.command(),
