@@ -13,6 +13,9 @@ cell once, the variants of a cell next to each other in a rotating order;
 the record keeps each cell's median ms and the median over repeats of the
 paired ratio transposed / variant (> 1: the variant is faster). `--max-isa`
 caps the libraries' ISA before TensorFlow loads (`dcgan_tf.system.machine`).
+`--backend jax`: the same cells under `jax.jit` (XLA, named "jax");
+`--image-size 28`: the 28-px Fashion-MNIST G's layers instead (batch 128
+is that preset's).
 
 `--step`: instead, the whole training step (`DCGAN.train_step`, one G
 forward and backward, D on real and fake) of the 64-px folder preset
@@ -31,13 +34,48 @@ import time
 import records
 
 # (name, in channels, out channels, input side): pytorch/examples' 64-px G.
-LAYERS = [
-    ("G2 512->256 4->8", 512, 256, 4),
-    ("G3 256->128 8->16", 256, 128, 8),
-    ("G4 128->64 16->32", 128, 64, 16),
-    ("G5 64->3 32->64", 64, 3, 32),
-]
+LAYERS = {
+    64: [
+        ("G2 512->256 4->8", 512, 256, 4),
+        ("G3 256->128 8->16", 256, 128, 8),
+        ("G4 128->64 16->32", 128, 64, 16),
+        ("G5 64->3 32->64", 64, 3, 32),
+    ],
+    # The 28-px Fashion-MNIST G (its first layer is also a projection).
+    28: [("G2 128->64 7->14", 128, 64, 7), ("G3 64->1 14->28", 64, 1, 14)],
+}
 VARIANTS = ("transposed", "fused", "phases")
+
+
+def _jax_functions(keras, subpixel, cin, cout, side, batch):
+    """The same cells under JAX: `jax.jit` of the forward and of the
+    gradients (always XLA)."""
+    import jax
+    import jax.numpy as jnp
+
+    inputs = jax.random.normal(jax.random.PRNGKey(0), (batch, side, side, cin))
+    kernel = 0.02 * jax.random.normal(jax.random.PRNGKey(1), (4, 4, cout, cin))
+    functions = {}
+    for variant in VARIANTS:
+
+        def call(x, k, variant=variant):
+            if variant == "transposed":
+                return keras.ops.conv_transpose(x, k, strides=2, padding="same")
+            return subpixel.subpixel_conv2d_transpose(x, k, variant)
+
+        forward = jax.jit(call)
+        backward = jax.jit(
+            jax.grad(lambda x, k, call=call: jnp.sum(call(x, k) ** 2), (0, 1))
+        )
+        functions[("fwd", variant)] = lambda f=forward: jax.block_until_ready(
+            f(inputs, kernel)
+        )
+        functions[("fwd+bwd", variant)] = lambda f=backward: jax.block_until_ready(
+            f(inputs, kernel)
+        )
+    for function in functions.values():
+        function()
+    return functions
 
 
 def _functions(tf, keras, subpixel, cin, cout, side, batch, jit):
@@ -78,11 +116,16 @@ def _functions(tf, keras, subpixel, cin, cout, side, batch, jit):
 def _layer_rows(tf, keras, subpixel, args, machine):
     layers = [
         spec
-        for spec in LAYERS
+        for spec in LAYERS[args.image_size]
         if not args.layers or any(spec[0].startswith(p) for p in args.layers)
     ]
     cells = {}
     for name, cin, cout, side in layers:
+        if args.backend == "jax":
+            functions = _jax_functions(keras, subpixel, cin, cout, side, args.batch)
+            for (kind, variant), function in functions.items():
+                cells[(name, "jax", kind, variant)] = function
+            continue
         for jit in (False, True):
             functions = _functions(
                 tf, keras, subpixel, cin, cout, side, args.batch, jit
@@ -178,11 +221,14 @@ def main(argv=None):
         "--layers", nargs="+", help="name prefixes (G2 ...), default all"
     )
     parser.add_argument("--step", action="store_true", help="time the whole step")
-    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--image-size", type=int, default=64, choices=(28, 64))
+    parser.add_argument(
+        "--backend", default="tensorflow", choices=("tensorflow", "jax")
+    )
     parser.add_argument("--json", required=True)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["KERAS_BACKEND"] = "tensorflow"
+    os.environ["KERAS_BACKEND"] = args.backend
     from dcgan_tf.system import machine
 
     if args.max_isa:
@@ -192,7 +238,14 @@ def main(argv=None):
             print(f"subpixel.py: {error}", file=sys.stderr)
             return 2
     import keras
-    import tensorflow as tf
+
+    if args.backend == "tensorflow":
+        import tensorflow as tf
+    else:
+        tf = None
+        if args.step:
+            print("subpixel.py: --step times TensorFlow only", file=sys.stderr)
+            return 2
 
     from dcgan_tf.model import subpixel
 
@@ -206,7 +259,8 @@ def main(argv=None):
         "date": records.today(),
         "cpu": {**info, "described": machine.describe(info)},
         "load_average": loads,
-        "tensorflow": tf.__version__,
+        "backend": args.backend,
+        "framework": (tf or __import__("jax")).__version__,
         "keras": keras.__version__,
         "batch": args.batch,
         "repeats": args.repeats,
