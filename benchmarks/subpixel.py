@@ -19,7 +19,7 @@ is that preset's).
 
 `--step`: instead, the whole training step (`DCGAN.train_step`, one G
 forward and backward, D on real and fake) of the 64-px folder preset
-with the paper recipe
+with the paper recipe (28: the Fashion-MNIST preset)
 (`--image-size`), without and with XLA, as built and with
 `subpixel.use_subpixel(generator, mode)` for each mode, each model from the
 same initial weights; median img/s and paired speedups as above.
@@ -163,13 +163,21 @@ def _interleaved(cells, groups, variants, repeats):
     return times
 
 
+def _wait(keras, outputs):
+    """The step's losses as numpy: waits for the step to finish."""
+    if isinstance(outputs, dict):
+        outputs = outputs.values()
+    return [keras.ops.convert_to_numpy(value) for value in outputs]
+
+
 def _step_rows(tf, keras, subpixel, args):
     from dcgan_tf.config import TrainConfig
     from dcgan_tf.model import build_dcgan
+    from dcgan_tf.speed.loops import MinimalLoop
     from dcgan_tf.system import machine
 
     config = TrainConfig(
-        dataset="folder",
+        dataset="fashion_mnist" if args.image_size == 28 else "folder",
         recipe="paper",
         image_size=args.image_size,
         augment="none",
@@ -180,16 +188,20 @@ def _step_rows(tf, keras, subpixel, args):
         (config.batch_size, *config.image_shape), -1, 1, seed=1
     )
     cells, switched = {}, {}
-    for jit in (False, True):
+    compilers = ("jax",) if tf is None else ("tf", "xla")
+    for compiler in compilers:
         for variant in VARIANTS:
             keras.utils.set_random_seed(0)
             model = build_dcgan(config)
             if variant != "transposed":
                 switched[variant] = subpixel.use_subpixel(model.generator, variant)
-            step = tf.function(model.train_step, jit_compile=jit)
+            if tf is None:  # JAX: the backend's minimal loop, one jitted step
+                step = MinimalLoop(model).step
+            else:
+                step = tf.function(model.train_step, jit_compile=compiler == "xla")
             step(images)
-            cells[("step", "xla" if jit else "tf", "step", variant)] = (
-                lambda step=step: [v.numpy() for v in step(images).values()]
+            cells[("step", compiler, "step", variant)] = lambda step=step: _wait(
+                keras, step(images)
             )
     groups = list(dict.fromkeys(key[:3] for key in cells))
     loads = [machine.load_average()]
@@ -221,7 +233,7 @@ def main(argv=None):
         "--layers", nargs="+", help="name prefixes (G2 ...), default all"
     )
     parser.add_argument("--step", action="store_true", help="time the whole step")
-    parser.add_argument("--image-size", type=int, default=64, choices=(28, 64))
+    parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument(
         "--backend", default="tensorflow", choices=("tensorflow", "jax")
     )
@@ -243,12 +255,16 @@ def main(argv=None):
         import tensorflow as tf
     else:
         tf = None
-        if args.step:
-            print("subpixel.py: --step times TensorFlow only", file=sys.stderr)
-            return 2
 
     from dcgan_tf.model import subpixel
 
+    if not args.step and args.image_size not in LAYERS:
+        print(
+            f"subpixel.py: no layer table for --image-size {args.image_size}; "
+            f"use one of {', '.join(map(str, LAYERS))} (or --step)",
+            file=sys.stderr,
+        )
+        return 2
     if args.step:
         rows, loads = _step_rows(tf, keras, subpixel, args)
     else:
