@@ -274,7 +274,17 @@ def test_the_card_holds_every_field_and_finite_figures(shipped):
     assert generator["bytes"] == (shipped / NAME / registry.GENERATOR).stat().st_size
     assert generator["latent_dim"] == 8 and generator["image_shape"] == [28, 28, 1]
     assert card["samples"] == {"file": "samples.png", "count": 64, "seed": 0}
+    assert [point["epoch"] for point in card["curve"]["points"]] == [2]
+    assert math.isfinite(card["curve"]["points"][0]["fid"])
+    quick = card["quick_check"]
+    assert quick["data_dir"] == "tests/data/fashion-mnist" and quick["num_real"] == 256
+    assert quick["seeds"] == list(range(10)) and quick["num_samples"] == 256
+    for key in ("fid", "kid", "is"):
+        values = quick["values"][key]
+        assert len(values) == 10 and len(set(values)) > 1, key  # seeds differ
+        assert quick[key]["low"] < quick[key]["mean"] < quick[key]["high"], key
     markdown = (shipped / NAME / registry.CARD_MD).read_text()
+    assert "## Quick check" in markdown and "| epoch | FID |" in markdown
     assert training["command"] in markdown and "MIT" in markdown
     assert f"| FID | {evaluation['fid']:.4g} |" in markdown
     assert f"| KID | {evaluation['kid']:.4g} ± {evaluation['kid_std']:.2g} |" in (

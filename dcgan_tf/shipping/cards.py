@@ -156,6 +156,8 @@ def render_markdown(card: dict) -> str:
         evaluation["command"],
         "```",
         "",
+        *_curve_lines(card.get("curve")),
+        *_quick_check_lines(name, card.get("quick_check")),
         "## Data and licence",
         "",
         f"{data['dataset']}: {data['licence']}"
@@ -164,3 +166,50 @@ def render_markdown(card: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _curve_lines(curve) -> list[str]:
+    if not curve or not curve["points"]:
+        return []
+    return [
+        "FID along training (the run's kept generators, "
+        f"{curve['num_samples']} samples each, latent seed {curve['seed']}):",
+        "",
+        "| epoch | FID |",
+        "|---|---|",
+        *(f"| {p['epoch']} | {p['fid']:.4g} |" for p in curve["points"]),
+        "",
+    ]
+
+
+def _quick_check_lines(name, quick) -> list[str]:
+    if not quick:
+        return []
+    rows = [
+        f"| {label} | {quick[key]['mean']:.4g} | {quick[key]['sd']:.2g} | "
+        f"{quick[key]['low']:.4g} to {quick[key]['high']:.4g} |"
+        for key, _, label in FIGURES
+        if key in quick
+    ]
+    seeds = quick["seeds"]
+    return [
+        "## Quick check",
+        "",
+        f"The same figures at small counts, which a clone of the repository "
+        f"measures again in seconds: {quick['num_samples']} samples against the "
+        f"{quick['num_real']} images of `{quick['data_dir']}` "
+        f"({quick['split']} split), over latent seeds {seeds[0]} to {seeds[-1]}; "
+        f"the range is the {quick['spread']} (`tests/test_preset_cards.py` "
+        "checks that other seeds fall in it). One seed:",
+        "",
+        "```bash",
+        f"python -m dcgan_tf.evaluate {name} --data-dir {quick['data_dir']} "
+        f"--split {quick['split']} --metrics fid kid is "
+        f"--num-samples {quick['num_samples']} --seed {seeds[0]}",
+        "```",
+        "",
+        "| metric | mean | sd | range |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]

@@ -15,6 +15,12 @@ own data folder, which an installed package's users never change). It:
   distribution, data set and seed as in a run;
 - measures FID, KID and IS with `dcgan_tf.quality.evaluation.evaluate` (what
   `python -m dcgan_tf.evaluate` runs) on the data set's shipped classifier;
+- measures the card's quick check (`dcgan_tf.shipping.check`): the same
+  figures at small sample counts on the repository's real samples, with
+  their spread over seeds, which a test measures again;
+- measures FID along the run's kept generators (`generator_epoch_NNNN.keras`,
+  `CURVE_SAMPLES` samples each): the curve that says whether the run trained
+  long enough;
 - draws `samples.png` (64 samples, latents of seed `SAMPLES_SEED`: what
   `python -m dcgan_tf.generate NAME --num 64 --seed 0` draws), and writes
   `card.json` and `card.md` (`dcgan_tf.shipping.cards`).
@@ -34,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_tf.presets import registry
-from dcgan_tf.shipping import cards
+from dcgan_tf.shipping import cards, check
 
 SAMPLES_SEED = 0
 SAMPLES_COUNT = 64
@@ -44,6 +50,9 @@ EVALUATION_SEED = 0
 METRICS = ("fid", "kid", "is")
 # Latents on which the copy must draw the run's images exactly.
 CHECK_LATENTS = 16
+# Samples of each point of the FID curve along the kept generators (at most
+# the evaluation's).
+CURVE_SAMPLES = 2000
 
 
 def optimizer_in_archive(file) -> bool:
@@ -164,6 +173,16 @@ def ship(
             num_real=num_real,
             seed=seed,
         )
+        quick = None
+        if config.dataset in check.DATA:
+            quick = check.quick_check(generator, config.dataset)
+        curve = fid_curve(
+            run_dir,
+            generator,
+            config,
+            data_dir or config.data_dir,
+            min(CURVE_SAMPLES, num_samples),
+        )
         samples = drawing.sample(generator, SAMPLES_COUNT, seed=SAMPLES_SEED)
         save_grid(to_uint8(samples.images), staging / registry.SAMPLES)
         epoch = run_state.generator_epoch(run_dir) or run.completed_epochs()
@@ -217,6 +236,8 @@ def ship(
             },
             "data": {"dataset": config.dataset, **data},
             "evaluation": evaluation,
+            "quick_check": quick,
+            "curve": curve,
             "samples": {
                 "file": registry.SAMPLES,
                 "count": SAMPLES_COUNT,
@@ -239,6 +260,32 @@ def ship(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def fid_curve(run_dir, generator, config, data_dir, num_samples) -> dict:
+    """FID of each kept generator of the run (`generator_epoch_NNNN.keras`)
+    and of the shipped one, `num_samples` samples against the test split."""
+    from dcgan_tf.quality.evaluation import evaluate
+    from dcgan_tf.rundir import state as run_state
+    from dcgan_tf.sampling import drawing
+
+    files = sorted(Path(run_dir).glob("generator_epoch_[0-9][0-9][0-9][0-9].keras"))
+    points = [(int(file.stem.rsplit("_", 1)[1]), file) for file in files]
+    last = run_state.generator_epoch(run_dir)
+    points = [(epoch, file) for epoch, file in points if epoch != last]
+    fids = []
+    for epoch, file in [*points, (last, None)]:
+        loaded = generator if file is None else drawing.load_generator(file)
+        record = evaluate(
+            loaded,
+            dataset=config.dataset,
+            data_dir=data_dir,
+            metrics=("fid",),
+            num_samples=num_samples,
+            seed=EVALUATION_SEED,
+        )
+        fids.append({"epoch": epoch, "fid": float(record["metrics"]["fid"])})
+    return {"num_samples": num_samples, "seed": EVALUATION_SEED, "points": fids}
 
 
 def _evaluate_command(name, num_samples, num_real, seed) -> str:
