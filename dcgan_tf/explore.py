@@ -132,11 +132,6 @@ def check_static(parser, args):
     from dcgan_tf.cli import outputs
     from dcgan_tf.explorer import ortweb, static_site
 
-    if args.port is not None or args.host is not None:
-        cli.fail(
-            parser.prog,
-            "--static writes files and serves nothing; drop --port and --host.",
-        )
     written = [outputs.Output("--static", args.static, folder=True)]
     read = outputs.generator_inputs(args.generator)
     cli.run_command(parser.prog, lambda: outputs.check_outputs(written, read))
@@ -163,6 +158,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.static is None and (args.overwrite or args.onnxruntime_web):
         cli.fail(parser.prog, "--overwrite and --onnxruntime-web go with --static.")
+    if args.static and (args.port is not None or args.host is not None):
+        cli.fail(
+            parser.prog,
+            "--static writes files and serves nothing; drop --port and --host.",
+        )
     args.port = DEFAULT_PORT if args.port is None and not args.static else args.port
     args.host = DEFAULT_HOST if args.host is None and not args.static else args.host
     if args.port is not None and not 0 <= args.port <= 65535:
