@@ -469,7 +469,7 @@ function showStatic(info) {
 
 guarded(async () => {
   if (location.protocol === "file:") {
-    throw new Error("This page cannot run from a file: serve its folder, e.g. `python -m http.server -d FOLDER`, and open http://localhost:8000/.");
+    throw new Error("This page cannot run from a file: serve its folder (python -m http.server -d FOLDER) and open the address that prints.");
   }
   // Relative, so that a page written by --static finds its own api/info file.
   const info = await api("api/info");
