@@ -170,6 +170,27 @@ def test_no_onnxruntime_web_and_no_network_is_one_line(generator_file, tmp_path)
     one_error_line(result, "sha512")
 
 
+def test_the_files_are_checked_wherever_they_come_from(
+    ort_files, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert ortweb.cache_folder() == (
+        tmp_path / "xdg" / "dcgan_tf" / f"onnxruntime-web-{ortweb.VERSION}"
+    )
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for name, data in ort_files.items():
+        (dist / name).write_bytes(data)
+    assert ortweb.onnxruntime_web(dist) == ort_files
+    (dist / "ort-wasm-simd-threaded.wasm").write_bytes(b"\0asm tampered")
+    with pytest.raises(ortweb.OrtWebError, match="not onnxruntime-web"):
+        ortweb.onnxruntime_web(dist)
+    # A cache that was tampered with is not used: without a download, refused.
+    shutil.copytree(dist, ortweb.cache_folder())
+    with pytest.raises(ortweb.OrtWebError, match="--onnxruntime-web PATH"):
+        ortweb.onnxruntime_web(download=False)
+
+
 @pytest.mark.parametrize(
     "fault", [OSError(errno.ENOSPC, "No space"), KeyboardInterrupt]
 )
@@ -357,7 +378,8 @@ def test_the_class_picker_of_a_conditional_generator(
     file = varied_generator(tmp_path / "cond" / "generator.keras", num_classes=3)
     out = tmp_path / "site"
     static_site.write_static_site(Explorer(load_generator(file)), out, ort_files)
-    page, requests, errors = open_page(browser, serve(out))
+    address = serve(out)
+    page, requests, errors = open_page(browser, address)
     page.wait_for_selector(".tile select")
     assert page.locator(".tile select").first.input_value() == "0"
     before = page.evaluate("state.samples[0].img")
@@ -372,6 +394,7 @@ def test_the_class_picker_of_a_conditional_generator(
     page.click("#class-walk")
     page.wait_for_selector("#walk-strip img >> nth=11")
     assert errors == []
+    assert all(url.startswith(address) or url.startswith("data:") for url in requests)
     page.close()
 
 
