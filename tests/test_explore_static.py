@@ -31,6 +31,7 @@ from test_export import varied_generator
 from dcgan_tf.explorer import Explorer, ortweb, static_site
 from dcgan_tf.sampling import latents as latent_space
 from dcgan_tf.sampling import load_generator
+from dcgan_tf.sampling.images import make_grid
 
 PROG = "python -m dcgan_tf.explore"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -276,9 +277,9 @@ def browser():
         browser.close()
 
 
-def open_page(browser, address):
+def open_page(browser, address, **options):
     """The page, its requests and errors: `(page, requests, errors)`."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, **options)
     page.set_default_timeout(TIMEOUT_MS)
     requests, errors = [], []
     page.on("request", lambda request: requests.append(request.url))
@@ -291,7 +292,7 @@ def open_page(browser, address):
 @pytest.fixture
 def page(browser, site, serve):
     address = serve(site)
-    page, requests, errors = open_page(browser, address)
+    page, requests, errors = open_page(browser, address, accept_downloads=True)
     yield page
     page.close()
     assert errors == []
@@ -332,6 +333,16 @@ def test_the_grid_draws_keras_images(page, site, generator_file):
     page.click("#more")
     page.wait_for_function("state.samples.length == 32")
     assert page.evaluate("state.samples[3].z") == samples[3][0]
+    # The samples' PNG, drawn in the browser as make_grid lays grids out.
+    with page.expect_download() as download:
+        page.click("#download-png")
+    grid = np.asarray(Image.open(download.value.path()).convert("L"), np.int64)
+    images = np.stack(
+        [pixels(img) for img in page.evaluate("state.samples.map((s) => s.img)")]
+    )
+    expected = make_grid(images[..., None].astype(np.uint8), columns=8)[..., 0]
+    assert grid.shape == expected.shape
+    assert np.abs(grid - expected).max() <= 1
 
 
 @browser_only

@@ -75,9 +75,14 @@ function guarded(action) {
 async function download(path, body, name) {
   busy(true);
   try {
-    const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(await errorOf(response));
-    const blob = await response.blob();
+    let blob;
+    if (engine) {
+      blob = await engine.download(path, body);
+    } else {
+      const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      if (!response.ok) throw new Error(await errorOf(response));
+      blob = await response.blob();
+    }
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
     link.download = name;
@@ -461,8 +466,7 @@ $("project").onclick = guarded(async () => {
 // ------------------------------------------------------------------ start
 function showStatic(info) {
   // What needs the server is hidden, with the reason on the page.
-  for (const id of ["project-section", "download-gif", "download-walk-npz"]) $(id).hidden = true;
-  document.querySelector(".controls.keep").hidden = true;
+  for (const id of ["project-section", "download-gif", "download-walk-npz", "download-npz", "download-picks-npz"]) $(id).hidden = true;
   $("static-note").hidden = false;
   info.backend = `onnxruntime-web ${info.onnxruntime_web} in this browser`;
 }

@@ -187,8 +187,38 @@ const LocalEngine = (() => {
       },
     };
 
+    // As sampling.images.make_grid: cells enlarged by a whole factor to 64
+    // pixels or more, 2-pixel gutters of a dark line then a light one.
+    async function gridPng(images, columns) {
+      const scale = Math.max(1, Math.ceil(64 / Math.max(h, w)));
+      const [ch, cw] = [h * scale + 2, w * scale + 2];
+      const rows = Math.ceil(images.length / columns);
+      const grid = document.createElement("canvas");
+      grid.width = columns * cw + 2;
+      grid.height = rows * ch + 2;
+      const g = grid.getContext("2d");
+      g.fillStyle = "rgb(208, 208, 208)";
+      g.fillRect(0, 0, grid.width, grid.height);
+      g.fillStyle = "rgb(48, 48, 48)";
+      for (let y = 0; y < grid.height; y += ch) g.fillRect(0, y, grid.width, 1);
+      for (let x = 0; x < grid.width; x += cw) g.fillRect(x, 0, 1, grid.height);
+      g.imageSmoothingEnabled = false;
+      for (const [i, src] of images.entries()) {
+        const img = new Image();
+        img.src = src;
+        await img.decode();
+        g.drawImage(img, 2 + (i % columns) * cw, 2 + Math.floor(i / columns) * ch, w * scale, h * scale);
+      }
+      return new Promise((resolve) => grid.toBlob(resolve, "image/png"));
+    }
+
     return {
       ort,
+      // The downloads the page can make itself: the PNG of a grid.
+      async download(path, body) {
+        if (!path.endsWith("/export/png")) throw new Error("This download needs the server: python -m dcgan_tf.explore RUN.");
+        return gridPng(await render(...inputs(body)), body.columns || Math.min(body.latents.length, 8));
+      },
       async answer(path, body) {
         const route = routes[path.replace(/^\/?api\//, "")];
         if (!route) throw new Error("This needs the server: python -m dcgan_tf.explore RUN.");
