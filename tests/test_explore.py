@@ -268,11 +268,12 @@ def test_bad_uploads_are_refused_in_one_sentence(client):
 
 def test_page_and_assets_ship_with_the_package(client):
     page = client.get("/")
-    assert page.status_code == 200 and b"/static/app.js" in page.data
-    for asset in ("app.js", "style.css"):
+    assert page.status_code == 200 and b'src="static/app.js"' in page.data
+    for asset in ("app.js", "style.css", "local.js"):
         assert client.get(f"/static/{asset}").status_code == 200
     # Offline: nothing is fetched from another host.
     text = page.data + client.get("/static/app.js").data
+    text += client.get("/static/local.js").data
     assert b"http://" not in text and b"https://" not in text
 
 

@@ -1,5 +1,7 @@
 // The explorer's page: plain JavaScript, no build step, no network but this server.
-// The page holds every latent; the server draws what it is sent.
+// The page holds every latent; the server draws what it is sent. A page
+// written by `explore --static` has no server: its api/info (a file there)
+// says so, and local.js's engine answers the same requests in the browser.
 "use strict";
 
 const state = {
@@ -20,6 +22,7 @@ const state = {
 };
 const COLUMNS = 8;
 const $ = (id) => document.getElementById(id);
+let engine = null; // LocalEngine's, on a page written by --static
 
 function showError(message) {
   $("error-text").textContent = message;
@@ -48,6 +51,7 @@ async function api(path, body, options = {}) {
     : body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
   if (!options.quiet) busy(true);
   try {
+    if (engine) return await engine.answer(path, body);
     const response = await fetch(path, init);
     if (!response.ok) throw new Error(await errorOf(response));
     return await response.json();
@@ -71,9 +75,14 @@ function guarded(action) {
 async function download(path, body, name) {
   busy(true);
   try {
-    const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(await errorOf(response));
-    const blob = await response.blob();
+    let blob;
+    if (engine) {
+      blob = await engine.download(path, body);
+    } else {
+      const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      if (!response.ok) throw new Error(await errorOf(response));
+      blob = await response.blob();
+    }
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
     link.download = name;
@@ -455,8 +464,23 @@ $("project").onclick = guarded(async () => {
 });
 
 // ------------------------------------------------------------------ start
+function showStatic(info) {
+  // What needs the server is hidden, with the reason on the page.
+  for (const id of ["project-section", "download-gif", "download-walk-npz", "download-npz", "download-picks-npz"]) $(id).hidden = true;
+  $("static-note").hidden = false;
+  info.backend = `onnxruntime-web ${info.onnxruntime_web} in this browser`;
+}
+
 guarded(async () => {
-  const info = await api("/api/info");
+  if (location.protocol === "file:") {
+    throw new Error("This page cannot run from a file: serve its folder (python -m http.server -d FOLDER) and open the address that prints.");
+  }
+  // Relative, so that a page written by --static finds its own api/info file.
+  const info = await api("api/info");
+  if (info.static) {
+    showStatic(info);
+    engine = await LocalEngine.start(info);
+  }
   state.info = info;
   const [h, w, c] = info.image_shape;
   const classes = info.class_names ? `, ${info.class_names.length} classes` : "";
