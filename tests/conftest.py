@@ -1,3 +1,6 @@
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +180,46 @@ def small_run(tmp_path_factory):
         folder, dataset="fashion_mnist", data_dir=str(DATA / "fashion-mnist")
     )
     return folder
+
+
+# Runs commands' main() in one child process (one TensorFlow import) with the
+# registry at argv[1]; each call's stdout and stderr are framed by markers.
+CHILD = r"""
+import importlib, json, sys
+from pathlib import Path
+from dcgan_tf.presets import registry
+registry.ROOT = Path(sys.argv[1])
+for index, (module, argv) in enumerate(json.loads(sys.argv[2])):
+    for stream in (sys.stdout, sys.stderr):
+        print(f"=== {index}", file=stream, flush=True)
+    try:
+        importlib.import_module("dcgan_tf." + module).main(argv)
+        code = 0
+    except SystemExit as exit:
+        code = exit.code
+    for stream in (sys.stdout, sys.stderr):
+        print(f"=== end {code}", file=stream, flush=True)
+"""
+
+
+def run_commands(root, calls, cwd):
+    """[(exit code, stdout, stderr)] of each `(module, argv)` run in one child
+    process (one TensorFlow import), with the presets' registry at `root`."""
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), json.dumps(calls)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    def split(text):
+        parts = {}
+        for index in range(len(calls)):
+            body = text.split(f"=== {index}\n", 1)[1].split("=== end ", 1)
+            parts[index] = (body[0], int(body[1].split("\n", 1)[0]))
+        return parts
+
+    out, err = split(result.stdout), split(result.stderr)
+    return [(out[i][1], out[i][0], err[i][0]) for i in range(len(calls))]

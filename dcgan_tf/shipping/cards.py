@@ -213,3 +213,25 @@ def _quick_check_lines(name, quick) -> list[str]:
         *rows,
         "",
     ]
+
+
+SUMMARY_HEADER = (
+    "| preset | data, images | recipe, epochs | FID | KID | IS | generator |\n"
+    "|---|---|---|---|---|---|---|"
+)
+
+
+def summary_row(card: dict) -> str:
+    """The card's row of docs/presets.md's table (`SUMMARY_HEADER`)."""
+    generator, training = card["generator"], card["training"]
+    evaluation = card["evaluation"]
+    kind = "conditional" if generator["class_names"] else "unconditional"
+    shape = "x".join(map(str, generator["image_shape"]))
+    figures = dict(figures_rows(evaluation))
+    return (
+        f"| [{card['name']}](../dcgan_tf/presets/{card['name']}/card.md) "
+        f"| {card['data']['dataset']}, {kind}, {shape} "
+        f"| {training['recipe']}, {training['generator_epoch']} "
+        f"| {figures['FID']} | {figures['KID']} | {figures['IS']} "
+        f"| {generator['bytes'] / 2**20:.1f} MiB |"
+    )
