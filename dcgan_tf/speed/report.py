@@ -58,19 +58,22 @@ def table_rows(result: dict) -> list[list[str]]:
 
 def probe_line(probe: dict, chosen: str | None) -> str:
     """What `--jit-compile auto` measured, fastest first, each as a ratio to
-    the slowest: 'auto's probe (img/s): compiled, sub-pixel 120 (1.50x,
-    chosen); not compiled, transposed 80 (1.00x); compiled, transposed
-    failed (RuntimeError: ...)'."""
+    the default (the first candidate: what runs unprobed), e.g. "auto's
+    probe (img/s, x not compiled, transposed): compiled, sub-pixel 120.0
+    (1.50x, chosen); not compiled, transposed 80.0 (1.00x); ...", then the
+    candidates that failed and why."""
     rates = probe.get("rates", {})
-    slowest = min(rates.values(), default=None)
+    default = next(iter(rates), None)
     parts = []
     for name, rate in sorted(rates.items(), key=lambda item: -item[1]):
-        notes = [f"{rate / slowest:.2f}x"] + (["chosen"] if name == chosen else [])
+        notes = [f"{rate / rates[default]:.2f}x"] + (
+            ["chosen"] if name == chosen else []
+        )
         parts.append(f"{name} {rate:.1f} ({', '.join(notes)})")
     parts += [
         f"{name} failed ({why})" for name, why in probe.get("skipped", {}).items()
     ]
-    return "auto's probe (img/s, x the slowest): " + "; ".join(parts)
+    return f"auto's probe (img/s, x {default}): " + "; ".join(parts)
 
 
 def format_table(result: dict) -> str:

@@ -41,8 +41,9 @@ def probe(
             counts (tests inject one; by default the wall clock).
 
     Returns:
-        {"rates": {label: img/s}, "skipped": {label: why}, "steps_each"}:
-        a candidate that fails to build or to run is skipped.
+        {"rates": {label: img/s}, "skipped": {label: why}, "steps_each",
+        "block_seconds": {label: [seconds of each round's block]}}: a
+        candidate that fails to build or to run is skipped.
     """
     if options is None:
         options = candidates.candidates(config, keras.backend.backend())
@@ -73,11 +74,11 @@ def probe(
     block = 2
     if step_seconds:
         block = int(np.clip(np.ceil(1.0 / max(min(step_seconds), 1e-3)), 2, 20))
-    seconds = dict.fromkeys(models, 0.0)
+    seconds = {name: [] for name in models}
     for _ in range(rounds):
         for name in list(seconds):
             try:
-                seconds[name] += timer(name, trainer(models[name], block))
+                seconds[name].append(timer(name, trainer(models[name], block)))
             except Exception as error:  # noqa: BLE001
                 skipped[name] = _first_line(error)
                 del seconds[name]
@@ -86,7 +87,8 @@ def probe(
     keras.backend.clear_session()
     timed = rounds * block * config.batch_size
     return {
-        "rates": {name: timed / max(s, 1e-9) for name, s in seconds.items()},
+        "rates": {name: timed / max(sum(s), 1e-9) for name, s in seconds.items()},
         "skipped": skipped,
         "steps_each": rounds * block,
+        "block_seconds": seconds,
     }
