@@ -258,3 +258,15 @@ def test_subpixel_needs_transposed_convolutions():
         TrainConfig(recipe="modern", g_formulation="subpixel").validate()
     with pytest.raises(ValueError, match="--g-formulation must be one of"):
         TrainConfig(g_formulation="dilated").validate()
+    with pytest.raises(ValueError, match="recorded by the run as transposed or"):
+        TrainConfig(g_upsample_formulation="dilated").validate()
+
+
+def test_train_refuses_subpixel_without_transposed_convolutions_in_one_line(capsys):
+    from dcgan_tf import train
+
+    with pytest.raises(SystemExit) as raised:
+        train.main(["--recipe", "modern", "--g-formulation", "subpixel", "--dry-run"])
+    assert raised.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "--upsample resize has none" in line

@@ -120,6 +120,11 @@ def validate(config) -> None:
         raise ValueError(f"--jit-compile must be one of {', '.join(JIT_COMPILES)}.")
     if config.g_formulation not in G_FORMULATIONS:
         raise ValueError(f"--g-formulation must be one of {', '.join(G_FORMULATIONS)}.")
+    if config.g_upsample_formulation not in (None, *G_FORMULATIONS[1:]):
+        raise ValueError(
+            "g_upsample_formulation is recorded by the run as "
+            f"{' or '.join(G_FORMULATIONS[1:])}, not {config.g_upsample_formulation!r}."
+        )
     if config.strategy not in STRATEGIES:
         raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}.")
     if config.class_names is not None and (
