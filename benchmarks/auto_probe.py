@@ -12,6 +12,7 @@ averaged generator) unless flags say otherwise.
 
 import argparse
 import os
+import statistics
 import time
 
 import records
@@ -79,7 +80,11 @@ def main(argv=None):
     print(f"{record['preset']}, {record['backend']}, {args.rounds} rounds")
     for name, rate in result["rates"].items():
         low, high = min(ratios[name]), max(ratios[name])
-        print(f"  {name}: {rate:.1f} img/s, x {default}: {low:.2f}-{high:.2f}")
+        median = statistics.median(ratios[name])
+        print(
+            f"  {name}: {rate:.1f} img/s, x {default} per round: median "
+            f"{median:.2f}, {low:.2f}-{high:.2f}"
+        )
     for name, why in result["skipped"].items():
         print(f"  {name}: failed ({why})")
     print(f"  load {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
