@@ -1,4 +1,5 @@
-"""`--jit-compile auto|on|off`: the choice, its probe, its cache and its record."""
+"""`--jit-compile auto|on|off`: the choice, its probe, its cache and its record
+(the candidates and the formulation: tests/test_auto_candidates.py)."""
 
 import dataclasses
 import json
@@ -54,9 +55,10 @@ def test_on_and_off_are_taken_as_given(value, compiled, cache_dir):
 def test_auto_follows_the_rule_off_tensorflow(
     backend, compiled, monkeypatch, cache_dir
 ):
+    # With the formulation pinned, nothing is left to probe off TensorFlow.
     monkeypatch.setattr(keras.backend, "backend", lambda: backend)
     monkeypatch.setattr(execution, "probe", _no_probe)
-    long_run = dataclasses.replace(TINY, epochs=1000)
+    long_run = dataclasses.replace(TINY, epochs=1000, g_formulation="transposed")
     assert execution.choose_jit(long_run, IMAGES).compiled is compiled
 
 
@@ -80,24 +82,36 @@ def _no_probe(*args, **kwargs):
     raise AssertionError("probed again")
 
 
+NOT_COMPILED = {"jit_compiled": False, "g_upsample_formulation": "transposed"}
+COMPILED = {"jit_compiled": True, "g_upsample_formulation": "transposed"}
+
+
+def _entry(settings, rates):
+    return {"settings": settings, "rates": rates, "skipped": {}}
+
+
 @tensorflow_only
 def test_the_cached_answer_is_followed(cache_dir, monkeypatch):
     monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
-    for compiled in (True, False):
-        rates = {"compiled_rate": 2.0, "not_compiled_rate": 1.0}
+    options = execution.candidates.candidates(TINY, "tensorflow")
+    for settings in (COMPILED, NOT_COMPILED):
+        rates = {"compiled, transposed": 2.0, "not compiled, transposed": 1.0}
         execution.write_cache(
-            execution.cache_key(TINY), {"compiled": compiled, **rates}
+            execution.cache_key(TINY, options), _entry(settings, rates)
         )
         monkeypatch.setattr(execution, "probe", _no_probe)
-        assert execution.choose_jit(TINY, IMAGES).compiled is compiled
+        choice = execution.choose_jit(TINY, IMAGES)
+        assert choice.settings == settings and "cached" in choice.reason
+        assert choice.probe["rates"] == rates
 
 
 @tensorflow_only
 def test_a_probe_on_a_busy_machine_is_not_cached(cache_dir, monkeypatch):
     monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
     monkeypatch.setattr(execution, "busy", lambda: True)
-    rates = {"compiled_rate": 3.0, "not_compiled_rate": 1.0, "steps_each": 6}
-    monkeypatch.setattr(execution, "probe", lambda *args: dict(rates))
+    rates = {"compiled, transposed": 3.0, "not compiled, transposed": 1.0}
+    probed = {"rates": rates, "skipped": {}, "steps_each": 6}
+    monkeypatch.setattr(execution, "probe", lambda *args, **kwargs: dict(probed))
     choice = execution.choose_jit(TINY, IMAGES)
     assert choice.compiled is True and "not cached" in choice.reason
     assert execution.read_cache() == {}
@@ -113,33 +127,45 @@ def test_a_cached_speed_that_is_no_measurement_is_probed_again(
     """A cached 1e308 was trusted and printed as a 309-digit number."""
     monkeypatch.setattr(execution, "PROBE_MIN_STEPS", 1)
     monkeypatch.setattr(execution, "busy", lambda: False)
-    key = execution.cache_key(TINY)
+    pinned = dataclasses.replace(TINY, g_formulation="transposed")
+    key = execution.cache_key(
+        pinned, execution.candidates.candidates(pinned, "tensorflow")
+    )
     cache_dir.mkdir()
     (cache_dir / execution.CACHE_FILE).write_text(
-        f'{{{json.dumps(key)}: {{"compiled": true, "compiled_rate": {rate}, '
-        '"not_compiled_rate": 100.0}}'
+        f'{{{json.dumps(key)}: {{"settings": {json.dumps(COMPILED)}, '
+        f'"rates": {{"compiled, transposed": {rate}, '
+        '"not compiled, transposed": 100.0}}}'
     )
-    probed = {"compiled_rate": 1234.56, "not_compiled_rate": 2.345, "steps_each": 6}
-    monkeypatch.setattr(execution, "probe", lambda *args: dict(probed))
-    choice = execution.choose_jit(TINY, IMAGES)
+    rates = {"not compiled, transposed": 2.345, "compiled, transposed": 1234.56}
+    probed = {"rates": rates, "skipped": {}, "steps_each": 6}
+    monkeypatch.setattr(execution, "probe", lambda *args, **kwargs: dict(probed))
+    choice = execution.choose_jit(pinned, IMAGES)
     assert choice.reason == (
-        "measured on this machine (1235 img/s compiled, 2.3 not)"
+        "measured on this machine "
+        "(2.3 img/s not compiled, transposed; 1235 compiled, transposed)"
     ), choice.reason
-    assert execution.read_cache()[key]["compiled_rate"] == 1234.56
+    assert execution.read_cache()[key]["rates"] == rates
 
 
 @pytest.mark.parametrize(
     "text",
-    ["{not json", "[1, 2]", '{"k": {"compiled": "yes"}}', '{"k": 3}'],
-    ids=["garbled", "a list", "wrong type", "not an entry"],
+    [
+        "{not json",
+        "[1, 2]",
+        '{"k": {"settings": {"jit_compiled": "yes"}, "rates": {"a": 1}}}',
+        '{"k": {"settings": {"jit_compiled": true, '
+        '"g_upsample_formulation": "dilated"}, "rates": {"a": 1}}}',
+        '{"k": {"compiled": true, "compiled_rate": 2, "not_compiled_rate": 1}}',
+        '{"k": 3}',
+    ],
+    ids=["garbled", "a list", "wrong type", "unknown value", "old format", "no entry"],
 )
 def test_a_damaged_cache_is_an_empty_one(cache_dir, text):
     cache_dir.mkdir()
     (cache_dir / execution.CACHE_FILE).write_text(text)
     assert execution.read_cache() == {}
-    execution.write_cache(
-        "key", {"compiled": True, "compiled_rate": 2, "not_compiled_rate": 1}
-    )
+    execution.write_cache("key", _entry(COMPILED, {"compiled, transposed": 2}))
     assert list(execution.read_cache()) == ["key"]
 
 
@@ -174,8 +200,9 @@ def test_auto_probes_once_and_the_run_trains_as_an_unprobed_one(
     assert "cached" not in run.execution.reason
     entries = json.loads((cache_dir / execution.CACHE_FILE).read_text())
     (entry,) = entries.values()
-    assert entry["compiled"] is False
-    assert entry["compiled_rate"] > 0 and entry["not_compiled_rate"] > 0
+    assert entry["settings"] == NOT_COMPILED
+    assert len(entry["rates"]) == 4 and min(entry["rates"].values()) > 0
+    assert run.config.execution_probe["rates"] == entry["rates"]
     # The next run of this shape reads the answer; another shape probes.
     monkeypatch.setattr(execution, "probe", _no_probe)
     again = execution.choose_jit(run.config, IMAGES)

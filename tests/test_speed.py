@@ -269,6 +269,21 @@ def test_bench_without_torch_prints_its_table_and_how_to_add_the_peer(
     assert "torch" not in result["versions"]
     table = capsys.readouterr().out
     assert "| dcgan_tf fit, " in table
+    # Which candidate auto would pick, and each one's rate (issue #32).
+    from dcgan_tf.config import TrainConfig
+    from dcgan_tf.training import candidates
+
+    config = TrainConfig(dataset="mnist", image_size=16).resolve()
+    labels = [
+        candidates.label(s)
+        for s in candidates.candidates(config, keras.backend.backend())
+    ]
+    assert list(result["candidates"]["rates"]) == labels
+    assert result["chosen"] in labels
+    (line,) = [line for line in table.splitlines() if line.startswith("auto's")]
+    assert line.startswith(f"auto's probe (img/s, x {labels[0]}): ")
+    assert f"{result['chosen']} " in line and "chosen)" in line
+    assert all(label in line for label in labels)
     assert table.splitlines()[-1] == (
         "plain PyTorch peer not timed: torch is not installed; add it with "
         'pip install -e ".[torch]"'

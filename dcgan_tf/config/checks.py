@@ -11,6 +11,7 @@ from dcgan_tf.config.presets import (
     DISCRIMINATOR_NORMS,
     FEWSHOT_FIXED,
     FIT_MODES,
+    G_FORMULATIONS,
     JIT_COMPILES,
     LATENT_DISTRIBUTIONS,
     LIMITS,
@@ -117,6 +118,13 @@ def validate(config) -> None:
         raise ValueError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}.")
     if config.jit_compile not in JIT_COMPILES:
         raise ValueError(f"--jit-compile must be one of {', '.join(JIT_COMPILES)}.")
+    if config.g_formulation not in G_FORMULATIONS:
+        raise ValueError(f"--g-formulation must be one of {', '.join(G_FORMULATIONS)}.")
+    if config.g_upsample_formulation not in (None, *G_FORMULATIONS[1:]):
+        raise ValueError(
+            "g_upsample_formulation is recorded by the run as "
+            f"{' or '.join(G_FORMULATIONS[1:])}, not {config.g_upsample_formulation!r}."
+        )
     if config.strategy not in STRATEGIES:
         raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}.")
     if config.class_names is not None and (
@@ -147,6 +155,13 @@ def _validate_recipe(config) -> None:
             )
     if config.recipe == "fewshot":
         _validate_fewshot(config)
+    upsample = config.upsample or RECIPES.get(config.recipe, {}).get("upsample")
+    if config.g_formulation == "subpixel" and upsample not in (None, "transposed"):
+        raise ValueError(
+            "--g-formulation subpixel computes G's transposed convolutions; "
+            f"--upsample {upsample} has none: drop --g-formulation, or use "
+            "--upsample transposed."
+        )
     if config.minibatch_stddev not in (None, True, False):
         raise ValueError("--minibatch-stddev is on or off.")
     for name in ("d_learning_rate", "g_learning_rate"):
@@ -203,11 +218,19 @@ def has_type(value, annotation) -> bool:
             return True
         if origin is list and isinstance(value, list):
             return all(isinstance(item, str) for item in value)
+        if origin is dict and isinstance(value, dict):
+            return True
     return False
 
 
 def type_name(field_) -> str:
-    names = {int: "a whole number", float: "a number", str: "text", bool: "true/false"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        bool: "true/false",
+        dict: "an object",
+    }
     kinds = typing.get_args(field_.type) or (field_.type,)
     return " or ".join(
         names.get(kind, "null" if kind is type(None) else "a list of names")

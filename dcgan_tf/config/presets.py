@@ -8,6 +8,8 @@ FIT_MODES = ("crop", "pad")
 STRATEGIES = ("none", "mirrored", "multiworker")
 PRECISIONS = ("off", "float16", "bfloat16")
 JIT_COMPILES = ("auto", "on", "off")
+# How G's transposed convolutions compute (`dcgan_tf.model.subpixel`).
+G_FORMULATIONS = ("auto", "transposed", "subpixel")
 AUGMENTS = ("none", "diffaugment", "ada")
 # The cures of DCGAN's artifacts (docs/recipes.md): G's upsampling, D's
 # normalisation, the loss.
@@ -167,6 +169,7 @@ RESUME_CHANGEABLE = (
     "beta_1",
     "checkpoint_every_steps",
     "jit_compile",
+    "g_formulation",
     # Logging only: a resume may stop (or start) writing TensorBoard events.
     "tensorboard",
 )
@@ -213,5 +216,6 @@ ADDED = {
     "ema": 0.0,
     "saved_generator": "trained",
     "recipe": "paper",
+    "g_upsample_formulation": "transposed",
     **{k: v for k, v in RECIPES["paper"].items() if v is not None},
 }

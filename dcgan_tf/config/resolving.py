@@ -109,6 +109,9 @@ class RunFacts:
         steps_per_epoch: the configured steps, or one pass over the data.
         class_names: the data's classes (a conditional run), else as recorded.
         jit_compiled: whether `--jit-compile` compiled the train step.
+        g_upsample_formulation: how G's transposed convolutions compute
+            ('transposed' or 'subpixel').
+        execution_probe: what `--jit-compile auto` measured, if it probed.
         run_dir: the run directory, when known before it is made (a resume or
             `--run-dir`); a numbered new run's directory names itself in its
             `config.json` when made (`dcgan_tf.rundir.create_numbered`).
@@ -118,6 +121,8 @@ class RunFacts:
     class_names: list[str] | None = None
     jit_compiled: bool | None = None
     run_dir: str | None = None
+    g_upsample_formulation: str | None = None
+    execution_probe: dict | None = None
 
 
 def complete(config, facts: RunFacts):
@@ -128,6 +133,8 @@ def complete(config, facts: RunFacts):
         steps_per_epoch=facts.steps_per_epoch,
         class_names=facts.class_names,
         jit_compiled=facts.jit_compiled,
+        g_upsample_formulation=facts.g_upsample_formulation,
+        execution_probe=facts.execution_probe,
         run_dir=config.run_dir if facts.run_dir is None else facts.run_dir,
     )
 

@@ -11,6 +11,7 @@ from dcgan_tf.config.presets import (
     DATASETS,
     DISCRIMINATOR_NORMS,
     FIT_MODES,
+    G_FORMULATIONS,
     JIT_COMPILES,
     LATENT_DISTRIBUTIONS,
     LOSSES,
@@ -254,14 +255,36 @@ class TrainConfig:
     jit_compile: str = _field(
         "auto",
         "Compile the train step (XLA under TensorFlow and JAX, torch.compile "
-        "under PyTorch): 'on', 'off', or 'auto': under TensorFlow, time a few "
-        "steps each way on this machine at the start and keep the faster (cached "
-        "per machine and shape); JAX compiles, PyTorch does not.",
+        "under PyTorch): 'on', 'off', or 'auto': time a few steps of each way "
+        "this backend allows (under TensorFlow compiled or not; JAX compiles, "
+        "PyTorch does not), times each --g-formulation, on this machine at the "
+        "start, and keep the fastest (cached per machine and shape).",
         choices=JIT_COMPILES,
     )
     jit_compiled: bool | None = _field(
         None,
         "Recorded, not chosen: whether --jit-compile compiled the step.",
+        flag=False,
+    )
+    # Same weights and saved files either way; only the speed differs, by
+    # backend and CPU (docs/speed.md, "What --jit-compile auto probes").
+    g_formulation: str = _field(
+        "auto",
+        "How G's transposed convolutions compute: 'transposed' (Keras' op), "
+        "'subpixel' (the same sums as four 2x2 convolutions, equal to float32 "
+        "rounding), or 'auto': the faster in --jit-compile auto's probe, else "
+        "transposed. Only G with --upsample transposed has them.",
+        choices=G_FORMULATIONS,
+    )
+    g_upsample_formulation: str | None = _field(
+        None,
+        "Recorded, not chosen: how G's transposed convolutions computed.",
+        flag=False,
+    )
+    execution_probe: dict | None = _field(
+        None,
+        "Recorded, not chosen: --jit-compile auto's measured img/s per "
+        "candidate, and the candidates skipped and why.",
         flag=False,
     )
 

@@ -21,6 +21,7 @@ from dcgan_tf.model.networks import (
     build_generator,
     check_image_size,
 )
+from dcgan_tf.model.subpixel import use_subpixel
 
 # The networks of one recipe: `build(config, class_names)` returns
 # `(generator, discriminator, decoders)`, decoders () or those of a
@@ -83,6 +84,10 @@ def build_dcgan(config: TrainConfig, strategy=None, class_frequencies=None) -> D
             decoders=decoders,
             self_supervised_loss=recipe.loss if recipe else None,
         )
+        if config.g_upsample_formulation == "subpixel":
+            # G's and its average's transposed convolutions, before any step
+            # is traced; their variables and saved files stay as they are.
+            use_subpixel(model)
         model.compile(
             d_optimizer=_optimizer(config, config.d_learning_rate),
             g_optimizer=_optimizer(config, config.g_learning_rate),

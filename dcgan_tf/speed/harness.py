@@ -24,7 +24,7 @@ from dcgan_tf.speed.flops import matmul_rate, step_flops
 from dcgan_tf.speed.loops import MinimalLoop
 from dcgan_tf.speed.report import NO_COMPILED_PEER, NO_PEER
 from dcgan_tf.system.machine import cpu_info
-from dcgan_tf.training.execution import choose_jit
+from dcgan_tf.training.execution import choose_execution
 
 PATHS = ("fit", "loop", "peer", "peer_compiled")
 # The rate each path is compared with, and the ratio's key in the figures.
@@ -148,7 +148,8 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
     Args:
         config: the resolved, validated configuration to time; its
             `jit_compile` is resolved for the `fit` path as `train` does
-            (`dcgan_tf.training.execution.choose_jit`, probing however short the run).
+            (`dcgan_tf.training.execution.choose_execution`, probing every
+            candidate however short the run).
         steps: timed steps of each path (rounded down to whole blocks).
         block: steps per interleaved block.
         synthetic: time on synthetic images rather than the data set.
@@ -176,8 +177,8 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
         images = load_run_images(config)
     backend = keras.backend.backend()
     load_before = os.getloadavg()
-    choice = choose_jit(config, images, min_steps=0)
-    config = dataclasses.replace(config, jit_compiled=choice.compiled)
+    choice = choose_execution(config, images, min_steps=0)
+    config = dataclasses.replace(config, **choice.settings)
     keras.utils.set_random_seed(config.seed)
     model = build_dcgan(config)
     baseline = build_dcgan(
@@ -243,6 +244,9 @@ def run_benchmark(config: TrainConfig, steps=50, block=10, synthetic=False) -> d
         "jit_compile": config.jit_compile,
         "jit_compiled": choice.compiled,
         "execution": choice.line(),
+        "g_upsample_formulation": choice.settings["g_upsample_formulation"],
+        "candidates": choice.probe,
+        "chosen": choice.label,
         "steps": rounds * block,
         "block": block,
         "synthetic": synthetic,

@@ -38,6 +38,8 @@ def table_rows(result: dict) -> list[list[str]]:
             label = f"{label}, {result['backend']}"
             if name == "fit" and "jit_compiled" in result:
                 compiled = "compiled" if result["jit_compiled"] else "not compiled"
+                if result.get("g_upsample_formulation") == "subpixel":
+                    compiled += ", sub-pixel"
                 label += f" (--jit-compile {result['jit_compile']}: {compiled})"
             elif name == "fit" and result.get("jit_compile") not in (None, "auto"):
                 label += f" (jit_compile={result['jit_compile']})"
@@ -52,6 +54,26 @@ def table_rows(result: dict) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def probe_line(probe: dict, chosen: str | None) -> str:
+    """What `--jit-compile auto` measured, fastest first, each as a ratio to
+    the default (the first candidate: what runs unprobed), e.g. "auto's
+    probe (img/s, x not compiled, transposed): compiled, sub-pixel 120.0
+    (1.50x, chosen); not compiled, transposed 80.0 (1.00x); ...", then the
+    candidates that failed and why."""
+    rates = probe.get("rates", {})
+    default = next(iter(rates), None)
+    parts = []
+    for name, rate in sorted(rates.items(), key=lambda item: -item[1]):
+        notes = [f"{rate / rates[default]:.2f}x"] + (
+            ["chosen"] if name == chosen else []
+        )
+        parts.append(f"{name} {rate:.1f} ({', '.join(notes)})")
+    parts += [
+        f"{name} failed ({why})" for name, why in probe.get("skipped", {}).items()
+    ]
+    return f"auto's probe (img/s, x {default}): " + "; ".join(parts)
 
 
 def format_table(result: dict) -> str:
@@ -82,6 +104,8 @@ def format_table(result: dict) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(result)]
     if result.get("execution"):
         lines.append(f"fit path {result['execution']}")
+    if result.get("candidates"):
+        lines.append(probe_line(result["candidates"], result.get("chosen")))
     if result.get("differences_from_paper"):
         lines.append(
             "no PyTorch peer: it trains the paper's DCGAN, and this run differs by "

@@ -6,6 +6,7 @@ directory; `fit` trains it with the run's callbacks; `train` is both.
 Resuming (the checks, the restore, `rewrite_generator`) is `resuming`'s.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import keras
@@ -21,7 +22,7 @@ from dcgan_tf.model.distribute import is_chief, make_strategy, replicas
 from dcgan_tf.quality.monitor import check_quality_features
 from dcgan_tf.rundir import checkpoints
 from dcgan_tf.sampling.latents import sample_latents
-from dcgan_tf.training.execution import Choice, choose_jit
+from dcgan_tf.training.execution import Choice, choose_execution
 from dcgan_tf.training.fitting import fit_run
 from dcgan_tf.training.interrupt import Interruptions
 from dcgan_tf.training.resuming import (  # noqa: F401 (rewrite_generator: importable here)
@@ -75,7 +76,7 @@ class Run:
     # InceptionV3 is built once); else the monitor builds it.
     features: object = None
     lock: object = None  # this process's claim on the run directory
-    execution: Choice | None = None  # compiled or not, and why
+    execution: Choice | None = None  # how the step runs, and why
 
     @property
     def run(self) -> rundir.RunDir:
@@ -189,8 +190,8 @@ def _prepare(
         RunFacts(
             steps_per_epoch=steps,
             class_names=class_names,
-            jit_compiled=choice.compiled,
             run_dir=None if run_dir is None or resumed else str(run_dir.path),
+            **choice.recorded(),
         ),
     )
     keras.utils.set_random_seed(config.seed)
@@ -235,25 +236,40 @@ def _prepare(
 
 
 def _choose_execution(config, steps, class_names, images, labels, strategy, resumed):
-    """Whether to compile the train step (`choose_jit`), asked of the
+    """How the train step runs (`choose_execution`), asked of the
     configuration as it will run, with its steps and classes.
 
-    A resumed TensorFlow run under `--jit-compile auto` keeps the execution
-    it was trained with: the other one computes in another order, so the run
-    would no longer go on bit for bit (a first half too short to be probed
-    ran uncompiled; the resume, longer, might probe and compile).
+    A resumed run keeps, for each flag left at `auto`, the choice it was
+    trained with: another computes in another order, so the run would no
+    longer go on bit for bit (a first half too short to be probed ran
+    uncompiled; the resume, longer, might probe and compile). Whether the
+    step was compiled is kept under TensorFlow without a strategy, where
+    `auto` chooses it.
     """
-    recorded = config.jit_compiled
+    recorded = config
+    config = complete(config, RunFacts(steps_per_epoch=steps, class_names=class_names))
+    if resumed is None:
+        return choose_execution(config, images, labels, strategy)
+    kept = {}
     if (
-        resumed is not None
-        and config.jit_compile == "auto"
-        and recorded is not None
+        config.jit_compile == "auto"
+        and recorded.jit_compiled is not None
         and keras.backend.backend() == "tensorflow"
         and strategy is None
     ):
-        return Choice(recorded, "as the run was trained, so that it goes on exactly")
-    facts = RunFacts(steps_per_epoch=steps, class_names=class_names)
-    return choose_jit(complete(config, facts), images, labels, strategy)
+        kept["jit_compile"] = "on" if recorded.jit_compiled else "off"
+    formulation = recorded.g_upsample_formulation
+    if config.g_formulation == "auto" and formulation is not None:
+        kept["g_formulation"] = formulation
+    config = dataclasses.replace(config, **kept)
+    choice = choose_execution(config, images, labels, strategy)
+    if kept and choice.probe is None:
+        return dataclasses.replace(
+            choice,
+            reason="as the run was trained, so that it goes on exactly",
+            probe=recorded.execution_probe,
+        )
+    return choice
 
 
 def fit(run: Run, callbacks=(), verbose="auto") -> Run:
