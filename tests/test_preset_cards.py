@@ -116,6 +116,9 @@ def test_a_fresh_clone_explores_a_preset_and_ctrl_c_stops_it(tmp_path):
         text=True,
         env=env,
         cwd=tmp_path,
+        # As from a terminal: a suite started in the background (`&`) has
+        # SIGINT ignored, and the server would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         for line in process.stdout:

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from dcgan_tf.explorer import ortweb
 from dcgan_tf.explorer.server import STATIC
+from dcgan_tf.system import files
 
 TEMPORARY_PREFIX = ".tmp-static-"
 PAGE_FILES = ("index.html", "app.js", "style.css", "local.js")
@@ -145,23 +146,8 @@ def write_static_site(explorer, out, ort_files: dict, overwrite=False) -> Static
         info = json.dumps(page_info(explorer), separators=(",", ":"))
         _write(new / INFO_FILE, info.encode())
         size = folder_size(new)
-        _install(new, out, scratch)
+        files.replace_folder(new, out, scratch)
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(scratch)
     return StaticSite(out, size)
-
-
-def _install(new: Path, out: Path, scratch: Path) -> None:
-    """Renames `new` to `out`; a folder there is moved into `scratch` first
-    (a folder cannot be renamed over a full one) and back if that fails."""
-    if not out.exists():
-        os.replace(new, out)
-        return
-    old = scratch / "replaced"
-    os.replace(out, old)
-    try:
-        os.replace(new, out)
-    except BaseException:
-        os.replace(old, out)
-        raise

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from dcgan_tf.exporting.formats import FORMATS, export_model
 from dcgan_tf.exporting.round_trip import RoundTripError, round_trip
+from dcgan_tf.system import files
 
 TEMPORARY_PREFIX = ".tmp-export-"
 # What makes a folder a SavedModel (tf.saved_model's own file).
@@ -90,25 +91,10 @@ def artifact_size(path) -> int:
 
 
 def _sync(path: Path) -> None:
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-    for file in files:
+    written = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for file in written:
         with open(file, "rb+") as handle:
             os.fsync(handle.fileno())
-
-
-def _install(new: Path, out: Path, scratch: Path) -> None:
-    """Renames `new` to `out`; an old SavedModel folder there is moved into
-    `scratch` first (a folder cannot be renamed over a full one)."""
-    if not (new.is_dir() and out.is_dir()):
-        os.replace(new, out)
-        return
-    old = scratch / "replaced"
-    os.replace(out, old)
-    try:
-        os.replace(new, out)
-    except BaseException:
-        os.replace(old, out)  # the old export back where it was
-        raise
 
 
 def export_generator(generator, format_name: str, out, overwrite=False) -> Exported:
@@ -145,7 +131,7 @@ def export_generator(generator, format_name: str, out, overwrite=False) -> Expor
         difference = round_trip(generator, format_name, new)
         size = artifact_size(new)
         _sync(new)
-        _install(new, out, scratch)
+        files.replace_folder(new, out, scratch)
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(scratch)

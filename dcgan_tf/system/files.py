@@ -197,3 +197,19 @@ class Lock:
         if self.file is not None:
             self.file.close()  # closing drops the lock
             self.file = None
+
+
+def replace_folder(new: Path, out: Path, scratch: Path) -> None:
+    """Renames `new` (a file or folder) to `out`. A folder at `out` that a
+    folder replaces is moved into `scratch` first (a folder cannot be renamed
+    over a full one), and back where it was if the rename fails."""
+    if not (new.is_dir() and out.is_dir()):
+        os.replace(new, out)
+        return
+    old = scratch / "replaced"
+    os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
