@@ -346,7 +346,7 @@ def test_recipe_builds_the_fewshot_networks_and_trains_the_decoders_with_d():
         "spectral",
         "hinge",
     )
-    assert config.d_learning_rate == config.g_learning_rate == 2e-4
+    assert (config.d_learning_rate, config.g_learning_rate) == (4e-4, 1e-4)
     assert config.augment == "ada"  # the folder preset's
     model = _recipe_dcgan()
     assert len(model.discriminator.outputs) == 3

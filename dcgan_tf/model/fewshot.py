@@ -39,9 +39,12 @@ EXCITATION_POOL = 4
 # DCGAN ladder), which at 64 and 128 px holds no map 16 times the 4x4 one
 # but the last: 8 times gives 4 -> 32 at 64 px, 4 -> 32 and 8 -> 64 at 128.
 EXCITATION_RATIO = 8
-# Liu et al. Fig. 3: G's low-resolution blocks hold two convolutions
-# ("UpBlockComp"), cheap on maps this small; the wide ones hold one.
-TWO_CONVS_UP_TO = 4  # times the start side: 16x16 for 64 and 128 px
+# Liu et al. Fig. 3 give G's low-resolution blocks two convolutions each
+# ("UpBlockComp"); here every block holds one, as DCGAN's. On the flowers at
+# 32 px (modern rates, 4 epochs, issue #30) two convolutions in the 8x8 and
+# 16x16 blocks collapsed G to one framed, striped picture with or without the
+# reconstruction loss, and one convolution drew varied colour blobs as the
+# modern recipe does.
 ACTIVATIONS = ("relu", "glu")
 
 
@@ -100,7 +103,7 @@ def skip_layer_excitation(high, low, name):
     return layers.Multiply(name=name)([high, gates]), gates
 
 
-def _conv_bn_act(x, width, name, activation, suffix=""):
+def _conv_bn_act(x, width, name, activation):
     """A 3x3 convolution, batch norm and the activation. GLU (Dauphin et al.
     2017, as Liu et al.'s G): a second convolution's sigmoid gates the first,
     as two built-in convolutions rather than `Activation("glu")`, whose
@@ -113,22 +116,20 @@ def _conv_bn_act(x, width, name, activation, suffix=""):
             padding="same",
             use_bias=False,  # batch norm's beta does its job
             kernel_initializer=_init(),
-            name=f"{name}_conv{suffix}{part}",
+            name=f"{name}_conv{part}",
         )(x)
-        branches.append(_batch_norm(f"{name}_bn{suffix}{part}")(y))
+        branches.append(_batch_norm(f"{name}_bn{part}")(y))
     if activation == "relu":
-        return layers.ReLU(name=f"{name}_relu{suffix}")(branches[0])
-    gates = layers.Activation("sigmoid", name=f"{name}_sigmoid{suffix}")(branches[1])
-    return layers.Multiply(name=f"{name}_glu{suffix}")([branches[0], gates])
+        return layers.ReLU(name=f"{name}_relu")(branches[0])
+    gates = layers.Activation("sigmoid", name=f"{name}_sigmoid")(branches[1])
+    return layers.Multiply(name=f"{name}_glu")([branches[0], gates])
 
 
-def _up_block(x, width, name, activation, convs):
-    """Nearest resize, then `convs` 3x3 convolutions with batch norm and the
+def _up_block(x, width, name, activation):
+    """Nearest resize, then a 3x3 convolution with batch norm and the
     activation (Odena et al. 2016: no checkerboard)."""
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_upsample")(x)
-    for conv in range(1, convs + 1):
-        x = _conv_bn_act(x, width, name, activation, "" if conv == 1 else str(conv))
-    return x
+    return _conv_bn_act(x, width, name, activation)
 
 
 def build_fewshot_generator(
@@ -144,8 +145,8 @@ def build_fewshot_generator(
 
     z is projected to a `start` x `start` map and doubled to half the image
     size with the widths of `dcgan_tf.model.networks.build_generator` (the last
-    hidden map has `filters` channels, each one back twice as many); maps of
-    side 16 or less take two convolutions. Every hidden map of side 8 starts
+    hidden map has `filters` channels, each one back twice as many), one
+    convolution a block. Every hidden map of side 8 starts
     or more is gated by the map `EXCITATION_RATIO` times smaller (at 128 px:
     4x4 -> 32x32, 8x8 -> 64x64; at 64 px: 4x4 -> 32x32). No noise injection
     (Liu et al.'s code has it; it would be a custom random layer).
@@ -193,8 +194,7 @@ def build_fewshot_generator(
     for block in range(1, doublings):
         width //= 2
         side = start * 2**block
-        convs = 2 if side <= TWO_CONVS_UP_TO * start else 1
-        x = _up_block(x, width, f"block{block}", activation, convs)
+        x = _up_block(x, width, f"block{block}", activation)
         # (batch, side, side, width)
         if side >= EXCITATION_RATIO * start:
             x, _ = skip_layer_excitation(
