@@ -33,6 +33,8 @@ from pathlib import Path
 import records
 
 FEATURE_SIZE = 64
+# Samples the memorisation check compares with the folder (as `evaluate`'s).
+MEMORISATION_SAMPLES = 1000
 
 
 def parse_value(text):
@@ -66,41 +68,74 @@ def fid_network(path):
 
 
 class Meter:
-    """Measures generators against the folder: FID (if a classifier is given)
-    and the artifact measure."""
+    """Measures generators against the folder: FID, precision and recall (if
+    a classifier is given), the checkerboard and periodic artifact measures,
+    and, when asked, the memorisation check."""
 
     def __init__(self, config, classifier, samples):
         from dcgan_tf.data import load_images
         from dcgan_tf.quality.artifacts import checkerboard_score
+        from dcgan_tf.quality.periodic import periodic_share
 
+        self.config = config
         self.samples = samples
         real = load_images(
             config.dataset, config.data_dir, config.image_size, fit=config.fit
         )
         self.real_count = len(real)
         self.real_artifacts = checkerboard_score(real)
+        self.real_periodic = periodic_share(real)
         self.features = None
         if classifier:
             self.features, self.resized = fid_network(classifier)
             small = load_images(
                 config.dataset, config.data_dir, FEATURE_SIZE, fit=config.fit
             )
-            self.real = self.features.extract(small, keep=False)
+            self.real = self.features.extract(small, keep=True)
 
-    def __call__(self, generator) -> dict:
+    def __call__(self, generator, memorisation=False) -> dict:
+        import numpy as np
+
         from dcgan_tf.quality.artifacts import CheckerboardSpectrum
-        from dcgan_tf.quality.evaluation import compare, sample_images
+        from dcgan_tf.quality.evaluation import (
+            compare,
+            memorisation_check,
+            sample_images,
+        )
+        from dcgan_tf.quality.periodic import PeriodicSpectrum, periodic_ratio
 
-        spectrum = CheckerboardSpectrum()
-        batches = spectrum.watch(sample_images(generator, self.samples, seed=0))
+        spectrum, periodic = CheckerboardSpectrum(), PeriodicSpectrum()
+        kept = []
+
+        def keep(batches):
+            for batch in batches:
+                if memorisation and sum(map(len, kept)) < MEMORISATION_SAMPLES:
+                    kept.append(batch)
+                yield batch
+
+        batches = periodic.watch(
+            spectrum.watch(keep(sample_images(generator, self.samples, seed=0)))
+        )
         point = {}
         if self.features is not None:
-            fake = self.features.extract(self.resized(batches), keep=False)
-            point["fid"] = compare(self.real, fake, ("fid",))["fid"]
+            fake = self.features.extract(self.resized(batches), keep=True)
+            point.update(compare(self.real, fake, ("fid", "pr")))
         else:
             for _ in batches:
                 pass
         point["artifacts"] = spectrum.score() / self.real_artifacts
+        point["periodic"] = periodic_ratio(periodic.score(), self.real_periodic)
+        if memorisation:
+            config = self.config
+            check = memorisation_check(
+                np.concatenate(kept)[:MEMORISATION_SAMPLES],
+                config.dataset,
+                config.data_dir,
+                config.image_size,
+                config.fit,
+            )
+            point["memorisation"] = check["ratio"]
+            point["copy_share"] = check["copy_share"]
         return point
 
 
@@ -149,7 +184,13 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE")
     parser.add_argument("--classifier", help="Weights for the FID features.")
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=3000, help="At most.")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        help="Training budget: stop after the chunk that reaches it (wall "
+        "minutes of fit, measurements excluded).",
+    )
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--log-every", type=int, help="Default: --eval-every.")
     parser.add_argument("--samples", type=int, default=3000)
@@ -221,9 +262,13 @@ def main():
         point = records.fit_chunk(model, dataset, config, chunk)
         training += time.time() - began
         point["train_minutes"] = training / 60
-        if point["step"] % args.eval_every == 0 or chunk + 1 == config.epochs:
+        point["images_per_second"] = point["step"] * config.batch_size / training
+        last = chunk + 1 == config.epochs or (
+            args.minutes is not None and training >= args.minutes * 60
+        )
+        if point["step"] % args.eval_every == 0 or last:
             generator = model.generator
-            point.update(meter(generator))
+            point.update(meter(generator, memorisation=last))
             save_grid(to_uint8(generator.predict(latents, verbose=0)), grid)
             if args.snapshots:
                 path = Path(args.snapshots) / f"generator_{point['step']:06d}.keras"
@@ -232,6 +277,8 @@ def main():
         point["load_average"] = os.getloadavg()[0]
         result["curve"].append(point)
         records.save(args.json, result, shown=point)
+        if last:
+            break
     result["load_average_end"] = os.getloadavg()[0]
     records.save(args.json, result)
 
