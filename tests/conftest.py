@@ -7,6 +7,20 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 
+# Files whose tests the workers share out one by one (`--dist loadgroup`, in
+# pyproject.toml): test_docs' pages are independent and long (speed.md runs
+# for over a minute), and a whole file of them on one worker set the suite's
+# time. Every other file stays together on one worker, in order, so that its
+# module fixtures are made once.
+SPREAD_FILES = ("test_docs.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name not in SPREAD_FILES:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
 # Small networks and batches: a CLI run of a few steps takes seconds on 2 cores.
 TINY = [
     "--generator-filters",
