@@ -24,6 +24,15 @@ def _minutes(point) -> float:
     return point.get("train_minutes", point["minutes"])
 
 
+def _mean_fid(scored, steps) -> str:
+    """The mean FID of the points in the last `steps` steps, and how many."""
+    if not scored:
+        return "-"
+    last = scored[-1]["step"]
+    values = [p["fid"] for p in scored if p["step"] > last - steps]
+    return f"{sum(values) / len(values):.1f} ({len(values)})"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("records", nargs="+")
@@ -34,13 +43,20 @@ def main():
         "minutes (a record made before --minutes existed, at the same budget) "
         "instead of its last.",
     )
+    parser.add_argument(
+        "--mean-over",
+        type=int,
+        metavar="STEPS",
+        help="Add the mean FID of the evaluations in each run's last STEPS steps "
+        "(FID moves between evaluations; one point can mislead).",
+    )
     args = parser.parse_args()
     print(
         "| run | size, filters, batch | steps | training min. | img/s | FID (last) "
         "| best FID @ step | precision | recall | artifacts | periodic "
-        "| memorisation | D real acc. | p |"
+        "| memorisation | D real acc. | p |" + (" mean FID |" if args.mean_over else "")
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---" * (15 if args.mean_over else 14) + "|")
     for path in args.records:
         record = json.loads(Path(path).read_text())
         config, curve = record["config"], record["curve"]
@@ -65,6 +81,7 @@ def main():
             f"| {_value(last, 'artifacts', 2)} | {_value(last, 'periodic', 2)} "
             f"| {_value(last, 'memorisation', 2)} | {end['d_real_accuracy']:.2f} "
             f"| {end.get('augment_p', 0.0):.2f} |"
+            + (f" {_mean_fid(scored, args.mean_over)} |" if args.mean_over else "")
         )
 
 
