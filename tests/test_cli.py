@@ -4,6 +4,7 @@ errors and the checks of flags."""
 import argparse
 import ast
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -301,6 +302,9 @@ def test_a_scheduler_s_signal_stops_a_command_with_one_line_and_no_half_file(
         text=True,
         env=environment,
         timeout=60,
+        # As under a terminal: under `nohup` (as the suite may run) the child
+        # would inherit SIGHUP ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )
     number = {"SIGTERM": 15, "SIGHUP": 1}[name]
     assert result.returncode == 128 + number, result.stderr

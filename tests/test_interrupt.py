@@ -45,6 +45,12 @@ def test_a_signal_ignored_when_the_run_started_stays_ignored():
         signal.signal(signal.SIGHUP, previous)
 
 
+def _as_from_a_terminal():
+    """In the child: SIGHUP back to its default, as under a terminal (under
+    `nohup`, as the suite may run, it is ignored, and so in every child)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _train(run_dir, *flags):
     return subprocess.Popen(
         [*TRAIN, *flags, "--run-dir", str(run_dir)],
@@ -52,6 +58,7 @@ def _train(run_dir, *flags):
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
+        preexec_fn=_as_from_a_terminal,
     )
 
 
