@@ -99,6 +99,10 @@ def run(args) -> str:
 
     try:
         explorer.serve(app, args.host, args.port, announce)
+    except KeyboardInterrupt:
+        # Ctrl-C while a request was being answered, or while the server
+        # closed: it stops the server all the same.
+        pass
     except OSError as error:
         if isinstance(error, socket.gaierror):  # an unknown host name
             raise ValueError(f"Cannot listen on host {args.host!r}: {error}.") from None
@@ -106,7 +110,7 @@ def run(args) -> str:
             f"Cannot listen on {args.host}:{args.port}: "
             f"{error.strerror or error}; pass another --port or --host."
         ) from None
-    return "Stopped."  # werkzeug ends serve_forever quietly on Ctrl-C
+    return "Stopped."
 
 
 def write_static(args, ort_files) -> str:
